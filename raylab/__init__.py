@@ -1,0 +1,7 @@
+"""raylab: Ray-based reproductions of recent ML / optimisation papers."""
+
+__version__ = "0.1.0"
+
+
+class RaylabError(Exception):
+    """An error the user can act on; the CLI prints it as one line and exits non-zero."""

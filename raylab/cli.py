@@ -1,0 +1,213 @@
+"""`raylab` command line: list | show | run | tune | submit | reproduce | report.
+
+Exit code 0 on success; non-zero with a one-line `raylab: error: ...` on failure. Ray is imported
+only by the verbs that need it (through raylab.runtime).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from raylab import RaylabError, __version__
+from raylab.config import to_dict
+from raylab.context import SerialMapper
+from raylab.records import RESULT_FILE, ResultRecord
+from raylab.registry import all_specs, get_spec
+from raylab.runner import default_out_dir, load_run_config, new_run_id, run_experiment
+
+
+def _config(args):
+    spec = get_spec(args.experiment)
+    return spec, load_run_config(spec, args.config, args.set or (), smoke=args.smoke, seed=args.seed)
+
+
+def _summary(record: ResultRecord, out_dir: Path) -> str:
+    passed = sum(c.passed for c in record.claims)
+    failed = [c.id for c in record.claims if not c.passed]
+    text = (f"{record.experiment}: {record.status} in {record.wall_s:.1f} s, claims {passed}/"
+            f"{len(record.claims)} passed" + (f" (failed: {', '.join(failed)})" if failed else ""))
+    if record.error:
+        text += f"\n  error: {record.error}"
+    return text + f"\n  record: {out_dir / RESULT_FILE}"
+
+
+def _mapper(args):
+    if args.serial:
+        return SerialMapper()
+    from raylab.runtime.parallel import RayMapper
+    return RayMapper()
+
+
+def _session(args):
+    if args.serial:
+        from contextlib import nullcontext
+        return nullcontext()
+    from raylab.runtime.cluster import ray_session
+    return ray_session(args.address)
+
+
+def cmd_list(args) -> int:
+    for spec in all_specs():
+        resources = ", ".join(f"{k}={v:g}" for k, v in spec.resources.items())
+        mark = "*" if spec.reproduce else " "
+        print(f"{mark} {spec.name:<28} [{resources}] {spec.summary}")
+    print("\n* = in the reproduction set (`raylab reproduce`). Papers:")
+    for method, paper in sorted({(s.method, s.paper) for s in all_specs()}):
+        print(f"  {method}: {paper}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    _, cfg = _config(args)
+    print(yaml.safe_dump(to_dict(cfg), sort_keys=False), end="")
+    return 0
+
+
+def cmd_run(args) -> int:
+    spec, cfg = _config(args)
+    run_id = new_run_id(cfg)
+    out_dir = Path(args.out) if args.out else default_out_dir(spec, run_id)
+    with _session(args):
+        record = run_experiment(spec, cfg, out_dir, mapper=_mapper(args), smoke=args.smoke, run_id=run_id)
+    print(_summary(record, out_dir))
+    return 0 if record.status == "ok" else 1
+
+
+def cmd_tune(args) -> int:
+    spec, cfg = _config(args)
+    from raylab.runtime.cluster import ray_session
+    from raylab.runtime.tune import load_sweep, run_sweep
+
+    sweep = load_sweep(args.sweep, smoke=args.smoke, num_samples=args.num_samples)
+    out_dir = Path(args.out) if args.out else Path("runs") / spec.name / f"tune-{new_run_id(cfg)}"
+    with ray_session(args.address):
+        summary = run_sweep(spec.name, cfg, sweep, out_dir, smoke=args.smoke)
+    print(f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "
+          f"{summary['metric']} = {summary['best_value']:.6g} with {summary['best_values']}\n"
+          f"  summary: {out_dir / 'tune_summary.json'}\n  best config: {out_dir / 'best_config.yaml'}")
+    return 0
+
+
+def cmd_submit(args) -> int:
+    spec, cfg = _config(args)  # validate locally before anything is uploaded
+    from raylab.runtime import jobs
+
+    out_dir = Path(args.out) if args.out else (Path.cwd() / default_out_dir(spec, new_run_id(cfg)))
+    forwarded = [spec.name, "--out", str(out_dir)] + (["--smoke"] if args.smoke else [])
+    forwarded += [f"--set={s}" for s in args.set or ()] + (["--seed", str(args.seed)] if args.seed is not None else [])
+    if args.config:
+        forwarded += ["--config", str(args.config)]
+    client = jobs.connect(args.address)
+    job_id = jobs.submit(client, forwarded, args.working_dir)
+    print(f"submitted {spec.name} as job {job_id}\n  dashboard: {jobs.job_url(client, job_id)}\n"
+          f"  record (on the cluster's filesystem): {out_dir / RESULT_FILE}")
+    if not args.follow:
+        return 0
+    status = jobs.follow(client, job_id)
+    print(f"job {job_id}: {status.value}")
+    return 0 if status.value == "SUCCEEDED" else 1
+
+
+def cmd_reproduce(args) -> int:
+    from raylab.reporting.report import build_report
+
+    only = {x.strip() for x in args.only.split(",")} if args.only else None
+    specs = [s for s in all_specs() if s.reproduce and (only is None or s.method in only or s.name in only)]
+    if not specs:
+        raise RaylabError(f"--only {args.only} matches no experiment in the reproduction set")
+    out_root = Path(args.out or ("reproduce_out/smoke" if args.smoke else "reproduce_out/full"))
+    records = []
+    with _session(args):
+        for spec in specs:
+            cfg = load_run_config(spec, smoke=args.smoke)
+            record = run_experiment(spec, cfg, out_root / spec.name, mapper=_mapper(args), smoke=args.smoke)
+            print(_summary(record, out_root / spec.name), flush=True)
+            records.append(record)
+    report = build_report(out_root, title=f"raylab reproduction ({'smoke' if args.smoke else 'full'})")
+    print(f"report: {report}")
+    return 0 if all(r.status == "ok" for r in records) else 1
+
+
+def cmd_report(args) -> int:
+    from raylab.reporting.report import build_report
+    print(f"report: {build_report(args.dir, args.out)}")
+    return 0
+
+
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("experiment", help="<method>/<experiment>, see `raylab list`")
+    p.add_argument("--config", help="a YAML file to use instead of configs/<experiment>.yaml")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value (repeatable)")
+    p.add_argument("--seed", type=int, help="base seed (overrides the config's)")
+    p.add_argument("--smoke", action="store_true", help="the small variant: seconds to a couple of minutes")
+
+
+def _cluster_args(p: argparse.ArgumentParser, serial: bool = True) -> None:
+    p.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray)")
+    if serial:
+        p.add_argument("--serial", action="store_true", help="no Ray: run fan-outs in this process")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="raylab", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"raylab {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list experiments").set_defaults(handler=cmd_list)
+    p = sub.add_parser("show", help="print the resolved config")
+    _config_args(p)
+    p.set_defaults(handler=cmd_show)
+    p = sub.add_parser("run", help="run one experiment")
+    _config_args(p)
+    _cluster_args(p)
+    p.add_argument("--out", help="run folder (default runs/<experiment>/<run id>)")
+    p.set_defaults(handler=cmd_run)
+    p = sub.add_parser("tune", help="Ray Tune sweep over an experiment")
+    _config_args(p)
+    _cluster_args(p, serial=False)
+    p.add_argument("--sweep", required=True, help="sweep YAML, e.g. configs/specgd/sweeps/lr.yaml")
+    p.add_argument("--num-samples", type=int, help="override the sweep's num_samples")
+    p.add_argument("--out", help="sweep folder (default runs/<experiment>/tune-<id>)")
+    p.set_defaults(handler=cmd_tune)
+    p = sub.add_parser("submit", help="submit `raylab run` as a Ray job")
+    _config_args(p)
+    p.add_argument("--address", help="dashboard address (default $RAY_ADDRESS, else http://127.0.0.1:8265)")
+    p.add_argument("--working-dir", default=".", help="folder uploaded with the job (default .)")
+    p.add_argument("--out", help="run folder on the cluster (default: absolute runs/... under this folder)")
+    p.add_argument("--follow", action="store_true", help="stream logs; exit with the job's status")
+    p.set_defaults(handler=cmd_submit)
+    p = sub.add_parser("reproduce", help="run every method's reproduction set and write REPORT.md")
+    p.add_argument("--smoke", action="store_true")
+    p.add_argument("--only", help="comma-separated methods or experiments")
+    p.add_argument("--out", help="output folder (default reproduce_out/smoke or reproduce_out/full)")
+    _cluster_args(p)
+    p.set_defaults(handler=cmd_reproduce)
+    p = sub.add_parser("report", help="rebuild REPORT.md from the records in a folder")
+    p.add_argument("dir")
+    p.add_argument("--out", help="report path (default DIR/REPORT.md)")
+    p.set_defaults(handler=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    try:
+        return args.handler(args)
+    except RaylabError as exc:
+        print(f"raylab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("raylab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

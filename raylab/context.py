@@ -1,0 +1,152 @@
+"""RunContext: everything an experiment gets from the outside (seed, folder, metrics, fan-out).
+
+Experiments never import Ray, read the environment or pick paths: the CLI, Tune and tests build a
+RunContext, choosing a serial or a Ray mapper and the metric sinks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import pickle
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+from tqdm import tqdm
+
+from raylab import RaylabError
+from raylab.records import METRICS_FILE, Claim, ResultRecord, append_jsonl
+from raylab.seeding import derive_seed
+
+log = logging.getLogger("raylab")
+
+MetricSink = Callable[[dict, "int | None"], None]
+
+
+class ItemError(RaylabError):
+    """One item of a parallel map failed; the message names the item."""
+
+
+def item_label(item: Any, limit: int = 80) -> str:
+    text = repr(item)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def call_item(fn: Callable, item: Any, index: int, name: str, base_seed: int | None = None,
+              shared: Any = None) -> Any:
+    """Run `fn` on one item exactly as every mapper does: `fn(item[, seed=][, shared=])`.
+
+    The per-item seed is `derive_seed(base_seed, name, index)`, so serial and Ray results match.
+    """
+    kwargs = {}
+    if base_seed is not None:
+        kwargs["seed"] = derive_seed(base_seed, name, index)
+    if shared is not None:
+        kwargs["shared"] = shared
+    try:
+        return fn(item, **kwargs)
+    except Exception as exc:
+        raise ItemError(f"{name}: item {index} {item_label(item)} failed: "
+                        f"{type(exc).__name__}: {exc}") from exc
+
+
+class Mapper(Protocol):
+    def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
+            shared: Any = None) -> list: ...
+
+
+class SerialMapper:
+    """The reference path: items one after another in this process, with a progress bar."""
+
+    def __init__(self, progress: bool = True):
+        self.progress = progress
+
+    def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
+            shared: Any = None) -> list:
+        bar = tqdm(items, desc=name, disable=not self.progress, leave=False)
+        return [call_item(fn, item, i, name, base_seed, shared) for i, item in enumerate(bar)]
+
+
+class Reporter:
+    """Routes `report(metrics, step)` to metrics.jsonl and any extra sinks (stdout, Tune)."""
+
+    def __init__(self, out_dir: Path, sinks: Iterable[MetricSink] = ()):
+        self.path = Path(out_dir) / METRICS_FILE
+        self.sinks = list(sinks)
+        self.latest: dict[str, Any] = {}
+
+    def report(self, metrics: dict, step: int | None = None) -> None:
+        row = {"step": step, **metrics}
+        append_jsonl(self.path, row)
+        self.latest.update(metrics)
+        for sink in self.sinks:
+            sink(metrics, step)
+
+
+class Checkpointer:
+    """Saves pickled state dicts (models, optimisers, counters, RNGs) under out_dir/checkpoints."""
+
+    def __init__(self, out_dir: Path):
+        self.root = Path(out_dir) / "checkpoints"
+
+    def save(self, state: dict, step: int) -> Path:
+        folder = self.root / f"step_{step:08d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "state.pkl.tmp"
+        tmp.write_bytes(pickle.dumps({"step": step, "state": state}))
+        tmp.replace(folder / "state.pkl")
+        return folder
+
+    def load_latest(self) -> tuple[int, dict] | None:
+        """(step, state) of the newest checkpoint, or None when there is none."""
+        folders = sorted(self.root.glob("step_*/state.pkl")) if self.root.exists() else []
+        if not folders:
+            return None
+        saved = pickle.loads(folders[-1].read_bytes())
+        return saved["step"], saved["state"]
+
+
+@dataclasses.dataclass
+class RunContext:
+    """What `run(cfg, ctx)` receives. Paths, seeds and parallelism all come from here."""
+
+    experiment: str
+    seed: int
+    out_dir: Path
+    reporter: Reporter
+    run_id: str = ""
+    config: dict = dataclasses.field(default_factory=dict)
+    config_hash: str = ""
+    mapper: Mapper = dataclasses.field(default_factory=SerialMapper)
+    checkpointer: Checkpointer | None = None
+    smoke: bool = False
+    artifacts: list[str] = dataclasses.field(default_factory=list)
+
+    def report(self, metrics: dict, step: int | None = None) -> None:
+        self.reporter.report(metrics, step)
+
+    def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
+            shared: Any = None) -> list:
+        """Fan `fn` out over `items` (Ray tasks or serially); results come back in item order."""
+        return self.mapper.map(fn, items, name=name, base_seed=base_seed, shared=shared)
+
+    def artifact(self, filename: str) -> Path:
+        """Path for an output file (plot, table) in the run folder; it is listed in result.json."""
+        self.artifacts.append(filename)
+        return self.out_dir / filename
+
+    def result(self, metrics: dict[str, float], claims: Sequence[Claim]) -> ResultRecord:
+        """The run's record from its final metrics and evaluated claims (the runner adds timing)."""
+        return ResultRecord(experiment=self.experiment, run_id=self.run_id, status="ok",
+                            seed=self.seed, config=self.config, config_hash=self.config_hash,
+                            metrics=dict(metrics), claims=list(claims),
+                            artifacts=list(self.artifacts))
+
+    @classmethod
+    def create(cls, experiment: str, seed: int, out_dir: str | Path, *, mapper: Mapper | None = None,
+               sinks: Iterable[MetricSink] = (), smoke: bool = False) -> "RunContext":
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return cls(experiment=experiment, seed=seed, out_dir=out_dir,
+                   reporter=Reporter(out_dir, sinks), mapper=mapper or SerialMapper(),
+                   checkpointer=Checkpointer(out_dir), smoke=smoke)

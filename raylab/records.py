@@ -1,0 +1,145 @@
+"""The result record: one `result.json` per run, written atomically, even when the run fails."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from raylab import RaylabError
+
+SCHEMA_VERSION = 1
+RESULT_FILE = "result.json"
+METRICS_FILE = "metrics.jsonl"
+
+_OPS = {"<=": lambda v, t: v <= t, ">=": lambda v, t: v >= t, "<": lambda v, t: v < t,
+        ">": lambda v, t: v > t}
+
+
+@dataclasses.dataclass
+class Claim:
+    """A paper's checkable statement, evaluated on this run's own metrics: `value op threshold`."""
+
+    id: str
+    statement: str
+    value: float
+    op: str
+    threshold: float
+    passed: bool
+    paper_value: float | None = None
+
+    @classmethod
+    def check(cls, id: str, statement: str, value: float, op: str, threshold: float,
+              paper_value: float | None = None) -> "Claim":
+        """Evaluate `value op threshold`; a NaN value never passes."""
+        value = float(value)
+        passed = (not math.isnan(value)) and _OPS[op](value, threshold)
+        return cls(id, statement, value, op, float(threshold), bool(passed), paper_value)
+
+
+@dataclasses.dataclass
+class ResultRecord:
+    """Everything about one run that reports and tests rely on (schema in ARCHITECTURE.md)."""
+
+    experiment: str
+    run_id: str
+    status: str
+    seed: int
+    config: dict
+    config_hash: str
+    metrics: dict[str, float] = dataclasses.field(default_factory=dict)
+    claims: list[Claim] = dataclasses.field(default_factory=list)
+    wall_s: float = 0.0
+    versions: dict[str, str] = dataclasses.field(default_factory=dict)
+    artifacts: list[str] = dataclasses.field(default_factory=list)
+    error: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict:
+        return _json_safe(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, data: dict, source: str = "record") -> "ResultRecord":
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise RaylabError(f"{source}: schema_version {data.get('schema_version')!r} is not "
+                              f"{SCHEMA_VERSION}")
+        fields = {f.name for f in dataclasses.fields(cls)}
+        missing = {"experiment", "run_id", "status", "seed", "config", "config_hash"} - set(data)
+        if missing:
+            raise RaylabError(f"{source}: missing keys {sorted(missing)}")
+        kwargs = {k: v for k, v in data.items() if k in fields}
+        kwargs["claims"] = [Claim(**c) for c in data.get("claims", [])]
+        return cls(**kwargs)
+
+    @property
+    def claims_passed(self) -> bool:
+        return all(c.passed for c in self.claims)
+
+
+def _json_safe(value: Any) -> Any:
+    """Numbers as plain floats/ints; NaN/inf as strings so the file stays strict JSON."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def write_json_atomic(path: str | Path, data: Any) -> Path:
+    """Write JSON to a temp file in the same folder, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(_json_safe(data), handle, indent=2, sort_keys=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_record(record: ResultRecord, out_dir: str | Path) -> Path:
+    return write_json_atomic(Path(out_dir) / RESULT_FILE, record.to_json())
+
+
+def read_record(path: str | Path) -> ResultRecord:
+    """Load a `result.json` (or the one inside a run folder); a broken file is a RaylabError naming it."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULT_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RaylabError(f"no result record at {path}") from None
+    except json.JSONDecodeError as exc:
+        raise RaylabError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    return ResultRecord.from_json(data, str(path))
+
+
+def append_jsonl(path: str | Path, row: dict) -> None:
+    """Append one JSON line and flush, so a crash loses at most the line being written."""
+    with open(path, "a") as handle:
+        handle.write(json.dumps(_json_safe(row)) + "\n")
+        handle.flush()
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in ("raylab", "ray", "torch", "numpy"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions

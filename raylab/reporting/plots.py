@@ -1,0 +1,28 @@
+"""Shared matplotlib set-up: headless backend, consistent figure sizes, atomic PNG writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def new_figure(rows: int = 1, cols: int = 1, panel_size: tuple[float, float] = (3.6, 2.6)):
+    """A figure and a 2-D list of axes (always indexable as axes[row][col])."""
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows),
+                             squeeze=False)
+    return fig, axes
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

@@ -1,0 +1,62 @@
+"""Run one experiment into one folder: seed, context, the method's loop, and a result record that
+is written even when the loop raises."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from raylab.config import config_hash, resolve_config, to_dict
+from raylab.context import Mapper, MetricSink, RunContext
+from raylab.records import ResultRecord, package_versions, write_record
+from raylab.registry import ExperimentSpec
+from raylab.seeding import seed_everything
+
+log = logging.getLogger("raylab")
+
+
+def load_run_config(spec: ExperimentSpec, config_file: str | Path | None = None,
+                    overrides: Sequence[str] = (), smoke: bool = False, seed: int | None = None) -> Any:
+    """The experiment's dataclass config from its YAML (or `config_file`), smoke block, overrides."""
+    return resolve_config(spec.load_config_cls(), config_file or spec.config_path, overrides,
+                          smoke=smoke, seed=seed)
+
+
+def new_run_id(cfg: Any) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    return f"{stamp}-{config_hash(cfg).split(':')[1][:8]}"
+
+
+def default_out_dir(spec: ExperimentSpec, run_id: str, root: str | Path = "runs") -> Path:
+    return Path(root) / spec.name / run_id
+
+
+def run_experiment(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, *,
+                   mapper: Mapper | None = None, sinks: Iterable[MetricSink] = (),
+                   smoke: bool = False, run_id: str | None = None) -> ResultRecord:
+    """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens.
+
+    A failing loop gives a record with status "failed" and the error; the metrics reported so far
+    stay in metrics.jsonl.
+    """
+    run_id = run_id or new_run_id(cfg)
+    ctx = RunContext.create(spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, smoke=smoke)
+    ctx.run_id, ctx.config, ctx.config_hash = run_id, to_dict(cfg), config_hash(cfg)
+    seed_everything(cfg.seed)
+    start = time.perf_counter()
+    try:
+        record = spec.load_entry()(cfg, ctx)
+    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised by the caller's choice
+        log.debug("run failed:\n%s", traceback.format_exc())
+        record = ResultRecord(experiment=spec.name, run_id=run_id, status="failed", seed=cfg.seed,
+                              config=ctx.config, config_hash=ctx.config_hash,
+                              metrics=dict(ctx.reporter.latest), artifacts=list(ctx.artifacts),
+                              error=f"{type(exc).__name__}: {exc}")
+    record.wall_s = round(time.perf_counter() - start, 3)
+    record.versions = package_versions()
+    write_record(record, out_dir)
+    return record

@@ -1,0 +1,104 @@
+"""Connect to a Ray cluster (`--address` / RAY_ADDRESS), or start an embedded local one sized to
+this machine and shut it down afterwards.
+
+Token auth (Ray >= 2.59): an explicit RAY_AUTH_MODE always wins. Left unset, the embedded cluster
+runs with auth disabled (it has no dashboard, lives for one command, and must not write the
+~/.ray/auth_token that silently switches later `ray start` clusters to token mode); connecting to a
+cluster uses `token` when a token is available (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or
+~/.ray/auth_token) and `disabled` otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlparse
+
+from raylab import RaylabError
+
+log = logging.getLogger("raylab")
+DEFAULT_OBJECT_STORE_MB = 1024
+CONNECT_TIMEOUT_S = 5.0
+
+
+class ClusterError(RaylabError):
+    """The Ray cluster could not be reached or started."""
+
+
+def resolve_address(address: str | None) -> str | None:
+    return address or os.environ.get("RAY_ADDRESS") or None
+
+
+def token_available() -> bool:
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or str(Path.home() / ".ray" / "auth_token")
+    return Path(path).is_file()
+
+
+def choose_auth_mode(connecting: bool) -> str:
+    """RAY_AUTH_MODE as set by the user, else the default described in the module docstring."""
+    explicit = os.environ.get("RAY_AUTH_MODE")
+    if explicit:
+        return explicit
+    return "token" if connecting and token_available() else "disabled"
+
+
+def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail fast, with the address in the message, when nothing listens at host:port."""
+    if address in ("auto", "local"):
+        return
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    if parsed.hostname is None or parsed.port is None:
+        raise ClusterError(f"cannot connect to Ray at '{address}': expected HOST:PORT, "
+                           "ray://HOST:PORT or http://HOST:PORT")
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise ClusterError(f"cannot connect to Ray at '{address}': {exc.strerror or exc}") from None
+
+
+def local_init_kwargs(num_cpus: int | None = None, num_gpus: int | None = None,
+                      object_store_mb: int = DEFAULT_OBJECT_STORE_MB) -> dict:
+    """ray.init arguments for a private local cluster on this machine (no dashboard)."""
+    kwargs = {"address": "local", "num_cpus": num_cpus or os.cpu_count() or 1,
+              "include_dashboard": False, "object_store_memory": object_store_mb * 1024**2,
+              "logging_level": "warning"}
+    if num_gpus is not None:
+        kwargs["num_gpus"] = num_gpus
+    return kwargs
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None, *, num_cpus: int | None = None,
+                num_gpus: int | None = None, object_store_mb: int = DEFAULT_OBJECT_STORE_MB,
+                log_to_driver: bool = True) -> Iterator[str]:
+    """Yield a connected Ray: the one already initialised, the cluster at `address` / RAY_ADDRESS,
+    or a new local one. Only a cluster this function started or joined is shut down at the end."""
+    import ray
+
+    if ray.is_initialized():
+        yield "existing"
+        return
+    address = resolve_address(address)
+    os.environ["RAY_AUTH_MODE"] = choose_auth_mode(connecting=address is not None)
+    if address:
+        check_reachable(address)
+        kwargs = {"address": address, "log_to_driver": log_to_driver, "logging_level": "warning"}
+    else:
+        kwargs = {**local_init_kwargs(num_cpus, num_gpus, object_store_mb), "log_to_driver": log_to_driver}
+    try:
+        ray.init(**kwargs)
+    except Exception as exc:  # noqa: BLE001 - Ray raises many types; the user needs one line
+        where = f"at '{address}'" if address else "locally"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ClusterError(f"cannot start/connect Ray {where}: {first_line}") from None
+    try:
+        yield address or "local"
+    finally:
+        ray.shutdown()

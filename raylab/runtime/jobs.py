@@ -1,0 +1,67 @@
+"""`raylab submit`: run `raylab run ...` as a Ray job through the Jobs API (JobSubmissionClient)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ray.job_submission import JobStatus, JobSubmissionClient
+
+from raylab.runtime.cluster import ClusterError, check_reachable, choose_auth_mode
+
+DEFAULT_DASHBOARD = "http://127.0.0.1:8265"
+UPLOAD_EXCLUDES = [".venv", ".git", "runs", "reproduce_out", "**/__pycache__", "*.egg-info",
+                   ".pytest_cache"]
+
+
+def dashboard_address(address: str | None) -> str:
+    """The Jobs API lives on the dashboard (http://HOST:8265); RAY_ADDRESS may name it too."""
+    address = address or os.environ.get("RAY_ADDRESS") or DEFAULT_DASHBOARD
+    if address.startswith("ray://") or "://" not in address:
+        raise ClusterError(f"jobs need the dashboard address (http://HOST:8265), got '{address}'")
+    return address.rstrip("/")
+
+
+def connect(address: str | None) -> JobSubmissionClient:
+    address = dashboard_address(address)
+    check_reachable(address)
+    os.environ["RAY_AUTH_MODE"] = choose_auth_mode(connecting=True)
+    try:
+        return JobSubmissionClient(address)
+    except Exception as exc:  # noqa: BLE001
+        raise ClusterError(f"cannot reach the Ray Jobs API at '{address}': "
+                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+def submit(client: JobSubmissionClient, args: Sequence[str], working_dir: str | Path,
+           env_vars: dict[str, str] | None = None, entry_script: str = "jobs/run.py") -> str:
+    """Submit `python jobs/run.py ARGS` with `working_dir` uploaded; returns the job id."""
+    entrypoint = " ".join(["python", entry_script, *map(shlex.quote, args)])
+    runtime_env = {"working_dir": str(working_dir), "excludes": UPLOAD_EXCLUDES,
+                   "env_vars": {"PYTHONUNBUFFERED": "1", **(env_vars or {})}}
+    return client.submit_job(entrypoint=entrypoint, runtime_env=runtime_env)
+
+
+def job_url(client: JobSubmissionClient, job_id: str) -> str:
+    return f"{client.get_address()}/#/jobs/{job_id}"
+
+
+async def _tail(client: JobSubmissionClient, job_id: str) -> None:
+    async for lines in client.tail_job_logs(job_id):
+        sys.stdout.write(lines)
+        sys.stdout.flush()
+
+
+def follow(client: JobSubmissionClient, job_id: str, poll_s: float = 1.0) -> JobStatus:
+    """Stream the job's logs until it ends; return its final status."""
+    asyncio.run(_tail(client, job_id))
+    status = client.get_job_status(job_id)
+    while not status.is_terminal():
+        time.sleep(poll_s)
+        status = client.get_job_status(job_id)
+    return status

@@ -1,0 +1,83 @@
+"""Placement groups for training workers: reserve bundles such as {"GPU": 1, "CPU": 4} per worker,
+PACK / SPREAD them, and say which resource is short when the cluster cannot satisfy them."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from typing import Iterator, Mapping, Sequence
+
+import ray
+from ray.util.placement_group import placement_group, remove_placement_group
+from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+from raylab import RaylabError
+
+STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
+
+
+class PlacementError(RaylabError):
+    """A placement group could not be created in time."""
+
+
+def worker_bundles(num_workers: int, gpus_per_worker: float = 1, cpus_per_worker: float = 1) -> list[dict]:
+    """One bundle per training worker, e.g. 2 workers x {"GPU": 1, "CPU": 4}."""
+    bundle = {"CPU": float(cpus_per_worker)}
+    if gpus_per_worker:
+        bundle["GPU"] = float(gpus_per_worker)
+    return [dict(bundle) for _ in range(num_workers)]
+
+
+def shortage(bundles: Sequence[Mapping[str, float]], strategy: str,
+             nodes: Sequence[Mapping[str, float]]) -> str:
+    """Why `bundles` cannot be placed on alive nodes with these total resources ("" if they can)."""
+    needed = Counter()
+    for bundle in bundles:
+        needed.update(bundle)
+    have = Counter()
+    for node in nodes:
+        have.update(node)
+    for resource, amount in sorted(needed.items()):
+        if have[resource] < amount:
+            return f"needs {resource}={amount:g} in total, the cluster has {resource}={have[resource]:g}"
+    for bundle in bundles:
+        if not any(all(node.get(r, 0) >= a for r, a in bundle.items()) for node in nodes):
+            return f"bundle {dict(bundle)} fits on no single node (nodes: {[dict(n) for n in nodes]})"
+    if strategy == "STRICT_SPREAD" and len(bundles) > len(nodes):
+        return f"STRICT_SPREAD needs {len(bundles)} nodes, the cluster has {len(nodes)}"
+    if strategy == "STRICT_PACK":
+        if not any(all(node.get(r, 0) >= a for r, a in needed.items()) for node in nodes):
+            return f"STRICT_PACK needs {dict(needed)} on one node"
+    return ""
+
+
+def _alive_node_resources() -> list[dict[str, float]]:
+    return [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+
+
+@contextlib.contextmanager
+def reserved(bundles: Sequence[Mapping[str, float]], strategy: str = "PACK", timeout_s: float = 60,
+             name: str = "raylab") -> Iterator:
+    """Create a placement group, wait up to `timeout_s`, yield it, and remove it afterwards.
+
+    On timeout the group is removed and PlacementError says which resource is short (or that the
+    resources exist but are busy).
+    """
+    if strategy not in STRATEGIES:
+        raise PlacementError(f"unknown placement strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
+    group = placement_group([dict(b) for b in bundles], strategy=strategy, name=name)
+    try:
+        if not group.wait(timeout_seconds=timeout_s):
+            reason = shortage(bundles, strategy, _alive_node_resources()) or \
+                "the resources exist but are held by other work"
+            raise PlacementError(f"placement group '{name}' ({strategy}, {len(bundles)} bundles) "
+                                 f"not ready after {timeout_s:g}s: {reason}")
+        yield group
+    finally:
+        remove_placement_group(group)
+
+
+def in_bundle(group, index: int) -> dict:
+    """`.options(**in_bundle(pg, i))` schedules a task or actor inside bundle `i`."""
+    return {"scheduling_strategy": PlacementGroupSchedulingStrategy(
+        group, placement_group_bundle_index=index, placement_group_capture_child_tasks=True)}

@@ -1,0 +1,125 @@
+"""Ray Tune for any registered experiment: a sweep YAML -> Tuner -> per-trial records + best config.
+
+Sweep YAML keys: metric, mode, num_samples, space (config path -> {grid|choice|uniform|loguniform|
+randint: ...}), scheduler ({type: asha|fifo, max_t, grace_period, reduction_factor, time_attr}),
+resources_per_trial ({cpu, gpu}), max_concurrent_trials, and an optional `smoke:` block of overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ray import tune
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+from raylab.config import ConfigError, apply_values, deep_merge, from_dict, load_yaml, to_dict
+from raylab.context import SerialMapper
+from raylab.records import write_json_atomic
+from raylab.registry import get_spec
+from raylab.runner import run_experiment
+
+DOMAINS = {
+    "grid": tune.grid_search,
+    "choice": tune.choice,
+    "uniform": lambda bounds: tune.uniform(*bounds),
+    "loguniform": lambda bounds: tune.loguniform(*(float(b) for b in bounds)),
+    "randint": lambda bounds: tune.randint(*bounds),
+}
+
+
+@dataclasses.dataclass
+class SweepSpec:
+    metric: str
+    mode: str = "min"
+    num_samples: int = 1
+    space: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    scheduler: dict[str, Any] = dataclasses.field(default_factory=lambda: {"type": "fifo"})
+    resources_per_trial: dict[str, float] = dataclasses.field(default_factory=lambda: {"cpu": 1})
+    max_concurrent_trials: int = 0     # 0: as many as resources allow
+
+    def __post_init__(self):
+        if self.mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', not {self.mode!r}")
+        for path, domain in self.space.items():
+            if not isinstance(domain, dict) or len(domain) != 1 or next(iter(domain)) not in DOMAINS:
+                raise ValueError(f"space.{path} must be one of {{{', '.join(DOMAINS)}: ...}}")
+
+
+def load_sweep(path: str | Path, smoke: bool = False, num_samples: int | None = None) -> SweepSpec:
+    data = load_yaml(path)
+    smoke_block = data.pop("smoke", {}) or {}
+    if smoke:
+        data = {**deep_merge(data, smoke_block), **({"space": smoke_block["space"]} if "space" in smoke_block else {})}
+    if num_samples is not None:
+        data["num_samples"] = num_samples
+    return from_dict(SweepSpec, data, str(path))
+
+
+def param_space(sweep: SweepSpec) -> dict:
+    return {path: DOMAINS[kind](value) for path, domain in sweep.space.items() for kind, value in domain.items()}
+
+
+def scheduler(sweep: SweepSpec):
+    options = dict(sweep.scheduler)
+    kind = options.pop("type", "fifo")
+    if kind == "fifo":
+        return FIFOScheduler()
+    if kind == "asha":
+        return ASHAScheduler(**options)
+    raise ConfigError(f"scheduler.type must be 'asha' or 'fifo', not {kind!r}")
+
+
+def _trial(values: dict, experiment: str, base_data: dict, smoke: bool) -> None:
+    """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune."""
+    spec = get_spec(experiment)
+    cls = spec.load_config_cls()
+    cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
+    latest: dict = {"step": 0}
+
+    def to_tune(metrics: dict, step: int | None) -> None:
+        latest.update(metrics)
+        if step is not None:
+            latest["step"] = step
+            tune.report(dict(latest))
+
+    out_dir = Path(tune.get_context().get_trial_dir())
+    record = run_experiment(spec, cfg, out_dir, mapper=SerialMapper(progress=False), sinks=[to_tune],
+                            smoke=smoke)
+    if record.status != "ok":
+        raise RuntimeError(f"trial failed: {record.error}")
+    tune.report({**latest, **record.metrics, "claims_passed": float(record.claims_passed)})
+
+
+def run_sweep(experiment: str, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path,
+              smoke: bool = False) -> dict:
+    """Run the sweep; write `tune_summary.json` and `best_config.yaml` into out_dir; return the summary."""
+    out_dir = Path(out_dir).resolve()
+    trainable = tune.with_resources(
+        tune.with_parameters(_trial, experiment=experiment, base_data=to_dict(base_cfg), smoke=smoke),
+        sweep.resources_per_trial)
+    tuner = tune.Tuner(
+        trainable, param_space=param_space(sweep),
+        tune_config=tune.TuneConfig(metric=sweep.metric, mode=sweep.mode, num_samples=sweep.num_samples,
+                                    scheduler=scheduler(sweep),
+                                    max_concurrent_trials=sweep.max_concurrent_trials or None),
+        run_config=tune.RunConfig(name="tune", storage_path=str(out_dir), verbose=0))
+    results = tuner.fit()
+    trials = [{"config": r.config, "metric": (r.metrics or {}).get(sweep.metric),
+               "error": str(r.error).splitlines()[0] if r.error else None, "path": r.path}
+              for r in results]
+    ok = [t for t in trials if t["metric"] is not None and t["error"] is None]
+    if not ok:
+        raise ConfigError(f"no trial of {experiment} reported '{sweep.metric}' "
+                          f"(errors: {[t['error'] for t in trials if t['error']]})")
+    best = (min if sweep.mode == "min" else max)(ok, key=lambda t: t["metric"])
+    best_cfg = apply_values(to_dict(base_cfg), best["config"], type(base_cfg), "best trial")
+    summary = {"experiment": experiment, "metric": sweep.metric, "mode": sweep.mode,
+               "best_value": best["metric"], "best_values": best["config"], "best_trial": best["path"],
+               "num_trials": len(trials), "num_errors": sum(t["error"] is not None for t in trials),
+               "trials": trials}
+    write_json_atomic(out_dir / "tune_summary.json", summary)
+    (out_dir / "best_config.yaml").write_text(yaml.safe_dump(best_cfg, sort_keys=False))
+    return summary
