@@ -145,7 +145,10 @@ def config_hash(cfg: Any) -> str:
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
-    """`a.b=v` -> (["a", "b"], v), with v read as a YAML scalar/list (never evaluated as code)."""
+    """`a.b=v` -> (["a", "b"], v), with v read as a YAML scalar/list (never evaluated as code).
+
+    The raw text is kept too (as `RawText`), so a string field gets `001`, not the number 1.
+    """
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set {text}: expected KEY=VALUE, e.g. --set optim.lr=0.01")
@@ -155,7 +158,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         value = raw
     if isinstance(value, dict):  # `--set a=b: c` is text, not a mapping
         value = raw
-    return key.strip().split("."), value
+    return key.strip().split("."), RawText(raw, value)
+
+
+class RawText:
+    """An override value as typed (`text`) and as parsed by YAML (`parsed`)."""
+
+    def __init__(self, text: str, parsed: Any):
+        self.text, self.parsed = text, parsed
 
 
 def apply_overrides(data: dict, overrides: Sequence[str], cls: type) -> dict:
@@ -193,9 +203,9 @@ def _apply(data: dict, values: Mapping[str, tuple[Any, str]], cls: type) -> dict
 
 
 def _typed_scalar(value: Any, annotation: Any) -> Any:
-    """`--set name=001` keeps the text "001" when the field is a string."""
-    if annotation is str and not isinstance(value, str) and value is not None:
-        return str(value)
+    """`--set name=001` keeps the text "001" when the field is a string; otherwise the YAML value."""
+    if isinstance(value, RawText):
+        return value.text if annotation is str else value.parsed
     return value
 
 

@@ -17,6 +17,7 @@ from raylab.registry import ExperimentSpec
 from raylab.seeding import seed_everything
 
 log = logging.getLogger("raylab")
+TRACEBACK_FILE = "traceback.txt"
 
 
 def load_run_config(spec: ExperimentSpec, config_file: str | Path | None = None,
@@ -40,8 +41,8 @@ def run_experiment(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, *,
                    smoke: bool = False, run_id: str | None = None) -> ResultRecord:
     """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens.
 
-    A failing loop gives a record with status "failed" and the error; the metrics reported so far
-    stay in metrics.jsonl.
+    A failing loop gives a record with status "failed" and the error (full traceback in
+    traceback.txt); the metrics reported so far stay in metrics.jsonl and the record.
     """
     run_id = run_id or new_run_id(cfg)
     ctx = RunContext.create(spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, smoke=smoke)
@@ -51,7 +52,8 @@ def run_experiment(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, *,
     try:
         record = spec.load_entry()(cfg, ctx)
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised by the caller's choice
-        log.debug("run failed:\n%s", traceback.format_exc())
+        Path(out_dir, TRACEBACK_FILE).write_text(traceback.format_exc())
+        log.error("%s failed: %s (traceback in %s)", spec.name, exc, Path(out_dir, TRACEBACK_FILE))
         record = ResultRecord(experiment=spec.name, run_id=run_id, status="failed", seed=cfg.seed,
                               config=ctx.config, config_hash=ctx.config_hash,
                               metrics=dict(ctx.reporter.latest), artifacts=list(ctx.artifacts),

@@ -102,3 +102,27 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None,
         yield address or "local"
     finally:
         ray.shutdown()
+
+
+def validate_cluster_yaml(path: str | Path) -> dict:
+    """Check a cluster launcher config offline, exactly as `ray up` does before it contacts a cloud
+    (`prepare_config` merges provider defaults, then `validate_config` applies Ray's JSON schema).
+    Returns the prepared config; raises ClusterError naming the file and the problem."""
+    import copy
+
+    import yaml
+    from ray.autoscaler._private.util import prepare_config, validate_config
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ClusterError(f"{path}: cannot read cluster config: {exc}") from None
+    if not isinstance(raw, dict) or "provider" not in raw:
+        raise ClusterError(f"{path}: a cluster config needs a 'provider' section")
+    try:
+        prepared = prepare_config(copy.deepcopy(raw))
+        validate_config(prepared)
+    except Exception as exc:  # noqa: BLE001 - jsonschema / ValueError / NotImplementedError
+        message = getattr(exc, "message", None) or str(exc).splitlines()[0]
+        raise ClusterError(f"{path}: invalid cluster config: {message}") from None
+    return prepared

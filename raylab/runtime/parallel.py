@@ -60,9 +60,10 @@ class RayMapper:
         shared_ref = ray.put(shared) if shared is not None else None
         if self.backend == "tasks":
             fn_ref = ray.put(fn)
-            task = _run_item_task.options(num_cpus=self.num_cpus, num_gpus=self.num_gpus,
-                                          max_retries=self.max_retries)
-            refs = [task.options(name=f"{name}[{i}]").remote(fn_ref, item, i, name, base_seed, shared_ref)
+            resources = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus,
+                         "max_retries": self.max_retries}
+            refs = [_run_item_task.options(name=f"{name}[{i}]", **resources)
+                    .remote(fn_ref, item, i, name, base_seed, shared_ref)
                     for i, item in enumerate(items)]
             return self._collect(refs, name)
         return self._map_actors(fn, items, name, base_seed, shared_ref)

@@ -1,0 +1,25 @@
+"""Shared fixtures. Ray starts at most once per pytest session, small, private and without auth."""
+
+import os
+
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")            # no ~/.ray/auth_token, no auth warning
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("RAY_DATA_DISABLE_PROGRESS_BARS", "1")
+os.environ.pop("RAY_ADDRESS", None)                            # never attach to a stray cluster
+
+import pytest  # noqa: E402
+
+FAKE_GPUS = 2
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray for every Ray test: 2 CPUs, 2 fake GPUs (placement tests), 256 MB object store."""
+    import ray
+
+    from raylab.runtime.cluster import local_init_kwargs
+
+    ray.init(**{**local_init_kwargs(num_cpus=2, num_gpus=FAKE_GPUS, object_store_mb=256)},
+             log_to_driver=False)
+    yield ray
+    ray.shutdown()

@@ -1,0 +1,30 @@
+"""Conformance: every registered experiment's smoke config runs in-process (serial mapper), writes a
+valid record with all its claims passing, and gives the same metrics for the same seed."""
+
+import math
+
+import pytest
+
+from raylab.context import SerialMapper
+from raylab.records import read_record
+from raylab.registry import all_specs
+from raylab.runner import load_run_config, run_experiment
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.name)
+def test_smoke_config_runs_and_is_reproducible(spec, tmp_path):
+    cfg = load_run_config(spec, smoke=True)
+    first = run_experiment(spec, cfg, tmp_path / "1", mapper=SerialMapper(progress=False), smoke=True)
+    record = read_record(tmp_path / "1")
+    assert record.status == "ok", record.error
+    assert record.experiment == spec.name and record.config_hash == first.config_hash
+    assert record.metrics and all(isinstance(v, (int, float)) and math.isfinite(v)
+                                  for v in record.metrics.values())
+    assert record.claims, "every experiment checks at least one paper claim"
+    failed = [(c.id, c.value, c.op, c.threshold) for c in record.claims if not c.passed]
+    assert not failed
+    for artifact in record.artifacts:
+        assert (tmp_path / "1" / artifact).stat().st_size > 0
+    assert (tmp_path / "1" / "metrics.jsonl").exists()
+    second = run_experiment(spec, cfg, tmp_path / "2", mapper=SerialMapper(progress=False), smoke=True)
+    assert second.metrics == first.metrics

@@ -1,0 +1,50 @@
+import json
+
+import pytest
+
+from raylab.context import Checkpointer, ItemError, RunContext, SerialMapper, call_item
+from raylab.seeding import derive_seed
+
+
+def square_plus_seed(item, seed=None):
+    return item * item + (seed or 0)
+
+
+def explode_on_three(item):
+    if item == 3:
+        raise ValueError("bad item")
+    return item
+
+
+def test_serial_map_orders_results_and_derives_seeds():
+    out = SerialMapper(progress=False).map(square_plus_seed, [1, 2, 3], name="sq", base_seed=9)
+    assert out == [i * i + derive_seed(9, "sq", k) for k, i in enumerate([1, 2, 3])]
+
+
+def test_failing_item_is_named():
+    with pytest.raises(ItemError, match=r"pick: item 3 3 failed: ValueError: bad item"):
+        SerialMapper(progress=False).map(explode_on_three, [0, 1, 2, 3], name="pick")
+
+
+def test_call_item_passes_shared_only_when_given():
+    assert call_item(lambda x, shared: x + shared, 1, 0, "f", shared=10) == 11
+    assert call_item(lambda x: x, 1, 0, "f") == 1
+
+
+def test_reporter_appends_jsonl_and_artifacts_are_listed(tmp_path):
+    seen = []
+    ctx = RunContext.create("m/e", 0, tmp_path, sinks=[lambda m, s: seen.append((s, m))])
+    ctx.report({"train/x": 1.0}, step=0)
+    ctx.report({"train/x": 2.0}, step=1)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert rows == [{"step": 0, "train/x": 1.0}, {"step": 1, "train/x": 2.0}]
+    assert seen[-1] == (1, {"train/x": 2.0}) and ctx.reporter.latest == {"train/x": 2.0}
+    assert ctx.artifact("plot.png") == tmp_path / "plot.png" and ctx.artifacts == ["plot.png"]
+
+
+def test_checkpointer_returns_the_latest_state(tmp_path):
+    ckpt = Checkpointer(tmp_path)
+    assert ckpt.load_latest() is None
+    ckpt.save({"w": [1]}, step=5)
+    ckpt.save({"w": [2]}, step=12)
+    assert ckpt.load_latest() == (12, {"w": [2]})

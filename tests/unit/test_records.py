@@ -1,0 +1,65 @@
+import dataclasses
+import json
+import math
+
+import pytest
+
+from raylab import RaylabError
+from raylab.records import Claim, ResultRecord, read_record, write_record
+from raylab.registry import ExperimentSpec
+from raylab.runner import TRACEBACK_FILE, run_experiment
+
+
+def make_record(**kw):
+    base = dict(experiment="m/e", run_id="r", status="ok", seed=0, config={"seed": 0},
+                config_hash="sha256:x", metrics={"a": 1.5, "inf": math.inf},
+                claims=[Claim.check("c1", "a <= 2", 1.5, "<=", 2)])
+    return ResultRecord(**{**base, **kw})
+
+
+def test_claim_check_ops_and_nan():
+    assert Claim.check("x", "", 1.0, "<=", 1.0).passed
+    assert not Claim.check("x", "", 1.0, "<", 1.0).passed
+    assert Claim.check("x", "", 3.0, ">=", 2.0).passed
+    assert not Claim.check("x", "", math.nan, ">=", 0.0).passed
+    assert not Claim.check("x", "", math.nan, "<=", 0.0).passed
+
+
+def test_record_round_trip_is_strict_json_and_atomic(tmp_path):
+    write_record(make_record(), tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]   # no temp file left behind
+    data = json.loads((tmp_path / "result.json").read_text())         # strict JSON: inf as a string
+    assert data["metrics"]["inf"] == "inf" and data["schema_version"] == 1
+    back = read_record(tmp_path)
+    assert back.claims[0] == make_record().claims[0] and back.claims_passed
+
+
+def test_broken_records_are_named(tmp_path):
+    (tmp_path / "result.json").write_text("{not json")
+    with pytest.raises(RaylabError, match=r"result\.json: not valid JSON"):
+        read_record(tmp_path)
+    (tmp_path / "result.json").write_text(json.dumps({"schema_version": 99}))
+    with pytest.raises(RaylabError, match="schema_version 99"):
+        read_record(tmp_path)
+
+
+def failing_entry(cfg, ctx):
+    ctx.report({"train/loss": 0.5}, step=1)
+    raise RuntimeError("diverged at step 2")
+
+
+@dataclasses.dataclass
+class TinyConfig:
+    seed: int = 3
+
+
+def test_failed_run_still_writes_a_record_with_the_metrics_so_far(tmp_path):
+    spec = ExperimentSpec("m/fail", "fails", config_cls="tests.unit.test_records:TinyConfig",
+                          entry="tests.unit.test_records:failing_entry")
+    record = run_experiment(spec, TinyConfig(), tmp_path)
+    on_disk = read_record(tmp_path)
+    assert record.status == on_disk.status == "failed"
+    assert on_disk.error == "RuntimeError: diverged at step 2"
+    assert on_disk.metrics == {"train/loss": 0.5} and on_disk.seed == 3
+    assert "diverged" in (tmp_path / TRACEBACK_FILE).read_text()
+    assert json.loads((tmp_path / "metrics.jsonl").read_text()) == {"step": 1, "train/loss": 0.5}
