@@ -6,12 +6,15 @@ RunContext, choosing a serial or a Ray mapper and the metric sinks.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import pickle
+import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from raylab import RaylabError
@@ -32,11 +35,33 @@ def item_label(item: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+@contextlib.contextmanager
+def limit_threads(threads: int) -> Iterator[None]:
+    """Cap BLAS/OpenMP pools (and torch's, if imported) to `threads` inside the block.
+
+    Fan-out items run with one thread each on every path: Ray gives a 1-CPU task
+    OMP_NUM_THREADS=1, and the serial path must match it, both for bitwise-identical results (BLAS
+    reductions change order with the thread count) and because numpy's and torch's thread pools
+    spinning against each other on a small machine can cost several times the work itself.
+    """
+    torch = sys.modules.get("torch")
+    torch_threads = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(limits=threads):
+        if torch is not None:
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(torch_threads)
+
+
 def call_item(fn: Callable, item: Any, index: int, name: str, base_seed: int | None = None,
-              shared: Any = None) -> Any:
+              shared: Any = None, threads: int = 1) -> Any:
     """Run `fn` on one item exactly as every mapper does: `fn(item[, seed=][, shared=])`.
 
-    The per-item seed is `derive_seed(base_seed, name, index)`, so serial and Ray results match.
+    The per-item seed is `derive_seed(base_seed, name, index)` and the thread count is fixed, so
+    serial and Ray results match bit for bit.
     """
     kwargs = {}
     if base_seed is not None:
@@ -44,7 +69,8 @@ def call_item(fn: Callable, item: Any, index: int, name: str, base_seed: int | N
     if shared is not None:
         kwargs["shared"] = shared
     try:
-        return fn(item, **kwargs)
+        with limit_threads(threads):
+            return fn(item, **kwargs)
     except Exception as exc:
         raise ItemError(f"{name}: item {index} {item_label(item)} failed: "
                         f"{type(exc).__name__}: {exc}") from exc
@@ -56,15 +82,17 @@ class Mapper(Protocol):
 
 
 class SerialMapper:
-    """The reference path: items one after another in this process, with a progress bar."""
+    """The reference path: items one after another in this process (`threads` BLAS/torch threads
+    each, like a `threads`-CPU Ray task), with a progress bar."""
 
-    def __init__(self, progress: bool = True):
-        self.progress = progress
+    def __init__(self, progress: bool = True, threads: int = 1):
+        self.progress, self.threads = progress, threads
 
     def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
             shared: Any = None) -> list:
         bar = tqdm(items, desc=name, disable=not self.progress, leave=False)
-        return [call_item(fn, item, i, name, base_seed, shared) for i, item in enumerate(bar)]
+        return [call_item(fn, item, i, name, base_seed, shared, self.threads)
+                for i, item in enumerate(bar)]
 
 
 class Reporter:

@@ -16,9 +16,10 @@ from tqdm import tqdm
 from raylab.context import ItemError, call_item
 
 
-def _run_item(fn: Callable, item: Any, index: int, name: str, base_seed: int | None, shared: Any):
+def _run_item(fn: Callable, item: Any, index: int, name: str, base_seed: int | None, shared: Any,
+              threads: int = 1):
     try:
-        return True, call_item(fn, item, index, name, base_seed, shared)
+        return True, call_item(fn, item, index, name, base_seed, shared, threads)
     except ItemError as exc:
         return False, str(exc)
 
@@ -30,11 +31,11 @@ _run_item_task = ray.remote(_run_item)
 class _ItemWorker:
     """Holds the function and the shared payload once; runs items sent to it."""
 
-    def __init__(self, fn: Callable, shared: Any):
-        self.fn, self.shared = fn, shared
+    def __init__(self, fn: Callable, shared: Any, threads: int):
+        self.fn, self.shared, self.threads = fn, shared, threads
 
     def run(self, item: Any, index: int, name: str, base_seed: int | None):
-        return _run_item(self.fn, item, index, name, base_seed, self.shared)
+        return _run_item(self.fn, item, index, name, base_seed, self.shared, self.threads)
 
 
 class RayMapper:
@@ -52,6 +53,7 @@ class RayMapper:
             raise ValueError(f"backend must be 'tasks' or 'actors', not {backend!r}")
         self.backend, self.num_cpus, self.num_gpus = backend, num_cpus, num_gpus
         self.num_actors, self.progress, self.max_retries = num_actors, progress, max_retries
+        self.threads = max(1, int(num_cpus))   # BLAS/torch threads per item, as on the serial path
 
     def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
             shared: Any = None) -> list:
@@ -63,7 +65,7 @@ class RayMapper:
             resources = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus,
                          "max_retries": self.max_retries}
             refs = [_run_item_task.options(name=f"{name}[{i}]", **resources)
-                    .remote(fn_ref, item, i, name, base_seed, shared_ref)
+                    .remote(fn_ref, item, i, name, base_seed, shared_ref, self.threads)
                     for i, item in enumerate(items)]
             return self._collect(refs, name)
         return self._map_actors(fn, items, name, base_seed, shared_ref)
@@ -73,7 +75,7 @@ class RayMapper:
         tag = uuid.uuid4().hex[:6]
         actors = [_ItemWorker.options(name=f"{name}-worker-{k}-{tag}", num_cpus=self.num_cpus,
                                       num_gpus=self.num_gpus, max_restarts=self.max_retries,
-                                      max_task_retries=self.max_retries).remote(fn, shared_ref)
+                                      max_task_retries=self.max_retries).remote(fn, shared_ref, self.threads)
                   for k in range(min(count, len(items)))]
         try:
             refs = [actors[i % len(actors)].run.options(name=f"{name}[{i}]").remote(item, i, name, base_seed)

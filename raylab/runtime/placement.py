@@ -37,9 +37,10 @@ def shortage(bundles: Sequence[Mapping[str, float]], strategy: str,
     have = Counter()
     for node in nodes:
         have.update(node)
-    for resource, amount in sorted(needed.items()):
-        if have[resource] < amount:
-            return f"needs {resource}={amount:g} in total, the cluster has {resource}={have[resource]:g}"
+    short = [f"needs {r}={a:g} in total, the cluster has {r}={have[r]:g}"
+             for r, a in sorted(needed.items()) if have[r] < a]
+    if short:
+        return "; ".join(short)
     for bundle in bundles:
         if not any(all(node.get(r, 0) >= a for r, a in bundle.items()) for node in nodes):
             return f"bundle {dict(bundle)} fits on no single node (nodes: {[dict(n) for n in nodes]})"

@@ -108,6 +108,7 @@ def run_sweep(experiment: str, base_cfg: Any, sweep: SweepSpec, out_dir: str | P
         run_config=tune.RunConfig(name="tune", storage_path=str(out_dir), verbose=0))
     results = tuner.fit()
     trials = [{"config": r.config, "metric": (r.metrics or {}).get(sweep.metric),
+               "iterations": (r.metrics or {}).get("training_iteration"),
                "error": str(r.error).splitlines()[0] if r.error else None, "path": r.path}
               for r in results]
     ok = [t for t in trials if t["metric"] is not None and t["error"] is None]

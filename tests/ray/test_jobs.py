@@ -1,0 +1,124 @@
+"""A real two-node local cluster (`ray start --head` + a worker node with 1 fake GPU) on this machine:
+`raylab submit --follow` runs a job to success, the dashboard API lists it, and placement groups
+spread across the two nodes. The nodes run with `--block` and are stopped by terminating those
+processes, so no other Ray on the machine (e.g. the session fixture's) is touched."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from ray.job_submission import JobStatus, JobSubmissionClient
+
+from raylab.records import read_record
+from raylab.runtime import jobs
+
+pytestmark = pytest.mark.ray
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_node(args: list[str], log: Path, temp_dir: str) -> subprocess.Popen:
+    """One node, blocking in its own process group. Each node gets its own temp dir: nodes sharing
+    one session folder on one machine delete each other's unpacked job working dirs."""
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("RAY_ADDRESS", None)
+    cmd = [str(Path(sys.executable).parent / "ray"), "start", "--block", "--node-ip-address", "127.0.0.1",
+           "--object-store-memory", str(200 * 1024**2), "--disable-usage-stats", "--temp-dir", temp_dir, *args]
+    return subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except OSError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def two_node_cluster(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("ray-nodes")
+    gcs, dashboard = free_port(), free_port()
+    head = start_node(["--head", "--port", str(gcs), "--dashboard-host", "127.0.0.1", "--dashboard-port",
+                       str(dashboard), "--num-cpus", "2", "--num-gpus", "0",
+                       "--ray-client-server-port", str(free_port())], logs / "head.log", f"/tmp/rh{gcs}")
+    procs = [head]
+    try:
+        url = f"http://127.0.0.1:{dashboard}"
+        wait_for(lambda: get_json(f"{url}/api/version"), 90, f"the dashboard ({logs / 'head.log'})")
+        procs.append(start_node(["--address", f"127.0.0.1:{gcs}", "--num-cpus", "1", "--num-gpus", "1",
+                                 "--dashboard-agent-listen-port", str(free_port())], logs / "worker.log",
+                                f"/tmp/rw{gcs}"))
+        nodes = lambda: get_json(f"{url}/api/v0/nodes")["data"]["result"]["result"]  # noqa: E731
+        wait_for(lambda: sum(n["state"] == "ALIVE" for n in nodes()) == 2, 90, "the worker node")
+        yield url
+    finally:
+        for proc in reversed(procs):
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        for temp_dir in (f"/tmp/rh{gcs}", f"/tmp/rw{gcs}"):
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def test_submit_follow_runs_the_job_and_the_dashboard_lists_it(two_node_cluster, tmp_path):
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "raylab.cli", "submit", "specgd/trajectory", "--smoke", "--follow",
+         "--address", two_node_cluster, "--out", str(out), "--working-dir", str(ROOT)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    job_id = result.stdout.split("as job ")[1].split()[0]
+    assert f"{two_node_cluster}/#/jobs/{job_id}" in result.stdout
+    assert f"job {job_id}: SUCCEEDED" in result.stdout
+    record = read_record(out)
+    assert record.status == "ok" and record.claims_passed
+    listed = get_json(f"{two_node_cluster}/api/jobs/")
+    assert any(job["submission_id"] == job_id and job["status"] == "SUCCEEDED" for job in listed)
+
+
+def test_placement_groups_spread_over_two_nodes(two_node_cluster):
+    client = JobSubmissionClient(two_node_cluster)
+    job_id = client.submit_job(entrypoint="python tests/ray/two_node_job.py",
+                               runtime_env={"working_dir": str(ROOT), "excludes": jobs.UPLOAD_EXCLUDES})
+    status = wait_for(lambda: (s := client.get_job_status(job_id)).is_terminal() and s, 240, "the job")
+    logs = client.get_job_logs(job_id)
+    assert status == JobStatus.SUCCEEDED, logs
+    result = json.loads(logs.split("PLACEMENT ")[1].splitlines()[0])
+    (cpu_node, cpu_devices), (gpu_node, gpu_devices) = result["placed"]
+    assert result["nodes"] == 2 and cpu_node != gpu_node
+    assert gpu_devices == "0" and cpu_devices in (None, "")
+    assert "STRICT_SPREAD needs 3 nodes, the cluster has 2" in result["too_many"]
+
+
+def test_failing_job_makes_follow_exit_non_zero(two_node_cluster, tmp_path):
+    client = jobs.connect(two_node_cluster)
+    job_id = jobs.submit(client, ["specgd/nope"], ROOT)
+    assert jobs.follow(client, job_id) == JobStatus.FAILED

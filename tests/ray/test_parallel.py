@@ -1,0 +1,46 @@
+"""RayMapper on the shared local cluster: same ordered results as the serial path, named failures."""
+
+import numpy as np
+import pytest
+
+from raylab.context import ItemError, SerialMapper
+from raylab.methods.specgd.experiment import run_cell
+from raylab.runtime.parallel import RayMapper
+
+pytestmark = pytest.mark.ray
+
+
+def noisy_square(item, seed, shared):
+    return item * item + shared + np.random.default_rng(seed).random()
+
+
+def fail_on_two(item):
+    if item == 2:
+        raise ZeroDivisionError("item two")
+    return item
+
+
+@pytest.mark.parametrize("backend", ["tasks", "actors"])
+def test_ray_map_equals_serial_map(ray_cluster, backend):
+    items = list(range(7))
+    serial = SerialMapper(progress=False).map(noisy_square, items, name="sq", base_seed=4, shared=100)
+    ray_out = RayMapper(backend=backend, progress=False).map(noisy_square, items, name="sq",
+                                                             base_seed=4, shared=100)
+    assert ray_out == serial
+
+
+@pytest.mark.parametrize("backend", ["tasks", "actors"])
+def test_failing_item_is_named(ray_cluster, backend):
+    with pytest.raises(ItemError, match=r"pick: item 2 2 failed: ZeroDivisionError: item two"):
+        RayMapper(backend=backend, progress=False).map(fail_on_two, [0, 1, 2, 3], name="pick")
+
+
+def test_specgd_cells_identical_through_ray(ray_cluster):
+    cells = [{"base_seed": 0, "seed_index": s, "d": 20, "lam": lam, "n_samples": 0, "init_scale": 1e-3,
+              "optimiser": opt, "lr": 0.01, "steps": 60, "lr_decay": 1.0}
+             for lam in (1.0, 20.0) for opt in ("gd", "specgd") for s in range(2)]
+    serial = SerialMapper(progress=False).map(run_cell, cells, name="cell")
+    parallel = RayMapper(progress=False).map(run_cell, cells, name="cell")
+    for a, b in zip(serial, parallel):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])

@@ -1,0 +1,46 @@
+"""Placement groups on the shared cluster, which declares 2 fake GPUs (tasks see CUDA_VISIBLE_DEVICES)."""
+
+import os
+
+import pytest
+import ray
+
+from raylab.runtime.placement import PlacementError, in_bundle, reserved, shortage, worker_bundles
+
+pytestmark = pytest.mark.ray
+
+
+@ray.remote(num_gpus=1, num_cpus=1)
+class FakeTrainer:
+    def devices(self):
+        return os.environ.get("CUDA_VISIBLE_DEVICES"), ray.get_gpu_ids()
+
+
+@pytest.mark.parametrize("strategy", ["PACK", "SPREAD"])
+def test_each_worker_gets_its_own_gpu(ray_cluster, strategy):
+    with reserved(worker_bundles(2, gpus_per_worker=1, cpus_per_worker=1), strategy, timeout_s=30,
+                  name=f"train-{strategy}") as group:
+        trainers = [FakeTrainer.options(**in_bundle(group, i)).remote() for i in range(2)]
+        devices = ray.get([t.devices.remote() for t in trainers])
+        for t in trainers:
+            ray.kill(t)
+    visible = sorted(d[0] for d in devices)
+    assert visible == ["0", "1"]
+    assert sorted(d[1][0] for d in devices) == [0, 1]
+
+
+def test_unsatisfiable_group_names_the_short_resource(ray_cluster):
+    with pytest.raises(PlacementError, match=r"needs GPU=3 in total, the cluster has GPU=2"):
+        with reserved(worker_bundles(3, cpus_per_worker=0.5), "PACK", timeout_s=2, name="too-many-gpus"):
+            pass
+    # The failed group is removed: the GPUs are free again.
+    with reserved(worker_bundles(2), "PACK", timeout_s=30):
+        pass
+
+
+def test_shortage_explanations():
+    node = {"CPU": 2.0, "GPU": 2.0}
+    assert shortage([{"CPU": 1, "GPU": 1}] * 2, "PACK", [node]) == ""
+    assert "fits on no single node" in shortage([{"CPU": 4}], "PACK", [{"CPU": 2}, {"CPU": 2}])
+    assert "STRICT_SPREAD needs 2 nodes" in shortage([{"CPU": 1}] * 2, "STRICT_SPREAD", [node])
+    assert "STRICT_PACK" in shortage([{"CPU": 2}, {"CPU": 2}], "STRICT_PACK", [{"CPU": 2}, {"CPU": 2}])
