@@ -90,7 +90,7 @@ class SerialMapper:
 
     def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
             shared: Any = None) -> list:
-        bar = tqdm(items, desc=name, disable=not self.progress, leave=False)
+        bar = tqdm(items, desc=name, disable=None if self.progress else True, leave=False)
         return [call_item(fn, item, i, name, base_seed, shared, self.threads)
                 for i, item in enumerate(bar)]
 

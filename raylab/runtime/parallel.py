@@ -89,7 +89,7 @@ class RayMapper:
         index_of = {ref: i for i, ref in enumerate(refs)}
         results: list[Any] = [None] * len(refs)
         pending = list(refs)
-        with tqdm(total=len(refs), desc=name, disable=not self.progress, leave=False) as bar:
+        with tqdm(total=len(refs), desc=name, disable=None if self.progress else True, leave=False) as bar:
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
                 ok, value = ray.get(done[0])

@@ -81,7 +81,7 @@ def two_node_cluster(tmp_path_factory):
             os.killpg(proc.pid, signal.SIGTERM)
         for proc in reversed(procs):
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         for temp_dir in (f"/tmp/rh{gcs}", f"/tmp/rw{gcs}"):
