@@ -87,7 +87,7 @@ def cmd_tune(args) -> int:
     sweep = load_sweep(args.sweep, smoke=args.smoke, num_samples=args.num_samples)
     out_dir = Path(args.out) if args.out else Path("runs") / spec.name / f"tune-{new_run_id(cfg)}"
     with ray_session(args.address):
-        summary = run_sweep(spec.name, cfg, sweep, out_dir, smoke=args.smoke)
+        summary = run_sweep(spec, cfg, sweep, out_dir, smoke=args.smoke)
     print(f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "
           f"{summary['metric']} = {summary['best_value']:.6g} with {summary['best_values']}\n"
           f"  summary: {out_dir / 'tune_summary.json'}\n  best config: {out_dir / 'best_config.yaml'}")

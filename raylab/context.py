@@ -146,7 +146,7 @@ class RunContext:
     config: dict = dataclasses.field(default_factory=dict)
     config_hash: str = ""
     mapper: Mapper = dataclasses.field(default_factory=SerialMapper)
-    checkpointer: Checkpointer | None = None
+    checkpointer: Checkpointer | None = None   # always set by `create`
     smoke: bool = False
     artifacts: list[str] = dataclasses.field(default_factory=list)
 
@@ -172,9 +172,10 @@ class RunContext:
 
     @classmethod
     def create(cls, experiment: str, seed: int, out_dir: str | Path, *, mapper: Mapper | None = None,
-               sinks: Iterable[MetricSink] = (), smoke: bool = False) -> "RunContext":
+               sinks: Iterable[MetricSink] = (), smoke: bool = False,
+               checkpointer: Checkpointer | None = None) -> "RunContext":
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         return cls(experiment=experiment, seed=seed, out_dir=out_dir,
                    reporter=Reporter(out_dir, sinks), mapper=mapper or SerialMapper(),
-                   checkpointer=Checkpointer(out_dir), smoke=smoke)
+                   checkpointer=checkpointer or Checkpointer(out_dir), smoke=smoke)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from raylab.config import config_hash, resolve_config, to_dict
-from raylab.context import Mapper, MetricSink, RunContext
+from raylab.context import Checkpointer, Mapper, MetricSink, RunContext
 from raylab.records import ResultRecord, package_versions, write_record
 from raylab.registry import ExperimentSpec
 from raylab.seeding import seed_everything
@@ -38,14 +38,16 @@ def default_out_dir(spec: ExperimentSpec, run_id: str, root: str | Path = "runs"
 
 def run_experiment(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, *,
                    mapper: Mapper | None = None, sinks: Iterable[MetricSink] = (),
-                   smoke: bool = False, run_id: str | None = None) -> ResultRecord:
+                   smoke: bool = False, run_id: str | None = None,
+                   checkpointer: Checkpointer | None = None) -> ResultRecord:
     """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens.
 
     A failing loop gives a record with status "failed" and the error (full traceback in
     traceback.txt); the metrics reported so far stay in metrics.jsonl and the record.
     """
     run_id = run_id or new_run_id(cfg)
-    ctx = RunContext.create(spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, smoke=smoke)
+    ctx = RunContext.create(spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, smoke=smoke,
+                            checkpointer=checkpointer)
     ctx.run_id, ctx.config, ctx.config_hash = run_id, to_dict(cfg), config_hash(cfg)
     seed_everything(cfg.seed)
     start = time.perf_counter()

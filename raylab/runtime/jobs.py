@@ -39,12 +39,26 @@ def connect(address: str | None) -> JobSubmissionClient:
 
 
 def submit(client: JobSubmissionClient, args: Sequence[str], working_dir: str | Path,
-           env_vars: dict[str, str] | None = None, entry_script: str = "jobs/run.py") -> str:
-    """Submit `python jobs/run.py ARGS` with `working_dir` uploaded; returns the job id."""
+           env_vars: dict[str, str] | None = None, entry_script: str = "jobs/run.py",
+           agent_wait_s: float = 60.0) -> str:
+    """Submit `python jobs/run.py ARGS` with `working_dir` uploaded; returns the job id.
+
+    A freshly started head answers "No available agent" until its job agent is up: that is retried
+    for up to `agent_wait_s`; any other refusal is a ClusterError with the server's reason.
+    """
     entrypoint = " ".join(["python", entry_script, *map(shlex.quote, args)])
     runtime_env = {"working_dir": str(working_dir), "excludes": UPLOAD_EXCLUDES,
                    "env_vars": {"PYTHONUNBUFFERED": "1", **(env_vars or {})}}
-    return client.submit_job(entrypoint=entrypoint, runtime_env=runtime_env)
+    deadline = time.monotonic() + agent_wait_s
+    while True:
+        try:
+            return client.submit_job(entrypoint=entrypoint, runtime_env=runtime_env)
+        except RuntimeError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "No available agent" in reason and time.monotonic() < deadline:
+                time.sleep(2.0)
+                continue
+            raise ClusterError(f"job submission to '{client.get_address()}' failed: {reason}") from None
 
 
 def job_url(client: JobSubmissionClient, job_id: str) -> str:

@@ -8,17 +8,19 @@ resources_per_trial ({cpu, gpu}), max_concurrent_trials, and an optional `smoke:
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from pathlib import Path
 from typing import Any
 
 import yaml
 from ray import tune
+from ray.tune import Checkpoint
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
 from raylab.config import ConfigError, apply_values, deep_merge, from_dict, load_yaml, to_dict
-from raylab.context import SerialMapper
+from raylab.context import Checkpointer, SerialMapper
 from raylab.records import write_json_atomic
-from raylab.registry import get_spec
+from raylab.registry import ExperimentSpec
 from raylab.runner import run_experiment
 
 DOMAINS = {
@@ -39,6 +41,7 @@ class SweepSpec:
     scheduler: dict[str, Any] = dataclasses.field(default_factory=lambda: {"type": "fifo"})
     resources_per_trial: dict[str, float] = dataclasses.field(default_factory=lambda: {"cpu": 1})
     max_concurrent_trials: int = 0     # 0: as many as resources allow
+    max_failures: int = 0              # retries of a failed trial, resumed from its last checkpoint
 
     def __post_init__(self):
         if self.mode not in ("min", "max"):
@@ -72,40 +75,64 @@ def scheduler(sweep: SweepSpec):
     raise ConfigError(f"scheduler.type must be 'asha' or 'fifo', not {kind!r}")
 
 
-def _trial(values: dict, experiment: str, base_data: dict, smoke: bool) -> None:
+class TuneCheckpointer(Checkpointer):
+    """Local checkpoints that also go to Tune with the next report (`Checkpoint.from_directory`);
+    a retried trial starts from `tune.get_checkpoint()`."""
+
+    def __init__(self, out_dir: Path):
+        super().__init__(out_dir)
+        self.pending: Path | None = None
+        restored = tune.get_checkpoint()
+        if restored is not None:
+            with restored.as_directory() as folder:
+                saved = pickle.loads((Path(folder) / "state.pkl").read_bytes())
+            super().save(saved["state"], saved["step"])
+
+    def save(self, state: dict, step: int) -> Path:
+        self.pending = super().save(state, step)
+        return self.pending
+
+    def report(self, metrics: dict) -> None:
+        checkpoint = Checkpoint.from_directory(str(self.pending)) if self.pending else None
+        self.pending = None
+        tune.report(metrics, checkpoint=checkpoint)
+
+
+def _trial(values: dict, spec: ExperimentSpec, base_data: dict, smoke: bool) -> None:
     """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune."""
-    spec = get_spec(experiment)
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
+    out_dir = Path(tune.get_context().get_trial_dir())
+    checkpointer = TuneCheckpointer(out_dir)
     latest: dict = {"step": 0}
 
     def to_tune(metrics: dict, step: int | None) -> None:
         latest.update(metrics)
         if step is not None:
             latest["step"] = step
-            tune.report(dict(latest))
+            checkpointer.report(dict(latest))
 
-    out_dir = Path(tune.get_context().get_trial_dir())
     record = run_experiment(spec, cfg, out_dir, mapper=SerialMapper(progress=False), sinks=[to_tune],
-                            smoke=smoke)
+                            smoke=smoke, checkpointer=checkpointer)
     if record.status != "ok":
         raise RuntimeError(f"trial failed: {record.error}")
-    tune.report({**latest, **record.metrics, "claims_passed": float(record.claims_passed)})
+    checkpointer.report({**latest, **record.metrics, "claims_passed": float(record.claims_passed)})
 
 
-def run_sweep(experiment: str, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path,
+def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path,
               smoke: bool = False) -> dict:
     """Run the sweep; write `tune_summary.json` and `best_config.yaml` into out_dir; return the summary."""
     out_dir = Path(out_dir).resolve()
     trainable = tune.with_resources(
-        tune.with_parameters(_trial, experiment=experiment, base_data=to_dict(base_cfg), smoke=smoke),
+        tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg), smoke=smoke),
         sweep.resources_per_trial)
     tuner = tune.Tuner(
         trainable, param_space=param_space(sweep),
         tune_config=tune.TuneConfig(metric=sweep.metric, mode=sweep.mode, num_samples=sweep.num_samples,
                                     scheduler=scheduler(sweep),
                                     max_concurrent_trials=sweep.max_concurrent_trials or None),
-        run_config=tune.RunConfig(name="tune", storage_path=str(out_dir), verbose=0))
+        run_config=tune.RunConfig(name="tune", storage_path=str(out_dir), verbose=0,
+                                  failure_config=tune.FailureConfig(max_failures=sweep.max_failures)))
     results = tuner.fit()
     trials = [{"config": r.config, "metric": (r.metrics or {}).get(sweep.metric),
                "iterations": (r.metrics or {}).get("training_iteration"),
@@ -113,11 +140,11 @@ def run_sweep(experiment: str, base_cfg: Any, sweep: SweepSpec, out_dir: str | P
               for r in results]
     ok = [t for t in trials if t["metric"] is not None and t["error"] is None]
     if not ok:
-        raise ConfigError(f"no trial of {experiment} reported '{sweep.metric}' "
+        raise ConfigError(f"no trial of {spec.name} reported '{sweep.metric}' "
                           f"(errors: {[t['error'] for t in trials if t['error']]})")
     best = (min if sweep.mode == "min" else max)(ok, key=lambda t: t["metric"])
     best_cfg = apply_values(to_dict(base_cfg), best["config"], type(base_cfg), "best trial")
-    summary = {"experiment": experiment, "metric": sweep.metric, "mode": sweep.mode,
+    summary = {"experiment": spec.name, "metric": sweep.metric, "mode": sweep.mode,
                "best_value": best["metric"], "best_values": best["config"], "best_trial": best["path"],
                "num_trials": len(trials), "num_errors": sum(t["error"] is not None for t in trials),
                "trials": trials}

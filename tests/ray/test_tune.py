@@ -1,15 +1,17 @@
 """A real Tune sweep (2 trials, ASHA) over the SpecGD trajectory experiment."""
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
 from raylab.config import from_dict
 from raylab.records import read_record
-from raylab.registry import configs_dir, get_spec
+from raylab.registry import ExperimentSpec, configs_dir, get_spec
 from raylab.runner import load_run_config
-from raylab.runtime.tune import load_sweep, run_sweep
+from raylab.runtime.tune import SweepSpec, load_sweep, run_sweep
 
 pytestmark = pytest.mark.ray
 
@@ -18,7 +20,7 @@ def test_smoke_sweep_writes_records_and_the_best_config(ray_cluster, tmp_path):
     spec = get_spec("specgd/trajectory")
     cfg = load_run_config(spec, smoke=True)
     sweep = load_sweep(configs_dir() / "specgd/sweeps/lr.yaml", smoke=True)
-    summary = run_sweep(spec.name, cfg, sweep, tmp_path, smoke=True)
+    summary = run_sweep(spec, cfg, sweep, tmp_path, smoke=True)
 
     assert summary["num_trials"] == 2 and summary["num_errors"] == 0
     metrics = [t["metric"] for t in summary["trials"]]
@@ -31,3 +33,35 @@ def test_smoke_sweep_writes_records_and_the_best_config(ray_cluster, tmp_path):
     assert best.optimisers == summary["best_values"]["optimisers"]
     records = [read_record(t["path"]) for t in summary["trials"]]
     assert all(r.status == "ok" and r.experiment == spec.name for r in records)
+
+
+@dataclasses.dataclass
+class CountConfig:
+    seed: int = 0
+    steps: int = 6
+    crash_at: int = 3
+
+
+def counting_entry(cfg, ctx):
+    """Counts steps with a checkpoint per step; the first attempt crashes at `crash_at`."""
+    restored = ctx.checkpointer.load_latest()
+    start = restored[0] + 1 if restored else 0
+    for step in range(start, cfg.steps):
+        ctx.checkpointer.save({"count": step}, step)
+        ctx.report({"train/count": float(step)}, step=step)
+        if step == cfg.crash_at and restored is None:
+            raise RuntimeError("simulated worker crash")
+    return ctx.result({"final/resumed_from": float(start)}, [])
+
+
+def test_failed_trial_resumes_from_its_last_checkpoint(ray_cluster, tmp_path):
+    spec = ExperimentSpec("test/count", "counts", config_cls="tests.ray.test_tune:CountConfig",
+                          entry="tests.ray.test_tune:counting_entry")
+    sweep = SweepSpec(metric="train/count", mode="max", space={"steps": {"grid": [6]}}, max_failures=1)
+    summary = run_sweep(spec, CountConfig(), sweep, tmp_path)
+    trial = summary["trials"][0]
+    assert trial["error"] is None and trial["metric"] == 5.0
+    record = read_record(trial["path"])
+    assert record.status == "ok" and record.metrics["final/resumed_from"] == 4.0
+    steps = [json.loads(line)["step"] for line in (Path(trial["path"]) / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [0, 1, 2, 3, 4, 5]   # steps 0-3 from the crashed attempt, 4-5 after the resume
