@@ -17,12 +17,13 @@ from ray import tune
 from ray.tune import Checkpoint
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
-from raylab.config import ConfigError, apply_values, deep_merge, from_dict, load_yaml, to_dict
+from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_dict
 from raylab.context import Checkpointer, SerialMapper
 from raylab.records import write_json_atomic
 from raylab.registry import ExperimentSpec
 from raylab.runner import run_experiment
 
+RUN_SUBDIR = "run"   # each trial's raylab run folder inside Tune's trial folder
 DOMAINS = {
     "grid": tune.grid_search,
     "choice": tune.choice,
@@ -54,8 +55,8 @@ class SweepSpec:
 def load_sweep(path: str | Path, smoke: bool = False, num_samples: int | None = None) -> SweepSpec:
     data = load_yaml(path)
     smoke_block = data.pop("smoke", {}) or {}
-    if smoke:
-        data = {**deep_merge(data, smoke_block), **({"space": smoke_block["space"]} if "space" in smoke_block else {})}
+    if smoke:  # top-level keys replace: a smoke `space` must not keep the full-size dimensions
+        data = {**data, **smoke_block}
     if num_samples is not None:
         data["num_samples"] = num_samples
     return from_dict(SweepSpec, data, str(path))
@@ -71,7 +72,10 @@ def scheduler(sweep: SweepSpec):
     if kind == "fifo":
         return FIFOScheduler()
     if kind == "asha":
-        return ASHAScheduler(**options)
+        try:
+            return ASHAScheduler(**options)
+        except TypeError as exc:
+            raise ConfigError(f"scheduler: {exc}") from None
     raise ConfigError(f"scheduler.type must be 'asha' or 'fifo', not {kind!r}")
 
 
@@ -102,7 +106,7 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict, smoke: bool) -> 
     """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune."""
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
-    out_dir = Path(tune.get_context().get_trial_dir())
+    out_dir = Path(tune.get_context().get_trial_dir()) / RUN_SUBDIR   # Tune owns <trial>/result.json
     checkpointer = TuneCheckpointer(out_dir)
     latest: dict = {"step": 0}
 
@@ -136,7 +140,8 @@ def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: st
     results = tuner.fit()
     trials = [{"config": r.config, "metric": (r.metrics or {}).get(sweep.metric),
                "iterations": (r.metrics or {}).get("training_iteration"),
-               "error": str(r.error).splitlines()[0] if r.error else None, "path": r.path}
+               "error": str(r.error).splitlines()[0] if r.error else None,
+               "record": str(Path(r.path) / RUN_SUBDIR)}
               for r in results]
     ok = [t for t in trials if t["metric"] is not None and t["error"] is None]
     if not ok:
@@ -145,7 +150,7 @@ def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: st
     best = (min if sweep.mode == "min" else max)(ok, key=lambda t: t["metric"])
     best_cfg = apply_values(to_dict(base_cfg), best["config"], type(base_cfg), "best trial")
     summary = {"experiment": spec.name, "metric": sweep.metric, "mode": sweep.mode,
-               "best_value": best["metric"], "best_values": best["config"], "best_trial": best["path"],
+               "best_value": best["metric"], "best_values": best["config"], "best_record": best["record"],
                "num_trials": len(trials), "num_errors": sum(t["error"] is not None for t in trials),
                "trials": trials}
     write_json_atomic(out_dir / "tune_summary.json", summary)

@@ -31,8 +31,11 @@ def test_smoke_sweep_writes_records_and_the_best_config(ray_cluster, tmp_path):
     best = from_dict(spec.load_config_cls(), yaml.safe_load((tmp_path / "best_config.yaml").read_text()),
                      "best_config.yaml")
     assert best.optimisers == summary["best_values"]["optimisers"]
-    records = [read_record(t["path"]) for t in summary["trials"]]
+    records = [read_record(t["record"]) for t in summary["trials"]]
     assert all(r.status == "ok" and r.experiment == spec.name for r in records)
+    for trial in summary["trials"]:   # Tune's own per-trial result.json (JSON lines) is left intact
+        tune_rows = (Path(trial["record"]).parent / "result.json").read_text().splitlines()
+        assert len(tune_rows) == trial["iterations"] and json.loads(tune_rows[-1])["claims_passed"] == 1.0
 
 
 @dataclasses.dataclass
@@ -61,7 +64,7 @@ def test_failed_trial_resumes_from_its_last_checkpoint(ray_cluster, tmp_path):
     summary = run_sweep(spec, CountConfig(), sweep, tmp_path)
     trial = summary["trials"][0]
     assert trial["error"] is None and trial["metric"] == 5.0
-    record = read_record(trial["path"])
+    record = read_record(trial["record"])
     assert record.status == "ok" and record.metrics["final/resumed_from"] == 4.0
-    steps = [json.loads(line)["step"] for line in (Path(trial["path"]) / "metrics.jsonl").read_text().splitlines()]
+    steps = [json.loads(line)["step"] for line in (Path(trial["record"]) / "metrics.jsonl").read_text().splitlines()]
     assert steps == [0, 1, 2, 3, 4, 5]   # steps 0-3 from the crashed attempt, 4-5 after the resume
