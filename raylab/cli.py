@@ -88,10 +88,25 @@ def cmd_tune(args) -> int:
     out_dir = Path(args.out) if args.out else Path("runs") / spec.name / f"tune-{new_run_id(cfg)}"
     with ray_session(args.address):
         summary = run_sweep(spec, cfg, sweep, out_dir, smoke=args.smoke)
+    print(_trials_table(summary))
     print(f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "
           f"{summary['metric']} = {summary['best_value']:.6g} with {summary['best_values']}\n"
           f"  summary: {out_dir / 'tune_summary.json'}\n  best config: {out_dir / 'best_config.yaml'}")
     return 0
+
+
+def _trials_table(summary: dict) -> str:
+    """One row per trial: its swept values, the sweep metric and the sweep's summary metrics."""
+    trials = summary["trials"]
+    keys = list(trials[0]["config"]) if trials else []
+    extra = list(trials[0]["summary"]) if trials else []
+    header = keys + [summary["metric"]] + extra
+    rows = [[*(t["config"][k] for k in keys), t["metric"], *(t["summary"][k] for k in extra)] for t in trials]
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
+    widths = [max(len(h), *(len(fmt(r[i])) for r in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(fmt(v).ljust(w) for v, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
 
 
 def cmd_submit(args) -> int:

@@ -73,7 +73,8 @@ class ResultRecord:
         if missing:
             raise RaylabError(f"{source}: missing keys {sorted(missing)}")
         kwargs = {k: v for k, v in data.items() if k in fields}
-        kwargs["claims"] = [Claim(**c) for c in data.get("claims", [])]
+        kwargs["metrics"] = {k: _number(v) for k, v in data.get("metrics", {}).items()}
+        kwargs["claims"] = [Claim(**{**c, "value": _number(c["value"])}) for c in data.get("claims", [])]
         return cls(**kwargs)
 
     @property
@@ -92,6 +93,11 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
+
+
+def _number(value: Any) -> Any:
+    """Undo `_json_safe` for numbers: "inf", "-inf" and "nan" come back as floats."""
+    return float(value) if value in ("inf", "-inf", "nan") else value
 
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:

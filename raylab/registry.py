@@ -15,6 +15,8 @@ from typing import Any, Callable
 from raylab import RaylabError
 
 PAPERS = {
+    "label_noise": "On the Learning Dynamics of Two-layer Linear Networks with Label Noise SGD "
+                   "(Zhang et al., AAAI 2026, arXiv 2603.10397)",
     "specgd": "Spectral Gradient Descent Mitigates Anisotropy-Driven Misalignment: A Case Study in "
               "Phase Retrieval (Braun et al., arXiv 2601.22652)",
 }
@@ -57,11 +59,30 @@ def _specgd(experiment: str, summary: str, reproduce: bool = True) -> Experiment
         entry="raylab.methods.specgd.experiment:run", reproduce=reproduce)
 
 
+def _label_noise(experiment: str, summary: str, reproduce: bool = True,
+                 config_cls: str = "config:LabelNoiseConfig", entry: str = "experiment:run") -> ExperimentSpec:
+    package = "raylab.methods.label_noise"
+    return ExperimentSpec(name=f"label_noise/{experiment}", summary=summary,
+                          config_cls=f"{package}.{config_cls}", entry=f"{package}.{entry}",
+                          reproduce=reproduce)
+
+
 _SPECS = [
     _specgd("misalignment", "GD vs SpecGD vs Muon vs normalised GD over lambda in {1,3,5,20}: "
             "spike amplification, threshold, escape time, noise contraction (checks S3-a..g)"),
     _specgd("finite_sample", "the same comparison on n=4000 samples at lambda=20 (check S3-h)"),
     _specgd("trajectory", "one optimiser at one lambda, for sweeps of lr / lambda", reproduce=False),
+    _label_noise("two_phase", "label-noise SGD vs its delta=0 control: norms shrink, then alignment "
+                 "(checks P1-a..d, P1-g)"),
+    _label_noise("periodic", "noise on/off every 2,000 steps: norms fall only while noise is on (P1-e)"),
+    _label_noise("sam", "SAM on clean labels vs plain SGD: SAM alone drives both phases (P1-f)"),
+    _label_noise("generalisation", "n < d sparse teacher: test loss of noisy vs clean SGD"),
+    _label_noise("readme_scale", "the repository's m=1000, lr 1e-3 setting: slow; full size on a cluster",
+                 reproduce=False),
+    _label_noise("digits", "real data (sklearn digits, erf MLP): first-layer neuron norms with and "
+                 "without random-label noise", config_cls="config:DigitsConfig", entry="digits:run"),
+    _label_noise("single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)",
+                 reproduce=False),
 ]
 REGISTRY: dict[str, ExperimentSpec] = {spec.name: spec for spec in _SPECS}
 

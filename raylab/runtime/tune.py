@@ -43,6 +43,7 @@ class SweepSpec:
     resources_per_trial: dict[str, float] = dataclasses.field(default_factory=lambda: {"cpu": 1})
     max_concurrent_trials: int = 0     # 0: as many as resources allow
     max_failures: int = 0              # retries of a failed trial, resumed from its last checkpoint
+    summary_metrics: list[str] = dataclasses.field(default_factory=list)   # extra columns per trial
 
     def __post_init__(self):
         if self.mode not in ("min", "max"):
@@ -140,6 +141,7 @@ def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: st
     results = tuner.fit()
     trials = [{"config": r.config, "metric": (r.metrics or {}).get(sweep.metric),
                "iterations": (r.metrics or {}).get("training_iteration"),
+               "summary": {key: (r.metrics or {}).get(key) for key in sweep.summary_metrics},
                "error": str(r.error).splitlines()[0] if r.error else None,
                "record": str(Path(r.path) / RUN_SUBDIR)}
               for r in results]

@@ -31,6 +31,7 @@ def test_record_round_trip_is_strict_json_and_atomic(tmp_path):
     data = json.loads((tmp_path / "result.json").read_text())         # strict JSON: inf as a string
     assert data["metrics"]["inf"] == "inf" and data["schema_version"] == 1
     back = read_record(tmp_path)
+    assert back.metrics == {"a": 1.5, "inf": math.inf}                  # and back to a float
     assert back.claims[0] == make_record().claims[0] and back.claims_passed
 
 

@@ -1,0 +1,113 @@
+"""Maths checks of the two-layer linear network, its updates and the phase indicators."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from raylab.methods.label_noise import claims
+from raylab.methods.label_noise.config import TrainConfig
+from raylab.methods.label_noise.core import (Schedule, gradients, init_params, make_task, metrics,
+                                             phase_boundaries, sam_step, sgd_step)
+from raylab.methods.label_noise.experiment import run_condition
+
+
+@pytest.fixture
+def setup():
+    rngs = [np.random.default_rng(s) for s in range(2)]
+    task = make_task(rngs, d=5, n=30, n_test=10)
+    a, w = init_params(rngs, m=7, d=5)
+    return task, a, w
+
+
+def loss(a, w, xb, t):
+    return 0.5 * np.mean((np.einsum("sbd,smd,sm->sb", xb, w, a) - t) ** 2, axis=1)
+
+
+def test_gradients_match_central_differences(setup):
+    task, a, w = setup
+    xb, t = task.x[:, :4], task.y[:, :4] + 0.3
+    grad_a, grad_w = gradients(a, w, xb, t)
+    h = 1e-6
+    for s, j, k in [(0, 0, 0), (1, 3, 2), (0, 6, 4)]:
+        wp, wm = w.copy(), w.copy()
+        wp[s, j, k] += h
+        wm[s, j, k] -= h
+        assert grad_w[s, j, k] == pytest.approx((loss(a, wp, xb, t) - loss(a, wm, xb, t))[s] / (2 * h), rel=1e-6)
+        ap, am = a.copy(), a.copy()
+        ap[s, j] += h
+        am[s, j] -= h
+        assert grad_a[s, j] == pytest.approx((loss(ap, w, xb, t) - loss(am, w, xb, t))[s] / (2 * h), rel=1e-6)
+
+
+def test_sam_with_zero_radius_is_sgd_and_otherwise_uses_the_perturbed_gradient(setup):
+    task, a, w = setup
+    xb, t = task.x[:, :1], task.y[:, :1]
+    np.testing.assert_allclose(sam_step(a, w, xb, t, 0.1, 0.0)[1], sgd_step(a, w, xb, t, 0.1)[1])
+    ga, gw = gradients(a, w, xb, t)
+    norm = np.sqrt((ga**2).sum(1) + (gw**2).sum((1, 2)))
+    pa, pw = a + 0.05 * ga / norm[:, None], w + 0.05 * gw / norm[:, None, None]
+    expected = w - 0.1 * gradients(pa, pw, xb, t)[1]
+    np.testing.assert_allclose(sam_step(a, w, xb, t, 0.1, 0.05)[1], expected, rtol=1e-12)
+
+
+def test_indicators_of_a_rank_one_aligned_network(setup):
+    task, a, w = setup
+    w = np.einsum("sm,sd->smd", np.ones((2, 7)), task.beta) * 0.5    # every w_j = 0.5 beta*
+    a = np.full((2, 7), 2.0 / 7)                                       # a^T W = beta*^T
+    row = metrics(a, w, task)
+    np.testing.assert_allclose(row["cos"], 1.0)
+    np.testing.assert_allclose(row["inv_stable_rank"], 1.0)
+    np.testing.assert_allclose(row["norm"], 0.5)
+    np.testing.assert_allclose(row["train_loss"], 0.0, atol=1e-25)
+
+
+def test_random_init_alignment_is_sqrt_2_over_pi_d():
+    # E|cos| of a random direction with a fixed unit vector in d dims ~ sqrt(2 / (pi d)); with
+    # 8 x 500 neurons the standard error is ~0.002, so 0.01 is a 5-sigma tolerance.
+    rngs = [np.random.default_rng(s) for s in range(8)]
+    task = make_task(rngs, d=20, n=5, n_test=5)
+    a, w = init_params(rngs, m=500, d=20)
+    assert metrics(a, w, task)["cos"].mean() == pytest.approx(np.sqrt(2 / (np.pi * 20)), abs=0.01)
+
+
+def test_schedule_windows():
+    schedule = Schedule(delta=2.0, steps=8, period=2, finish_steps=3)
+    assert [schedule.level(k) for k in range(11)] == [2, 2, 0, 0, 2, 2, 0, 0, 0, 0, 0]
+    assert schedule.total == 11
+
+
+def test_phase_boundaries_on_a_synthetic_trace():
+    trace = {"step": np.array([0, 10, 20, 30]), "norm": np.array([[1.0, 0.8, 0.6, 0.5]]),
+             "cos": np.array([[0.2, 0.25, 0.3, 0.4]])}
+    t_norm, t_align = phase_boundaries(trace)
+    assert (t_norm[0], t_align[0]) == (20.0, 30.0)
+
+
+def c1_item(**train_changes) -> dict:
+    """Brief config C1, cut to the first 5,000 steps (where P1-a is measured)."""
+    train = dataclasses.replace(TrainConfig(steps=5000), **train_changes)
+    return {"train": dataclasses.asdict(train), "data": {"d": 20, "n": 200, "n_test": 100, "sparsity": 0},
+            "base_seed": 0, "num_seeds": 3, "log_every": 250}
+
+
+def norm_ratio_at_5k(trace) -> np.ndarray:
+    return trace["norm"][:, -1] / trace["norm"][:, 0]
+
+
+def test_fresh_label_noise_passes_phase_one():
+    assert norm_ratio_at_5k(run_condition(c1_item())).max() <= 0.6
+
+
+def test_full_batch_averaging_fails_phase_one():
+    # The wrong implementation "average the noisy loss over the whole data set each step": the drift
+    # scales like lr * delta^2 / batch, so at batch 200 the norm barely moves in 5k steps.
+    assert norm_ratio_at_5k(run_condition(c1_item(batch=200))).min() > 0.9
+
+
+def test_periodic_claim_measures_each_window():
+    trace = {"step": np.array([0, 2, 4, 6, 8]), "norm": np.array([[1.0, 0.8, 0.799, 0.6, 0.599]])}
+    on, off = claims.periodic(trace, period=2, steps=8)
+    assert on.passed and on.value == pytest.approx(0.2)                  # worst on-window: 1.0 -> 0.8
+    worst_off = max((0.8 - 0.799) / 0.8 / 0.2, (0.6 - 0.599) / 0.6 / (1 - 0.6 / 0.799))
+    assert off.passed and off.value == pytest.approx(worst_off)
