@@ -21,6 +21,7 @@ from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_di
 from raylab.context import Checkpointer, SerialMapper
 from raylab.records import write_json_atomic
 from raylab.registry import ExperimentSpec
+from raylab.reporting.sweep import plot_sweep
 from raylab.runner import run_experiment
 
 RUN_SUBDIR = "run"   # each trial's raylab run folder inside Tune's trial folder
@@ -155,6 +156,8 @@ def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: st
                "best_value": best["metric"], "best_values": best["config"], "best_record": best["record"],
                "num_trials": len(trials), "num_errors": sum(t["error"] is not None for t in trials),
                "trials": trials}
+    plot = plot_sweep(trials, sweep.metric, out_dir / "sweep.png")
+    summary["plot"] = str(plot) if plot else None
     write_json_atomic(out_dir / "tune_summary.json", summary)
     (out_dir / "best_config.yaml").write_text(yaml.safe_dump(best_cfg, sort_keys=False))
     return summary

@@ -27,6 +27,7 @@ def test_smoke_sweep_writes_records_and_the_best_config(ray_cluster, tmp_path):
     assert summary["best_value"] == min(metrics)
     # Metrics streamed while the trial ran: 120 steps reported every 10 (13 rows) plus the final one.
     assert [t["iterations"] for t in summary["trials"]] == [14, 14]
+    assert (tmp_path / "sweep.png").stat().st_size > 0 and summary["plot"] == str(tmp_path / "sweep.png")
     assert json.loads((tmp_path / "tune_summary.json").read_text())["best_values"] == summary["best_values"]
     best = from_dict(spec.load_config_cls(), yaml.safe_load((tmp_path / "best_config.yaml").read_text()),
                      "best_config.yaml")
