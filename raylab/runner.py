@@ -43,7 +43,8 @@ def run_experiment(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, *,
     """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens.
 
     A failing loop gives a record with status "failed" and the error (full traceback in
-    traceback.txt); the metrics reported so far stay in metrics.jsonl and the record.
+    traceback.txt), Ctrl-C one with status "interrupted" (then re-raised); the metrics reported so
+    far stay in metrics.jsonl and the record.
     """
     run_id = run_id or new_run_id(cfg)
     ctx = RunContext.create(spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, smoke=smoke,
@@ -53,13 +54,24 @@ def run_experiment(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, *,
     start = time.perf_counter()
     try:
         record = spec.load_entry()(cfg, ctx)
-    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised by the caller's choice
+    except KeyboardInterrupt:
+        _finish(_failed_record(spec, ctx, "interrupted", "KeyboardInterrupt"), start, out_dir)
+        raise
+    except Exception as exc:  # noqa: BLE001 - the record carries it; the caller decides what follows
         Path(out_dir, TRACEBACK_FILE).write_text(traceback.format_exc())
         log.error("%s failed: %s (traceback in %s)", spec.name, exc, Path(out_dir, TRACEBACK_FILE))
-        record = ResultRecord(experiment=spec.name, run_id=run_id, status="failed", seed=cfg.seed,
-                              config=ctx.config, config_hash=ctx.config_hash,
-                              metrics=dict(ctx.reporter.latest), artifacts=list(ctx.artifacts),
-                              error=f"{type(exc).__name__}: {exc}")
+        record = _failed_record(spec, ctx, "failed", f"{type(exc).__name__}: {exc}")
+    return _finish(record, start, out_dir)
+
+
+def _failed_record(spec: ExperimentSpec, ctx: RunContext, status: str, error: str) -> ResultRecord:
+    """What a run that did not finish leaves: its config, the metrics reported so far, the error."""
+    return ResultRecord(experiment=spec.name, run_id=ctx.run_id, status=status, seed=ctx.seed,
+                        config=ctx.config, config_hash=ctx.config_hash,
+                        metrics=dict(ctx.reporter.latest), artifacts=list(ctx.artifacts), error=error)
+
+
+def _finish(record: ResultRecord, start: float, out_dir: str | Path) -> ResultRecord:
     record.wall_s = round(time.perf_counter() - start, 3)
     record.versions = package_versions()
     write_record(record, out_dir)

@@ -64,3 +64,17 @@ def test_failed_run_still_writes_a_record_with_the_metrics_so_far(tmp_path):
     assert on_disk.metrics == {"train/loss": 0.5} and on_disk.seed == 3
     assert "diverged" in (tmp_path / TRACEBACK_FILE).read_text()
     assert json.loads((tmp_path / "metrics.jsonl").read_text()) == {"step": 1, "train/loss": 0.5}
+
+
+def interrupted_entry(cfg, ctx):
+    ctx.report({"train/loss": 0.25}, step=7)
+    raise KeyboardInterrupt
+
+
+def test_interrupted_run_records_what_it_had_and_reraises(tmp_path):
+    spec = ExperimentSpec("m/stop", "stops", config_cls="tests.unit.test_records:TinyConfig",
+                          entry="tests.unit.test_records:interrupted_entry")
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(spec, TinyConfig(), tmp_path)
+    record = read_record(tmp_path)
+    assert record.status == "interrupted" and record.metrics == {"train/loss": 0.25}
