@@ -1,5 +1,8 @@
 """RayMapper on the shared local cluster: same ordered results as the serial path, named failures."""
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -44,3 +47,29 @@ def test_specgd_cells_identical_through_ray(ray_cluster):
     for a, b in zip(serial, parallel):
         for key in a:
             np.testing.assert_array_equal(a[key], b[key])
+
+
+def slow_square(item, seed):
+    time.sleep(0.3)
+    return item * item + seed
+
+
+def test_killed_actor_is_restarted_and_its_items_rerun(ray_cluster):
+    import ray
+
+    items = list(range(12))
+    expected = SerialMapper(progress=False).map(slow_square, items, name="kill-test", base_seed=1)
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(out=RayMapper(
+        backend="actors", num_actors=2, progress=False).map(slow_square, items, name="kill-test", base_seed=1)))
+    runner.start()
+    deadline = time.time() + 30
+    victims = []
+    while not victims and time.time() < deadline:
+        victims = [n for n in ray.util.list_named_actors() if n.startswith("kill-test-worker-0-")]
+        time.sleep(0.1)
+    time.sleep(0.8)                                  # let it take some items first
+    assert runner.is_alive(), "the map finished before the actor could be killed"
+    ray.kill(ray.get_actor(victims[0]), no_restart=False)
+    runner.join(timeout=120)
+    assert result["out"] == expected
