@@ -64,6 +64,22 @@ def load_sweep(path: str | Path, smoke: bool = False, num_samples: int | None = 
     return from_dict(SweepSpec, data, str(path))
 
 
+def check_space(sweep: SweepSpec, base_cfg: Any) -> None:
+    """Fail before any trial starts if a swept key is unknown or a value does not fit its field
+    (checked on each domain's first value / lower bound)."""
+    cls = type(base_cfg)
+    for path, domain in sweep.space.items():
+        kind, value = next(iter(domain.items()))
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ConfigError(f"sweep space.{path}: {kind} needs a non-empty list")
+        if kind in ("grid", "choice"):
+            samples = list(value)
+        else:
+            samples = [int(value[0]) if kind == "randint" else float(value[0])]
+        for candidate in samples:
+            from_dict(cls, apply_values(to_dict(base_cfg), {path: candidate}, cls, "sweep space"), "sweep space")
+
+
 def param_space(sweep: SweepSpec) -> dict:
     return {path: DOMAINS[kind](value) for path, domain in sweep.space.items() for kind, value in domain.items()}
 
@@ -129,6 +145,7 @@ def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: st
               smoke: bool = False) -> dict:
     """Run the sweep; write `tune_summary.json` and `best_config.yaml` into out_dir; return the summary."""
     out_dir = Path(out_dir).resolve()
+    check_space(sweep, base_cfg)
     trainable = tune.with_resources(
         tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg), smoke=smoke),
         sweep.resources_per_trial)

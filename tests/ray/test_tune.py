@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from raylab.config import from_dict
+from raylab.config import ConfigError, from_dict
 from raylab.records import read_record
 from raylab.registry import ExperimentSpec, configs_dir, get_spec
 from raylab.runner import load_run_config
@@ -69,3 +69,16 @@ def test_failed_trial_resumes_from_its_last_checkpoint(ray_cluster, tmp_path):
     assert record.status == "ok" and record.metrics["final/resumed_from"] == 4.0
     steps = [json.loads(line)["step"] for line in (Path(trial["record"]) / "metrics.jsonl").read_text().splitlines()]
     assert steps == [0, 1, 2, 3, 4, 5]   # steps 0-3 from the crashed attempt, 4-5 after the resume
+
+
+@pytest.mark.parametrize("space, message", [
+    ({"lr.gdd": {"grid": [0.1]}}, "unknown key 'lr.gdd'"),
+    ({"steps": {"choice": [10, "many"]}}, "expected int"),
+    ({"optimisers": {"grid": [["adam"]]}}, "not one of"),
+])
+def test_bad_sweep_space_fails_before_any_trial(space, message, tmp_path):
+    spec = get_spec("specgd/trajectory")
+    sweep = SweepSpec(metric="train/error", space=space)
+    with pytest.raises(ConfigError, match=message):
+        run_sweep(spec, load_run_config(spec, smoke=True), sweep, tmp_path)
+    assert not (tmp_path / "tune").exists()
