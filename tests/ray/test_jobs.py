@@ -136,3 +136,7 @@ def test_run_joins_the_cluster_through_a_ray_client_address(two_node_cluster, tm
     assert result.returncode == 0, result.stdout + result.stderr
     record = read_record(tmp_path)
     assert record.status == "ok" and record.claims_passed
+    # The dashboard's state API shows the fan-out under readable task names.
+    tasks = get_json(f"{two_node_cluster['url']}/api/v0/tasks?limit=10000")["data"]["result"]["result"]
+    names = {task["name"] for task in tasks}
+    assert {"specgd-cell[0]", "specgd-cell[35]"} <= names
