@@ -41,6 +41,17 @@ class Claim:
         passed = (not math.isnan(value)) and _OPS[op](value, threshold)
         return cls(id, statement, value, op, float(threshold), bool(passed), paper_value)
 
+    @classmethod
+    def worst_case(cls, id: str, statement: str, values, op: str, threshold: float,
+                   paper_value: float | None = None) -> "Claim":
+        """The claim over several seeds/channels, judged on the worst one: the largest value for an
+        upper bound (`<`, `<=`), the smallest for a lower bound. Any NaN fails it."""
+        values = [float(v) for v in values]
+        if any(math.isnan(v) for v in values):
+            return cls.check(id, statement, math.nan, op, threshold, paper_value)
+        worst = max(values) if op in ("<", "<=") else min(values)
+        return cls.check(id, statement, worst, op, threshold, paper_value)
+
 
 @dataclasses.dataclass
 class ResultRecord:

@@ -25,6 +25,12 @@ def test_claim_check_ops_and_nan():
     assert not Claim.check("x", "", math.nan, "<=", 0.0).passed
 
 
+def test_worst_case_judges_the_worst_seed():
+    assert Claim.worst_case("x", "", [0.1, 0.4, 0.2], "<=", 0.3).value == 0.4
+    assert Claim.worst_case("x", "", [5.0, 2.0], ">=", 1.0) == Claim.check("x", "", 2.0, ">=", 1.0)
+    assert not Claim.worst_case("x", "", [0.1, math.nan], "<=", 1.0).passed
+
+
 def test_record_round_trip_is_strict_json_and_atomic(tmp_path):
     write_record(make_record(), tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]   # no temp file left behind

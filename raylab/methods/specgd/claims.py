@@ -1,7 +1,6 @@
 """The paper's claims (brief checks S3-a..S3-h), evaluated on one run's own cell summaries.
 
-A claim over several seeds takes the worst seed: the largest value for `<=` bounds, the smallest for
-`>=` bounds. Claims whose cells were not run (e.g. a sweep over one optimiser) are skipped.
+A claim over several seeds takes the worst seed (`Claim.worst_case`). Claims whose cells were not run (e.g. a sweep over one optimiser) are skipped.
 """
 
 from __future__ import annotations
@@ -11,12 +10,6 @@ from typing import Sequence
 from raylab.records import Claim
 
 Summaries = dict[tuple[str, float], list[dict]]
-
-
-def worst_over_seeds(id: str, statement: str, values: Sequence[float], op: str,
-                     threshold: float) -> Claim:
-    value = max(values) if op in ("<=", "<") else min(values)
-    return Claim.check(id, statement, value, op, threshold)
 
 
 def _values(cells: Summaries, opt: str, lam: float, key: str) -> list[float] | None:
@@ -31,7 +24,7 @@ def population_claims(cells: Summaries) -> list[Claim]:
     def add(id, statement, opt, lam, key, op, threshold):
         values = _values(cells, opt, lam, key)
         if values is not None:
-            claims.append(worst_over_seeds(id, statement, values, op, threshold))
+            claims.append(Claim.worst_case(id, statement, values, op, threshold))
 
     add("S3-c.gd_spike", "lam=20: GD amplifies the spike, max_k b_k/a_k >= 100", "gd", 20.0,
         "max_spike_ratio", ">=", 100.0)
@@ -66,16 +59,16 @@ def _escape_invariance(cells: Summaries) -> list[Claim]:
         return []
     spreads = [max(steps) - min(steps) if min(steps) >= 0 else float("inf")
                for steps in zip(*per_lam)]
-    return [worst_over_seeds("S3-e.specgd_escape_spread",
+    return [Claim.worst_case("S3-e.specgd_escape_spread",
                              "SpecGD escape step (cos > 0.9) spread over lam in {1,5,20} <= 5 steps",
                              spreads, "<=", 5)]
 
 
 def contraction_claims(specgd_final: Sequence[float], gd_final: Sequence[float]) -> list[Claim]:
     """S3-g: lam=1, 800 steps: decayed SpecGD ends below 1e-4 error, GD (0.05) still above 1e-3."""
-    return [worst_over_seeds("S3-g.specgd_error", "lam=1, 800 steps: SpecGD (0.02*0.99^k) error < 1e-4",
+    return [Claim.worst_case("S3-g.specgd_error", "lam=1, 800 steps: SpecGD (0.02*0.99^k) error < 1e-4",
                              specgd_final, "<", 1e-4),
-            worst_over_seeds("S3-g.gd_error", "lam=1, 800 steps: GD (0.05) error > 1e-3",
+            Claim.worst_case("S3-g.gd_error", "lam=1, 800 steps: GD (0.05) error > 1e-3",
                              gd_final, ">", 1e-3)]
 
 
@@ -85,7 +78,7 @@ def finite_sample_claims(cells: Summaries) -> list[Claim]:
     for opt, op, threshold in (("gd", ">=", 50.0), ("specgd", "<=", 2.0)):
         values = _values(cells, opt, 20.0, "max_spike_ratio")
         if values is not None:
-            claims.append(worst_over_seeds(f"S3-h.{opt}_spike",
+            claims.append(Claim.worst_case(f"S3-h.{opt}_spike",
                                            f"finite sample, lam=20: {opt} max b/a {op} {threshold:g}",
                                            values, op, threshold))
     return claims
