@@ -15,6 +15,8 @@ from typing import Any, Callable
 from raylab import RaylabError
 
 PAPERS = {
+    "faa": "Joint Optimization of Flexible Antenna Array Shape and Beamforming for Secure "
+           "Communication (flexible-antenna-array secrecy; brief faa_otcfm.md part A)",
     "label_noise": "On the Learning Dynamics of Two-layer Linear Networks with Label Noise SGD "
                    "(Zhang et al., AAAI 2026, arXiv 2603.10397)",
     "specgd": "Spectral Gradient Descent Mitigates Anisotropy-Driven Misalignment: A Case Study in "
@@ -67,6 +69,12 @@ def _label_noise(experiment: str, summary: str, reproduce: bool = True,
                           reproduce=reproduce)
 
 
+def _faa(experiment: str, summary: str) -> ExperimentSpec:
+    return ExperimentSpec(name=f"faa/{experiment}", summary=summary,
+                          config_cls="raylab.methods.faa.config:FAAConfig",
+                          entry="raylab.methods.faa.experiment:run")
+
+
 _SPECS = [
     _specgd("misalignment", "GD vs SpecGD vs Muon vs normalised GD over lambda in {1,3,5,20}: "
             "spike amplification, threshold, escape time, noise contraction (checks S3-a..g)"),
@@ -81,6 +89,12 @@ _SPECS = [
                  reproduce=False),
     _label_noise("digits", "real data (sklearn digits, erf MLP): first-layer neuron norms with and "
                  "without random-label noise", config_cls="config:DigitsConfig", entry="digits:run"),
+    _faa("secrecy_vs_power", "joint shape + beamforming vs BF-only, shape-only, MRT, random over "
+         "transmit power (A5, A6)"),
+    _faa("secrecy_vs_antennas", "joint optimum vs array size 2x2 / 3x3 / 4x4 (A6)"),
+    _faa("secrecy_vs_eves", "K = 1..4 eavesdroppers, SDR + bisection inner solver (A6)"),
+    _faa("shapes", "rigid UPA vs rotation / bend / fold under joint optimisation (A5)"),
+    _faa("convergence", "GRQ / SDR / gradient checks, AO monotone convergence, multi-start vs grid (A1-A4)"),
     _label_noise("single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)",
                  reproduce=False),
 ]

@@ -1,0 +1,1 @@
+"""Joint flexible-antenna-array shape and beamforming for secrecy (brief faa_otcfm.md part A)."""

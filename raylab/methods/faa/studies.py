@@ -1,0 +1,124 @@
+"""Per-channel evaluations, one function per study. A channel (Bob + all Eves) is drawn from
+(seed, channel index) only, so every scheme and parameter sees the same channels (common random
+numbers), whichever chunk or worker evaluates it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from raylab.methods.faa.beamforming import grq, mrt, random_beams, secrecy_rate
+from raylab.methods.faa.channel import Paths, draw_paths, subset
+from raylab.methods.faa.config import FAAConfig
+from raylab.methods.faa.sdr import SDRSolver
+from raylab.methods.faa.search import System, alternating_optimisation, multistart, psi_grid
+from raylab.seeding import derive_seed
+
+
+def dbm_to_watt(dbm: float) -> float:
+    return 10 ** (dbm / 10) * 1e-3
+
+
+def make_system(cfg: FAAConfig, **changes) -> System:
+    s = dataclasses.replace(cfg.system, **changes)
+    return System(s.shape, s.n_v, s.n_h, s.wavelength, s.kappa, dbm_to_watt(s.power_dbm),
+                  dbm_to_watt(s.noise_dbm))
+
+
+def channel_paths(cfg: FAAConfig, index: int) -> Paths:
+    """Bob and max(eves, num_eves) Eves for channel `index`."""
+    eves = max([cfg.system.num_eves, *cfg.eves])
+    rng = np.random.default_rng(derive_seed(cfg.seed, "channel", index))
+    distances = [cfg.system.dist_bob] + [cfg.system.dist_eve] * eves
+    return draw_paths(rng, distances, cfg.system.paths, 10 ** (cfg.system.g0_db / 10), cfg.system.alpha)
+
+
+def _grid_channels(system: System, paths: Paths, points: int):
+    grid = psi_grid(system.shape, points)
+    return grid, system.channels(paths, grid), int(torch.nonzero(grid == 0)[0])
+
+
+def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
+    """Joint (grid + GRQ), beamforming-only (psi=0, GRQ), shape-only (grid, MRT), MRT at psi=0 and
+    random (w, psi), for every power."""
+    system = make_system(cfg)
+    grid, h, zero = _grid_channels(system, subset(paths, [0, 1]), cfg.grid_points)
+    rng = np.random.default_rng(derive_seed(cfg.seed, "random", index))
+    pick = int(rng.integers(len(grid)))
+    out = {name: [] for name in ("joint", "bf_only", "shape_only", "mrt", "random")}
+    for dbm in cfg.powers_dbm:
+        power = dbm_to_watt(dbm)
+        rates, _ = grq(h[:, 0], h[:, 1], power, system.noise)
+        shape_only = secrecy_rate(h[:, 0], h[:, 1:], mrt(h[:, 0], power), system.noise)
+        w_random = random_beams(np.random.default_rng(derive_seed(cfg.seed, "beam", index)), 1, h.shape[-1], power)[0]
+        out["joint"].append(float(rates.max()))
+        out["bf_only"].append(float(rates[zero]))
+        out["shape_only"].append(float(shape_only.max()))
+        out["mrt"].append(float(shape_only[zero]))
+        out["random"].append(float(secrecy_rate(h[pick, 0], h[pick, 1:], w_random, system.noise)))
+    return out
+
+
+def eval_antennas(cfg: FAAConfig, paths: Paths, index: int) -> dict:
+    out = {"joint": [], "bf_only": []}
+    for n_v, n_h in cfg.sizes:
+        system = make_system(cfg, n_v=n_v, n_h=n_h)
+        grid, h, zero = _grid_channels(system, subset(paths, [0, 1]), cfg.grid_points)
+        rates, _ = grq(h[:, 0], h[:, 1], system.power, system.noise)
+        out["joint"].append(float(rates.max()))
+        out["bf_only"].append(float(rates[zero]))
+    return out
+
+
+def eval_shapes(cfg: FAAConfig, paths: Paths, index: int) -> dict:
+    out = {}
+    for shape in ["rigid", *cfg.shapes]:
+        system = make_system(cfg, shape=shape)
+        _, h, _ = _grid_channels(system, subset(paths, [0, 1]), cfg.grid_points if shape != "rigid" else 1)
+        out[shape] = float(grq(h[:, 0], h[:, 1], system.power, system.noise)[0].max())
+    return out
+
+
+def best_over_grid_sdr(system: System, h: torch.Tensor, eves: int, sdr: SDRSolver) -> tuple[float, int]:
+    """Exact max over the grid of the K-Eve optimum: branch and bound. Each single-Eve GRQ optimum
+    bounds the K-Eve one from above, so psi values are tried by decreasing bound until the bound
+    cannot beat the best SDR value found. Returns (rate, number of SDR solves)."""
+    bounds = torch.stack([grq(h[:, 0], h[:, 1 + k], system.power, system.noise)[0] for k in range(eves)]).min(0).values
+    best, solves = 0.0, 0
+    for g in torch.argsort(bounds, descending=True).tolist():
+        if float(bounds[g]) <= best + 1e-9:
+            break
+        rate, _ = sdr.rate(h[g, 0].numpy(), h[g, 1:1 + eves].numpy(), system.power, system.noise)
+        best, solves = max(best, min(rate, float(bounds[g]))), solves + 1
+    return best, solves
+
+
+def eval_eves(cfg: FAAConfig, paths: Paths, index: int) -> dict:
+    system = make_system(cfg)
+    grid, h, _ = _grid_channels(system, paths, cfg.grid_points)
+    sdr = SDRSolver()
+    out = {"rate": [], "sdr_solves": []}
+    for eves in cfg.eves:
+        if eves == 1:
+            rate, solves = float(grq(h[:, 0], h[:, 1], system.power, system.noise)[0].max()), 0
+        else:
+            rate, solves = best_over_grid_sdr(system, h, eves, sdr)
+        out["rate"].append(rate)
+        out["sdr_solves"].append(solves)
+    return out
+
+
+def eval_convergence(cfg: FAAConfig, paths: Paths, index: int) -> dict:
+    system = make_system(cfg)
+    two = subset(paths, [0, 1])
+    grid, h, _ = _grid_channels(system, two, cfg.grid_points)
+    single = alternating_optimisation(system, two, 0.0, cfg.ao_iters)
+    multi = multistart(system, two, cfg.starts, cfg.ao_iters)
+    return {"grid": float(grq(h[:, 0], h[:, 1], system.power, system.noise)[0].max()),
+            "single": single["rate"], "multi": multi["rate"], "history": single["history"]}
+
+
+STUDIES = {"power": eval_power, "antennas": eval_antennas, "shapes": eval_shapes, "eves": eval_eves,
+           "convergence": eval_convergence}
