@@ -46,12 +46,6 @@ def shape_claims(rows: list[dict], shapes: list[str]) -> list[Claim]:
     return claims
 
 
-def eve_claims(rows: list[dict]) -> list[Claim]:
-    rises = [np.diff(r["rate"]).max() for r in rows] if len(rows[0]["rate"]) > 1 else []
-    return [Claim.check("A6.eves", "per channel, the optimal rate is non-increasing as Eves are added "
-                        "(tolerance: SDR bisection 1e-4)", float(max(rises)), "<=", 1e-4)] if rises else []
-
-
 def convergence_claims(rows: list[dict], max_iter: int) -> list[Claim]:
     histories = [np.array(r["history"]) for r in rows]
     drops = [float(-np.diff(h).min()) if len(h) > 1 else 0.0 for h in histories]

@@ -2,8 +2,8 @@
 
 Joint optimisation in the power / antenna / shape studies is the exhaustive psi grid with the exact
 GRQ at every point (the reference); the convergence study checks that multi-start AO reaches it.
-With K > 1 Eves the inner solver is SDR + bisection over the grid (exact when tight, branch and bound
-on single-Eve GRQ bounds); AO itself is implemented for one Eve.
+Everything is solved for one Eve (GRQ). The SDR + bisection reference for K > 1 Eves exists
+(`sdr.py`, checked tight against GRQ for K = 1) but the K > 1 study is not built yet.
 """
 
 from __future__ import annotations
@@ -52,12 +52,6 @@ def run(cfg: FAAConfig, ctx: RunContext) -> ResultRecord:
         metrics.update({f"eval/{k}": v for k, v in means.items()})
         claims = claim_sets.shape_claims(rows, cfg.shapes)
         plots.plot_bars(means, ctx.artifact("shapes.png"), "joint optimisation, by array shape")
-    elif cfg.kind == "eves":
-        curve = _means(rows, "rate")
-        metrics.update({f"eval/eves{k}": v for k, v in zip(cfg.eves, curve)})
-        metrics["eval/sdr_solves_per_channel"] = float(np.sum([r["sdr_solves"] for r in rows]) / len(rows))
-        claims = claim_sets.eve_claims(rows)
-        plots.plot_curves(cfg.eves, {"joint (grid + SDR)": curve}, "number of Eves K", ctx.artifact("rate_vs_eves.png"))
     else:
         claims = _convergence(cfg, ctx, rows, metrics)
     ctx.report(metrics)

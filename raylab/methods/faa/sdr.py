@@ -66,7 +66,9 @@ class SDRSolver:
                     warnings.simplefilter("ignore", UserWarning)
                     problem.solve(solver=solver)
                 return problem.status in ("optimal", "optimal_inaccurate")
-            except cp.error.SolverError:
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # noqa: BLE001 - SolverError, and Clarabel's Rust panics (pyo3)
                 continue
         return False
 

@@ -12,7 +12,6 @@ import torch
 from raylab.methods.faa.beamforming import grq, mrt, random_beams, secrecy_rate
 from raylab.methods.faa.channel import Paths, draw_paths, subset
 from raylab.methods.faa.config import FAAConfig
-from raylab.methods.faa.sdr import SDRSolver
 from raylab.methods.faa.search import System, alternating_optimisation, multistart, psi_grid
 from raylab.seeding import derive_seed
 
@@ -28,8 +27,8 @@ def make_system(cfg: FAAConfig, **changes) -> System:
 
 
 def channel_paths(cfg: FAAConfig, index: int) -> Paths:
-    """Bob and max(eves, num_eves) Eves for channel `index`."""
-    eves = max([cfg.system.num_eves, *cfg.eves])
+    """Bob and `num_eves` Eves for channel `index`."""
+    eves = cfg.system.num_eves
     rng = np.random.default_rng(derive_seed(cfg.seed, "channel", index))
     distances = [cfg.system.dist_bob] + [cfg.system.dist_eve] * eves
     return draw_paths(rng, distances, cfg.system.paths, 10 ** (cfg.system.g0_db / 10), cfg.system.alpha)
@@ -81,35 +80,6 @@ def eval_shapes(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     return out
 
 
-def best_over_grid_sdr(system: System, h: torch.Tensor, eves: int, sdr: SDRSolver) -> tuple[float, int]:
-    """Exact max over the grid of the K-Eve optimum: branch and bound. Each single-Eve GRQ optimum
-    bounds the K-Eve one from above, so psi values are tried by decreasing bound until the bound
-    cannot beat the best SDR value found. Returns (rate, number of SDR solves)."""
-    bounds = torch.stack([grq(h[:, 0], h[:, 1 + k], system.power, system.noise)[0] for k in range(eves)]).min(0).values
-    best, solves = 0.0, 0
-    for g in torch.argsort(bounds, descending=True).tolist():
-        if float(bounds[g]) <= best + 1e-9:
-            break
-        rate, _ = sdr.rate(h[g, 0].numpy(), h[g, 1:1 + eves].numpy(), system.power, system.noise)
-        best, solves = max(best, min(rate, float(bounds[g]))), solves + 1
-    return best, solves
-
-
-def eval_eves(cfg: FAAConfig, paths: Paths, index: int) -> dict:
-    system = make_system(cfg)
-    grid, h, _ = _grid_channels(system, paths, cfg.grid_points)
-    sdr = SDRSolver()
-    out = {"rate": [], "sdr_solves": []}
-    for eves in cfg.eves:
-        if eves == 1:
-            rate, solves = float(grq(h[:, 0], h[:, 1], system.power, system.noise)[0].max()), 0
-        else:
-            rate, solves = best_over_grid_sdr(system, h, eves, sdr)
-        out["rate"].append(rate)
-        out["sdr_solves"].append(solves)
-    return out
-
-
 def eval_convergence(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     system = make_system(cfg)
     two = subset(paths, [0, 1])
@@ -120,5 +90,5 @@ def eval_convergence(cfg: FAAConfig, paths: Paths, index: int) -> dict:
             "single": single["rate"], "multi": multi["rate"], "history": single["history"]}
 
 
-STUDIES = {"power": eval_power, "antennas": eval_antennas, "shapes": eval_shapes, "eves": eval_eves,
+STUDIES = {"power": eval_power, "antennas": eval_antennas, "shapes": eval_shapes,
            "convergence": eval_convergence}
