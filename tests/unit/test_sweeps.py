@@ -1,0 +1,21 @@
+"""Every shipped sweep YAML parses and its search space fits its experiment's config (full and smoke)."""
+
+import pytest
+
+from raylab.registry import configs_dir, get_spec
+from raylab.runner import load_run_config
+from raylab.runtime.tune import check_space, load_sweep
+
+SWEEPS = {"specgd/sweeps/lr.yaml": "specgd/trajectory", "label_noise/sweeps/phases.yaml": "label_noise/single",
+          "faa/sweeps/system.yaml": "faa/secrecy_vs_power"}
+
+
+def test_every_sweep_file_is_listed():
+    assert {str(p.relative_to(configs_dir())) for p in configs_dir().glob("*/sweeps/*.yaml")} == set(SWEEPS)
+
+
+@pytest.mark.parametrize("sweep, experiment", SWEEPS.items())
+@pytest.mark.parametrize("smoke", [False, True])
+def test_sweep_space_fits_the_config(sweep, experiment, smoke):
+    spec = get_spec(experiment)
+    check_space(load_sweep(configs_dir() / sweep, smoke=smoke), load_run_config(spec, smoke=smoke))
