@@ -92,6 +92,7 @@ _SPECS = [
     _faa("secrecy_vs_power", "joint shape + beamforming vs BF-only, shape-only, MRT, random over "
          "transmit power (A5, A6)"),
     _faa("secrecy_vs_antennas", "joint optimum vs array size 2x2 / 3x3 / 4x4 (A6)"),
+    _faa("secrecy_vs_eves", "K = 1..4 eavesdroppers: grid + SDR inner solver, branch and bound (A6)"),
     _faa("shapes", "rigid UPA vs rotation / bend / fold under joint optimisation (A5)"),
     _faa("convergence", "GRQ / SDR / gradient checks, AO monotone convergence, multi-start vs grid (A1-A4)"),
     _label_noise("single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)",

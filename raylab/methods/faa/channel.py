@@ -27,11 +27,15 @@ class Paths:
 
 def draw_paths(rng: np.random.Generator, distances: list[float], paths: int, g0: float,
                alpha: float) -> Paths:
-    """Multipath: theta ~ U[0, pi], phi ~ U[-pi, pi], beta ~ CN(0, g0 d^-alpha / L) per user."""
-    users = len(distances)
-    var = g0 * np.asarray(distances, dtype=float)[:, None] ** (-alpha) / paths
-    gain = np.sqrt(var / 2) * (rng.standard_normal((users, paths)) + 1j * rng.standard_normal((users, paths)))
-    return Paths(rng.uniform(0, np.pi, (users, paths)), rng.uniform(-np.pi, np.pi, (users, paths)), gain)
+    """Multipath: theta ~ U[0, pi], phi ~ U[-pi, pi], beta ~ CN(0, g0 d^-alpha / L) per user. Users are
+    drawn one after another, so the first users are the same however many Eves follow."""
+    draws = []
+    for distance in distances:
+        std = np.sqrt(g0 * distance ** (-alpha) / paths / 2)
+        theta, phi = rng.uniform(0, np.pi, paths), rng.uniform(-np.pi, np.pi, paths)
+        draws.append((theta, phi, std * (rng.standard_normal(paths) + 1j * rng.standard_normal(paths))))
+    theta, phi, gain = (np.stack(column) for column in zip(*draws))
+    return Paths(theta, phi, gain)
 
 
 def los_paths(theta: list[float], phi: list[float], distances: list[float], g0: float, alpha: float) -> Paths:

@@ -29,7 +29,7 @@ def grq_checks(rng: np.random.Generator, cases: int, n: int = 9, power: float = 
         out["rate_vs_lambda"] = max(out["rate_vs_lambda"], abs(float(achieved - rate)))
         out["reduced_vs_full"] = max(out["reduced_vs_full"], abs(float(rate) - full))
         out["margin_vs_others"] = min(out["margin_vs_others"], float(rate - best_other))
-        out["sdr_vs_grq"] = max(out["sdr_vs_grq"], abs(sdr.rate(h[0].numpy(), h[1:].numpy(), power, noise)[0] - float(rate)))
+        out["sdr_vs_grq"] = max(out["sdr_vs_grq"], abs(sdr.solve(h[0].numpy(), h[1:].numpy(), power, noise)["bound"] - float(rate)))
     return out
 
 

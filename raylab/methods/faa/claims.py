@@ -46,6 +46,16 @@ def shape_claims(rows: list[dict], shapes: list[str]) -> list[Claim]:
     return claims
 
 
+def eve_claims(rows: list[dict]) -> list[Claim]:
+    """A6: per channel, the optimum does not grow when an Eve is added (same grid, same channels)."""
+    rises = [float(np.diff(r["rate"]).max()) for r in rows]
+    gaps = [float(np.max(np.array(r["rate"]) - np.array(r["rank_one"]))) for r in rows]
+    return [Claim.check("A6.eves", "per channel, the optimal rate is non-increasing as Eves are added "
+                        "(tolerance 1e-4: SDP solver accuracy)", max(rises), "<=", 1e-4),
+            Claim.check("A6.sdr_tight", "SDR is tight: the rank-one beam reaches the bound (largest gap)",
+                        max(gaps), "<=", 1e-3)]
+
+
 def convergence_claims(rows: list[dict], max_iter: int) -> list[Claim]:
     histories = [np.array(r["history"]) for r in rows]
     drops = [float(-np.diff(h).min()) if len(h) > 1 else 0.0 for h in histories]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-Kind = Literal["power", "antennas", "shapes", "convergence"]
+Kind = Literal["power", "antennas", "eves", "shapes", "convergence"]
 Shape = Literal["rigid", "rotation", "bend", "fold"]
 
 
@@ -25,7 +25,7 @@ class SystemConfig:
     dist_eve: float = 60.0
     noise_dbm: float = -80.0
     power_dbm: float = 10.0
-    num_eves: int = 1             # the studies solve K = 1 (GRQ); SDR for K > 1 is a reference only
+    num_eves: int = 1             # GRQ / AO studies: one Eve (the "eves" study uses `eves` instead)
 
     def __post_init__(self):
         if min(self.n_v, self.n_h, self.paths, self.num_eves) < 1 or self.kappa < 0:
@@ -45,6 +45,7 @@ class FAAConfig:
     powers_dbm: list[float] = dataclasses.field(default_factory=lambda: [-10.0, 0.0, 10.0, 20.0, 30.0])
     sizes: list[list[int]] = dataclasses.field(default_factory=lambda: [[2, 2], [3, 3], [4, 4]])
     shapes: list[Shape] = dataclasses.field(default_factory=lambda: ["rotation", "bend", "fold"])
+    eves: list[int] = dataclasses.field(default_factory=lambda: [1, 2, 3, 4])   # "eves" study: K values
     check_cases: int = 20         # convergence: random cases for the GRQ / SDR / gradient checks
 
     def __post_init__(self):
@@ -52,5 +53,7 @@ class FAAConfig:
             raise ValueError("channels, chunk, grid_points, starts and ao_iters must be >= 1")
         if any(len(size) != 2 or min(size) < 1 for size in self.sizes):
             raise ValueError("sizes must be [n_v, n_h] pairs of positive integers")
+        if not self.eves or min(self.eves) < 1:
+            raise ValueError("eves must list numbers of eavesdroppers >= 1")
         if self.system.num_eves != 1:
-            raise ValueError("system.num_eves: only one Eve is implemented so far (GRQ + AO); K > 1 is open")
+            raise ValueError("system.num_eves: the GRQ / AO studies are for one Eve; use kind 'eves' for K > 1")

@@ -1,9 +1,13 @@
-"""SDR + bisection reference for K >= 1 Eves (brief 1.4, option a).
+"""SDR reference for K >= 1 Eves (brief 1.4, option a), as one SDP per channel and psi.
 
-max_w min_k (s2 + |h_B^H w|^2) / (s2 + |h_Ek^H w|^2), ||w||^2 <= P, relaxed to W = w w^H >= 0:
-for a target gamma, find W >= 0, tr W <= 1, 1 + tr(H_B W) >= gamma (1 + tr(H_Ek W)) for all k (in units
-where P = s2 = 1), and bisect on gamma. Exact when the relaxation is tight (rank one), an upper bound
-otherwise. The optimum lies in span{h_B, h_E1..h_EK}, so W is (K+1) x (K+1).
+max_w min_k (s2 + |h_B^H w|^2) / (s2 + |h_Ek^H w|^2), ||w||^2 <= P. In units P = s2 = 1, relax
+W = w w^H >= 0, tr W <= 1, and homogenise (Charnes-Cooper): Z = u W with u = 1 / (1 + tr(B W)) gives
+
+    min tau  s.t.  tau >= u + tr(E_k Z) for all k,  u + tr(B Z) = 1,  tr Z <= u,  Z >= 0,  u >= 0,
+
+whose optimum is 1 / max-min ratio: one solve instead of a bisection. The value is an upper bound of
+the true optimum, exact when W is rank one (always for K = 1, Huang-Palomar for K + 1 <= 3
+constraints). The optimum lies in span{h_B, h_E1..h_EK}, so Z is (K+1) x (K+1).
 """
 
 from __future__ import annotations
@@ -13,73 +17,68 @@ import warnings
 import cvxpy as cp
 import numpy as np
 
+from raylab import RaylabError
+
+
+# Tighter than Clarabel's defaults (1e-8): the rates are compared across K to 1e-4 bit/s/Hz.
+CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11}
+
 
 class SDRSolver:
-    """Compiled feasibility problems, one per (span dimension, number of Eves), reused across solves."""
+    """Compiled SDPs, one per (span dimension, number of Eves), re-solved with new parameters."""
 
-    def __init__(self, tol: float = 1e-6, max_iter: int = 60):
-        self.tol, self.max_iter = tol, max_iter
+    def __init__(self):
         self._problems: dict[tuple[int, int], tuple] = {}
 
     def _problem(self, dim: int, eves: int):
         if (dim, eves) not in self._problems:
-            w = cp.Variable((dim, dim), hermitian=True)
+            z = cp.Variable((dim, dim), hermitian=True)
+            u, tau = cp.Variable(nonneg=True), cp.Variable()
             bob = cp.Parameter((dim, dim), hermitian=True)
-            scaled_eves = [cp.Parameter((dim, dim), hermitian=True) for _ in range(eves)]   # gamma H_Ek
-            gamma = cp.Parameter(nonneg=True)
-            constraints = [w >> 0, cp.real(cp.trace(w)) <= 1]
-            constraints += [1 + cp.real(cp.trace(bob @ w)) >= gamma + cp.real(cp.trace(e @ w)) for e in scaled_eves]
-            self._problems[(dim, eves)] = (cp.Problem(cp.Minimize(0), constraints), w, bob, scaled_eves, gamma)
+            eve_params = [cp.Parameter((dim, dim), hermitian=True) for _ in range(eves)]
+            constraints = [z >> 0, u + cp.real(cp.trace(bob @ z)) == 1, cp.real(cp.trace(z)) <= u]
+            constraints += [tau >= u + cp.real(cp.trace(e @ z)) for e in eve_params]
+            self._problems[(dim, eves)] = (cp.Problem(cp.Minimize(tau), constraints), z, u, bob, eve_params)
         return self._problems[(dim, eves)]
 
-    def rate(self, h_bob: np.ndarray, h_eves: np.ndarray, power: float, noise: float) -> tuple[float, float]:
-        """(secrecy rate bound in bit/s/Hz, rank-one gap lambda_2 / lambda_1 of the last feasible W)."""
+    def solve(self, h_bob: np.ndarray, h_eves: np.ndarray, power: float, noise: float) -> dict:
+        """{"bound": SDR rate (bit/s/Hz), "rank_one": rate of the principal-eigenvector beam,
+        "w": that beam}. The solver's W is projected onto the feasible set; both it and the rank-one
+        beam are feasible points of the relaxation, so "bound" is the better of the two."""
         scale = np.sqrt(power / noise)
         basis, _ = np.linalg.qr(np.column_stack([h_bob, *h_eves]) * scale)
         bob = basis.conj().T @ (h_bob * scale)
         eves = [basis.conj().T @ (h * scale) for h in h_eves]
-        problem, w, bob_p, eve_ps, gamma = self._problem(basis.shape[1], len(eves))
+        problem, z, u, bob_p, eve_ps = self._problem(basis.shape[1], len(eves))
         bob_p.value = np.outer(bob, bob.conj())
-        low, high, gap = 1.0, 1.0 + float(np.vdot(bob, bob).real), 0.0
-        for _ in range(self.max_iter):
-            if high - low <= self.tol * low:
-                break
-            mid = 0.5 * (low + high)
-            gamma.value = mid
-            for param, e in zip(eve_ps, eves):
-                param.value = mid * np.outer(e, e.conj())
-            achieved = self._achieved(problem, w, bob, eves) if self._solved(problem) else None
-            if achieved is not None and achieved >= mid * (1 - 1e-9):
-                low = max(mid, min(achieved, high))
-                eig = np.linalg.eigvalsh(w.value)
-                gap = float(eig[-2] / max(eig[-1], 1e-300)) if len(eig) > 1 else 0.0
-            else:
-                high = mid
-        return float(np.log2(low)), gap
+        for param, e in zip(eve_ps, eves):
+            param.value = np.outer(e, e.conj())
+        if not self._solved(problem) or u.value is None or u.value <= 0:
+            raise RaylabError(f"SDR solver failed (status {problem.status}) for a {len(eves)}-Eve channel")
+        values, vectors = np.linalg.eigh(z.value / u.value)
+        values = np.clip(values, 0.0, None)
+        values /= max(1.0, values.sum())                      # project onto {W >= 0, tr W <= 1}
+        w = vectors[:, -1] * np.sqrt(values[-1] if values[-1] > 0 else 1.0)
+        ratio = lambda quad: min((1 + quad(bob)) / (1 + quad(e)) for e in eves)  # noqa: E731
+        bound = ratio(lambda h: float(np.real(h.conj() @ ((vectors * values) @ vectors.conj().T) @ h)))
+        unit = vectors[:, -1]
+        rank_one = ratio(lambda h: float(np.abs(h.conj() @ unit) ** 2))
+        return {"bound": max(float(np.log2(max(bound, rank_one))), 0.0),
+                "rank_one": max(float(np.log2(rank_one)), 0.0),
+                "w": np.sqrt(power) * (basis @ unit)}
 
     @staticmethod
     def _solved(problem: cp.Problem) -> bool:
-        """Clarabel first, SCS if Clarabel breaks down."""
-        for solver in (cp.CLARABEL, cp.SCS):
+        """Clarabel first, SCS if Clarabel breaks down (including its Rust panics)."""
+        for solver, options in ((cp.CLARABEL, CLARABEL_TOLERANCES), (cp.SCS, {"eps": 1e-9})):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)
-                    problem.solve(solver=solver)
-                return problem.status in ("optimal", "optimal_inaccurate")
+                    problem.solve(solver=solver, **options)
+                if problem.status in ("optimal", "optimal_inaccurate"):
+                    return True
             except KeyboardInterrupt:
                 raise
-            except BaseException:  # noqa: BLE001 - SolverError, and Clarabel's Rust panics (pyo3)
+            except BaseException:  # noqa: BLE001 - SolverError, and Clarabel's pyo3 panics
                 continue
         return False
-
-    @staticmethod
-    def _achieved(problem, w, bob: np.ndarray, eves: list[np.ndarray]) -> float:
-        """The ratio min_k (1 + b^H W b) / (1 + e_k^H W e_k) that the solver's W really attains once
-        projected onto {W >= 0, tr W <= 1}: a solver's "feasible" is only trusted with this
-        certificate (inaccurate solutions otherwise overstate the rate)."""
-        values, vectors = np.linalg.eigh(w.value)
-        values = np.clip(values, 0.0, None)
-        values /= max(1.0, values.sum())
-        psd = (vectors * values) @ vectors.conj().T
-        quad = lambda h: float(np.real(h.conj() @ psd @ h))  # noqa: E731
-        return min((1 + quad(bob)) / (1 + quad(e)) for e in eves)

@@ -12,6 +12,7 @@ import torch
 from raylab.methods.faa.beamforming import grq, mrt, random_beams, secrecy_rate
 from raylab.methods.faa.channel import Paths, draw_paths, subset
 from raylab.methods.faa.config import FAAConfig
+from raylab.methods.faa.sdr import SDRSolver
 from raylab.methods.faa.search import System, alternating_optimisation, multistart, psi_grid
 from raylab.seeding import derive_seed
 
@@ -27,8 +28,8 @@ def make_system(cfg: FAAConfig, **changes) -> System:
 
 
 def channel_paths(cfg: FAAConfig, index: int) -> Paths:
-    """Bob and `num_eves` Eves for channel `index`."""
-    eves = cfg.system.num_eves
+    """Bob and max(eves) Eves for channel `index` (the first K serve every study with K Eves)."""
+    eves = max([cfg.system.num_eves, *cfg.eves])
     rng = np.random.default_rng(derive_seed(cfg.seed, "channel", index))
     distances = [cfg.system.dist_bob] + [cfg.system.dist_eve] * eves
     return draw_paths(rng, distances, cfg.system.paths, 10 ** (cfg.system.g0_db / 10), cfg.system.alpha)
@@ -80,6 +81,40 @@ def eval_shapes(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     return out
 
 
+def best_over_grid_sdr(system: System, h: torch.Tensor, eves: int, sdr: SDRSolver) -> dict:
+    """The K-Eve optimum over the grid, by branch and bound: each single-Eve GRQ optimum bounds the
+    K-Eve one from above, so psi values are solved (SDR) by decreasing bound until no bound can beat
+    the best value found. Returns the SDR bound, the rank-one rate at that psi, and the solve count."""
+    bounds = torch.stack([grq(h[:, 0], h[:, 1 + k], system.power, system.noise)[0]
+                          for k in range(eves)]).min(0).values
+    best = {"bound": 0.0, "rank_one": 0.0, "solves": 0}
+    for g in torch.argsort(bounds, descending=True).tolist():
+        if float(bounds[g]) <= best["bound"] + 1e-9:
+            break
+        found = sdr.solve(h[g, 0].numpy(), h[g, 1:1 + eves].numpy(), system.power, system.noise)
+        best["solves"] += 1
+        if found["bound"] > best["bound"]:
+            best.update(bound=min(found["bound"], float(bounds[g])), rank_one=found["rank_one"])
+    return best
+
+
+def eval_eves(cfg: FAAConfig, paths: Paths, index: int) -> dict:
+    """Optimal rate over the grid for K = 1 (GRQ) and K > 1 (SDR) Eves, same channels and Eves."""
+    system = make_system(cfg)
+    _, h, _ = _grid_channels(system, paths, cfg.grid_points)
+    sdr, out = SDRSolver(), {"rate": [], "rank_one": [], "solves": []}
+    for eves in cfg.eves:
+        if eves == 1:
+            rate = float(grq(h[:, 0], h[:, 1], system.power, system.noise)[0].max())
+            found = {"bound": rate, "rank_one": rate, "solves": 0}
+        else:
+            found = best_over_grid_sdr(system, h, eves, sdr)
+        out["rate"].append(found["bound"])
+        out["rank_one"].append(found["rank_one"])
+        out["solves"].append(found["solves"])
+    return out
+
+
 def eval_convergence(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     system = make_system(cfg)
     two = subset(paths, [0, 1])
@@ -90,5 +125,5 @@ def eval_convergence(cfg: FAAConfig, paths: Paths, index: int) -> dict:
             "single": single["rate"], "multi": multi["rate"], "history": single["history"]}
 
 
-STUDIES = {"power": eval_power, "antennas": eval_antennas, "shapes": eval_shapes,
+STUDIES = {"power": eval_power, "antennas": eval_antennas, "shapes": eval_shapes, "eves": eval_eves,
            "convergence": eval_convergence}

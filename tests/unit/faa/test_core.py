@@ -65,3 +65,18 @@ def test_ao_is_monotone_and_converges():
         history = np.array(run["history"])
         assert np.all(np.diff(history) >= -1e-9)
         assert len(history) - 1 < 50
+
+
+def test_sdr_with_more_eves_is_bounded_by_each_single_eve_optimum():
+    from raylab.methods.faa.sdr import SDRSolver
+
+    rng = np.random.default_rng(3)
+    h = rng.standard_normal((4, 9)) + 1j * rng.standard_normal((4, 9))
+    singles = [float(grq(torch.from_numpy(h[0]), torch.from_numpy(h[k]), 1.0, 0.1)[0]) for k in (1, 2, 3)]
+    sdr = SDRSolver()
+    rates = [sdr.solve(h[0], h[1:1 + k], 1.0, 0.1) for k in (1, 2, 3)]
+    assert rates[0]["bound"] == pytest.approx(singles[0], abs=1e-4)       # tight for one Eve
+    for k, found in enumerate(rates, start=1):
+        assert found["bound"] <= min(singles[:k]) + 1e-4                   # a max-min of ratios
+        assert found["rank_one"] <= found["bound"] + 1e-9
+    assert rates[2]["bound"] <= rates[1]["bound"] + 1e-4 <= rates[0]["bound"] + 2e-4
