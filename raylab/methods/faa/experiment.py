@@ -38,6 +38,9 @@ def run(cfg: FAAConfig, ctx: RunContext) -> ResultRecord:
     if cfg.kind == "power":
         curves = {k: _means(rows, k) for k in rows[0]}
         metrics.update({f"eval/{k}/P{p:g}dBm": v for k, vals in curves.items() for p, v in zip(cfg.powers_dbm, vals)})
+        if cfg.system.power_dbm in cfg.powers_dbm:   # the claims' reference power, for sweeps
+            i = cfg.powers_dbm.index(cfg.system.power_dbm)
+            metrics.update({f"eval/{k}/reference": vals[i] for k, vals in curves.items()})
         claims = claim_sets.power_claims(rows, cfg.powers_dbm, cfg.system.power_dbm)
         plots.plot_curves(cfg.powers_dbm, curves, "transmit power (dBm)", ctx.artifact("rate_vs_power.png"),
                           f"{cfg.system.shape}, {cfg.system.n_v}x{cfg.system.n_h}, kappa={cfg.system.kappa:g}")
