@@ -2,7 +2,8 @@
 
 Sweep YAML keys: metric, mode, num_samples, space (config path -> {grid|choice|uniform|loguniform|
 randint: ...}), scheduler ({type: asha|fifo, max_t, grace_period, reduction_factor, time_attr}),
-resources_per_trial ({cpu, gpu}), max_concurrent_trials, and an optional `smoke:` block of overrides.
+resources_per_trial ({cpu, gpu}; default: the experiment's registered resources),
+max_concurrent_trials, max_failures, summary_metrics, and an optional `smoke:` block of overrides.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class SweepSpec:
     num_samples: int = 1
     space: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     scheduler: dict[str, Any] = dataclasses.field(default_factory=lambda: {"type": "fifo"})
-    resources_per_trial: dict[str, float] = dataclasses.field(default_factory=lambda: {"cpu": 1})
+    resources_per_trial: dict[str, float] = dataclasses.field(default_factory=dict)   # {}: the spec's
     max_concurrent_trials: int = 0     # 0: as many as resources allow
     max_failures: int = 0              # retries of a failed trial, resumed from its last checkpoint
     summary_metrics: list[str] = dataclasses.field(default_factory=list)   # extra columns per trial
@@ -148,7 +149,7 @@ def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: st
     check_space(sweep, base_cfg)
     trainable = tune.with_resources(
         tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg), smoke=smoke),
-        sweep.resources_per_trial)
+        sweep.resources_per_trial or dict(spec.resources))
     tuner = tune.Tuner(
         trainable, param_space=param_space(sweep),
         tune_config=tune.TuneConfig(metric=sweep.metric, mode=sweep.mode, num_samples=sweep.num_samples,
