@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
@@ -92,16 +93,38 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None,
         kwargs = {"address": address, "log_to_driver": log_to_driver, "logging_level": "warning"}
     else:
         kwargs = {**local_init_kwargs(num_cpus, num_gpus, object_store_mb), "log_to_driver": log_to_driver}
-    try:
-        ray.init(**kwargs)
-    except Exception as exc:  # noqa: BLE001 - Ray raises many types; the user needs one line
-        where = f"at '{address}'" if address else "locally"
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ClusterError(f"cannot start/connect Ray {where}: {first_line}") from None
+    _init(ray, kwargs, address)
     try:
         yield address or "local"
     finally:
         ray.shutdown()
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error's first line, plus its last line when they differ (Ray client errors put the
+    cause of "Initialization failure from server:" at the end of a server traceback)."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
+
+
+def _init(ray, kwargs: dict, address: str | None, attempts: int = 3, pause_s: float = 2.0) -> None:
+    """ray.init with a one-line error; a Ray client (`ray://`) connection is retried, because the
+    head's client proxy sometimes fails to start the per-client server on the first try (seen in
+    our two-node tests under load)."""
+    tries = attempts if address and address.startswith("ray://") else 1
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(**kwargs)
+            return
+        except Exception as exc:  # noqa: BLE001 - Ray raises many types; the user needs one line
+            if attempt < tries and "Initialization failure" in str(exc):
+                log.warning("Ray client init failed at %s (attempt %d/%d); retrying", address, attempt, tries)
+                time.sleep(pause_s)
+                continue
+            where = f"at '{address}'" if address else "locally"
+            raise ClusterError(f"cannot start/connect Ray {where}: {_one_line(exc)}") from None
 
 
 def validate_cluster_yaml(path: str | Path) -> dict:
