@@ -29,21 +29,23 @@ _run_item_task = ray.remote(_run_item)
 
 @ray.remote
 class _ItemWorker:
-    """Holds the function and the shared payload once; runs items sent to it."""
+    """Keeps `fn` (and whatever it compiles or caches) warm across maps; runs the items sent to it.
+    The map's shared payload arrives as an object-store reference, fetched once per worker node."""
 
-    def __init__(self, fn: Callable, shared: Any, threads: int):
-        self.fn, self.shared, self.threads = fn, shared, threads
+    def __init__(self, fn: Callable, threads: int):
+        self.fn, self.threads = fn, threads
 
-    def run(self, item: Any, index: int, name: str, base_seed: int | None):
-        return _run_item(self.fn, item, index, name, base_seed, self.shared, self.threads)
+    def run(self, item: Any, index: int, name: str, base_seed: int | None, shared: Any):
+        return _run_item(self.fn, item, index, name, base_seed, shared, self.threads)
 
 
 class RayMapper:
     """`map(fn, items)` on the connected Ray cluster.
 
-    backend="tasks": one task per item. backend="actors": `num_actors` long-lived actors that keep
-    `fn` and `shared` warm (worth it when set-up, e.g. JIT compilation, dominates). Lost workers are
-    retried by Ray (`max_retries` / actor restarts); an exception inside `fn` is not retried and
+    backend="tasks": one task per item. backend="actors": a pool of `num_actors` actors per function,
+    created on the first map and reused by later ones (worth it when set-up, e.g. JIT compilation,
+    dominates); `close()` ends them. `shared` is put in the object store once per map. Lost workers
+    are retried by Ray (`max_retries` / actor restarts); an exception inside `fn` is not retried and
     fails the map with an ItemError naming the item.
     """
 
@@ -54,6 +56,7 @@ class RayMapper:
         self.backend, self.num_cpus, self.num_gpus = backend, num_cpus, num_gpus
         self.num_actors, self.progress, self.max_retries = num_actors, progress, max_retries
         self.threads = max(1, int(num_cpus))   # BLAS/torch threads per item, as on the serial path
+        self._pools: dict[Callable, list] = {}
 
     def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
             shared: Any = None) -> list:
@@ -70,20 +73,28 @@ class RayMapper:
             return self._collect(refs, name)
         return self._map_actors(fn, items, name, base_seed, shared_ref)
 
+    def _pool(self, fn: Callable, name: str) -> list:
+        if fn not in self._pools:
+            count = self.num_actors or max(1, int(ray.available_resources().get("CPU", 1) // max(self.num_cpus, 1e-9)))
+            tag = uuid.uuid4().hex[:6]
+            self._pools[fn] = [_ItemWorker.options(name=f"{name}-worker-{k}-{tag}", num_cpus=self.num_cpus,
+                                                   num_gpus=self.num_gpus, max_restarts=self.max_retries,
+                                                   max_task_retries=self.max_retries).remote(fn, self.threads)
+                               for k in range(count)]
+        return self._pools[fn]
+
     def _map_actors(self, fn, items, name, base_seed, shared_ref) -> list:
-        count = self.num_actors or max(1, int(ray.available_resources().get("CPU", 1) // max(self.num_cpus, 1e-9)))
-        tag = uuid.uuid4().hex[:6]
-        actors = [_ItemWorker.options(name=f"{name}-worker-{k}-{tag}", num_cpus=self.num_cpus,
-                                      num_gpus=self.num_gpus, max_restarts=self.max_retries,
-                                      max_task_retries=self.max_retries).remote(fn, shared_ref, self.threads)
-                  for k in range(min(count, len(items)))]
-        try:
-            refs = [actors[i % len(actors)].run.options(name=f"{name}[{i}]").remote(item, i, name, base_seed)
-                    for i, item in enumerate(items)]
-            return self._collect(refs, name)
-        finally:
+        actors = self._pool(fn, name)
+        refs = [actors[i % len(actors)].run.options(name=f"{name}[{i}]").remote(item, i, name, base_seed, shared_ref)
+                for i, item in enumerate(items)]
+        return self._collect(refs, name)
+
+    def close(self) -> None:
+        """End the actor pools (they also end with the mapper or the Ray session)."""
+        for actors in self._pools.values():
             for actor in actors:
                 ray.kill(actor)
+        self._pools.clear()
 
     def _collect(self, refs: list, name: str) -> list:
         index_of = {ref: i for i, ref in enumerate(refs)}
