@@ -70,36 +70,43 @@ def best_response(system: System, paths: Paths, psi: float) -> tuple[float, torc
     return float(rate), w
 
 
-def psi_step(system: System, paths: Paths, psi: float, rate: float, w: torch.Tensor, step0: float,
-             shrink: float = 0.5, c: float = 1e-4, min_step: float = 1e-12):
-    """Armijo backtracking along sign(dR/dpsi) from a first step `step0` (radians).
+def psi_step(system: System, paths: Paths, psi: float, rate: float, w: torch.Tensor, grad: float,
+             step0: float, shrink: float = 0.5, c: float = 1e-4, min_step: float = 1e-12):
+    """Armijo backtracking along sign(grad) from a first step `step0` (radians).
 
-    The gradient is taken at fixed w (autograd); by the envelope theorem it is also the gradient of
+    `grad` is dR_s/dpsi at fixed w (autograd); by the envelope theorem it is also the gradient of
     max_w R_s. A candidate psi' is judged after its own w-step (GRQ): accepted only if
     max_w R_s(w, psi') >= R + c t |g|. Judging at the old w instead makes the line search zig-zag
     (DEVIATION from a plain fixed-w step: that version hit the 50-iteration cap on 7 of 20 channels).
-    Returns (psi', rate', w', t or 0, g).
+    Returns (psi', rate', w'); psi itself when no step is accepted.
     """
-    _, grad = psi_gradient(system, paths, psi, w)
     if grad == 0.0 or not math.isfinite(grad):
-        return psi, rate, w, 0.0, 0.0
+        return psi, rate, w
     step = step0
     while step >= min_step:
-        candidate = float(project(system.shape, torch.tensor(psi + step * math.copysign(1.0, grad), dtype=torch.float64)))
+        candidate = float(project(system.shape, torch.tensor(psi + step * math.copysign(1.0, grad),
+                                                             dtype=torch.float64)))
         new_rate, new_w = best_response(system, paths, candidate)
         if new_rate >= rate + c * step * abs(grad):
-            return candidate, new_rate, new_w, step, grad
+            return candidate, new_rate, new_w
         step *= shrink
-    return psi, rate, w, 0.0, grad
+    return psi, rate, w
 
 
 def _first_step(grad: float, prev_grad: float | None, moved: float, max_step: float = 0.5) -> float:
-    """Secant (1-D quasi-Newton) step |g / H|, H from the last two gradients, when the curvature is
-    negative; else `max_step`."""
+    """Secant (1-D quasi-Newton) step |g_k / H| with H = (g_k - g_{k-1}) / (psi_k - psi_{k-1}) when that
+    curvature is negative; else `max_step`."""
     if prev_grad is None or moved == 0.0:
         return max_step
     curvature = (grad - prev_grad) / moved
     return min(max_step, abs(grad / curvature)) if curvature < 0 else max_step
+
+
+def _displacement(shape: str, new: float, old: float) -> float:
+    """new - old, taken the short way round on the rotation circle."""
+    low, high, wraps = psi_domain(shape)
+    delta = new - old
+    return (delta - low) % (high - low) + low if wraps else delta
 
 
 def alternating_optimisation(system: System, paths: Paths, psi0: float, max_iter: int = 50,
@@ -107,11 +114,12 @@ def alternating_optimisation(system: System, paths: Paths, psi0: float, max_iter
     """AO from psi0; returns the final rate, psi, w and the rate after every outer iteration."""
     psi = float(project(system.shape, torch.tensor(psi0, dtype=torch.float64)))
     rate, w = best_response(system, paths, psi)
-    history, prev_grad, moved, step0 = [rate], None, 0.0, 0.5
+    history, prev_grad, prev_psi = [rate], None, psi
     for _ in range(max_iter):
-        new_psi, rate, w, _, grad = psi_step(system, paths, psi, rate, w, step0)
-        step0 = _first_step(grad, prev_grad, new_psi - psi if prev_grad is not None else 0.0)
-        prev_grad, psi = grad, new_psi
+        _, grad = psi_gradient(system, paths, psi, w)
+        step0 = _first_step(grad, prev_grad, _displacement(system.shape, psi, prev_psi))
+        new_psi, rate, w = psi_step(system, paths, psi, rate, w, grad, step0)
+        prev_grad, prev_psi, psi = grad, psi, new_psi
         history.append(rate)
         if abs(history[-1] - history[-2]) < tol:
             break
