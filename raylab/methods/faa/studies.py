@@ -47,12 +47,13 @@ def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     grid, h, zero = _grid_channels(system, subset(paths, [0, 1]), cfg.grid_points)
     rng = np.random.default_rng(derive_seed(cfg.seed, "random", index))
     pick = int(rng.integers(len(grid)))
+    unit_random = random_beams(np.random.default_rng(derive_seed(cfg.seed, "beam", index)), 1, h.shape[-1], 1.0)[0]
     out = {name: [] for name in ("joint", "bf_only", "shape_only", "mrt", "random")}
     for dbm in cfg.powers_dbm:
         power = dbm_to_watt(dbm)
         rates, _ = grq(h[:, 0], h[:, 1], power, system.noise)
         shape_only = secrecy_rate(h[:, 0], h[:, 1:], mrt(h[:, 0], power), system.noise)
-        w_random = random_beams(np.random.default_rng(derive_seed(cfg.seed, "beam", index)), 1, h.shape[-1], power)[0]
+        w_random = unit_random * power**0.5
         out["joint"].append(float(rates.max()))
         out["bf_only"].append(float(rates[zero]))
         out["shape_only"].append(float(shape_only.max()))
