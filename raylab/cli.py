@@ -37,11 +37,11 @@ def _summary(record: ResultRecord, out_dir: Path) -> str:
     return text + f"\n  record: {out_dir / RESULT_FILE}"
 
 
-def _mapper(args):
+def _mapper(args, spec):
     if args.serial:
         return SerialMapper()
     from raylab.runtime.parallel import RayMapper
-    return RayMapper()
+    return RayMapper(**spec.mapper)
 
 
 def _session(args):
@@ -74,7 +74,7 @@ def cmd_run(args) -> int:
     run_id = new_run_id(cfg)
     out_dir = Path(args.out) if args.out else default_out_dir(spec, run_id)
     with _session(args):
-        record = run_experiment(spec, cfg, out_dir, mapper=_mapper(args), smoke=args.smoke, run_id=run_id)
+        record = run_experiment(spec, cfg, out_dir, mapper=_mapper(args, spec), smoke=args.smoke, run_id=run_id)
     print(_summary(record, out_dir))
     return 0 if record.status == "ok" else 1
 
@@ -141,7 +141,7 @@ def cmd_reproduce(args) -> int:
     with _session(args):
         for spec in specs:
             cfg = load_run_config(spec, smoke=args.smoke)
-            record = run_experiment(spec, cfg, out_root / spec.name, mapper=_mapper(args), smoke=args.smoke)
+            record = run_experiment(spec, cfg, out_root / spec.name, mapper=_mapper(args, spec), smoke=args.smoke)
             print(_summary(record, out_root / spec.name), flush=True)
             records.append(record)
     report = build_report(out_root, title=f"raylab reproduction ({'smoke' if args.smoke else 'full'})")

@@ -19,6 +19,8 @@ PAPERS = {
            "Communication (flexible-antenna-array secrecy; brief faa_otcfm.md part A)",
     "label_noise": "On the Learning Dynamics of Two-layer Linear Networks with Label Noise SGD "
                    "(Zhang et al., AAAI 2026, arXiv 2603.10397)",
+    "tsp_mdf": "Small Shifts, Large Gains: Unlocking Traditional TSP Heuristic Guided-Sampling via "
+               "Unsupervised Neural Instance Modification (Huang et al., arXiv 2602.00580)",
     "specgd": "Spectral Gradient Descent Mitigates Anisotropy-Driven Misalignment: A Case Study in "
               "Phase Retrieval (Braun et al., arXiv 2601.22652)",
 }
@@ -34,6 +36,7 @@ class ExperimentSpec:
     entry: str               # "module:function", run(cfg, ctx) -> ResultRecord
     resources: dict[str, float] = dataclasses.field(default_factory=lambda: {"cpu": 1})
     reproduce: bool = True   # part of the method's reproduction set (`raylab reproduce`)
+    mapper: dict[str, Any] = dataclasses.field(default_factory=dict)   # RayMapper options
 
     @property
     def method(self) -> str:
@@ -75,6 +78,14 @@ def _faa(experiment: str, summary: str) -> ExperimentSpec:
                           entry="raylab.methods.faa.experiment:run")
 
 
+def _tsp(experiment: str, summary: str, reproduce: bool = True) -> ExperimentSpec:
+    """TSP sampling keeps numba-compiled heuristics warm in a persistent actor pool."""
+    return ExperimentSpec(name=f"tsp_mdf/{experiment}", summary=summary,
+                          config_cls="raylab.methods.tsp_mdf.config:TSPConfig",
+                          entry="raylab.methods.tsp_mdf.experiment:run", reproduce=reproduce,
+                          mapper={"backend": "actors"})
+
+
 _SPECS = [
     _specgd("misalignment", "GD vs SpecGD vs Muon vs normalised GD over lambda in {1,3,5,20}: "
             "spike amplification, threshold, escape time, noise contraction (checks S3-a..g)"),
@@ -95,6 +106,11 @@ _SPECS = [
     _faa("secrecy_vs_eves", "K = 1..4 eavesdroppers: grid + SDR inner solver, branch and bound (A6)"),
     _faa("shapes", "rigid UPA vs rotation / bend / fold under joint optimisation (A5)"),
     _faa("convergence", "GRQ / SDR / gradient checks, AO monotone convergence, multi-start vs grid (A1-A4)"),
+    _tsp("tsp500", "train the modifier (random N=100, REINFORCE) then FI/RI/NI + MDF vs plain and the "
+         "random-shift ablation on Fu TSP-500 (first 16; K = 8/32/128), 2-opt, LKH anchor"),
+    _tsp("tsp1000", "the same on Fu TSP-1000 (first 16 instances)", reproduce=False),
+    _tsp("tsp10000", "FI/RI + MDF on Fu TSP-10000 (first 2 instances; gap of means vs 71.77)", reproduce=False),
+    _tsp("tsplib", "FI + MDF vs plain FI on TSPLIB a280, d493, u574, rat783, pcb1173 (TSPLIB metric)"),
     _label_noise("single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)",
                  reproduce=False),
 ]

@@ -44,6 +44,7 @@ def _first_node(coords, method):
 def _insertion(coords, method):
     n = coords.shape[0]
     tour = np.empty(n, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)     # order[step] = the node inserted at that step
     in_tour = np.zeros(n, dtype=np.bool_)
     to_tour = np.full(n, np.inf)            # distance of each unvisited node to the tour
     size = 0
@@ -59,6 +60,7 @@ def _insertion(coords, method):
                     continue
                 if node < 0 or (method == 1 and to_tour[i] < best) or (method == 2 and to_tour[i] > best):
                     node, best = i, to_tour[i]
+        order[step] = node
         if size < 2:
             position = size                  # Kool: [a] then [a, b]
         else:
@@ -78,17 +80,26 @@ def _insertion(coords, method):
                 d = _dist(coords, i, node)
                 if d < to_tour[i]:
                     to_tour[i] = d
-    return tour
+    return tour, order
 
 
-def insertion_tour(coords: np.ndarray, method: str = "farthest") -> np.ndarray:
-    """The tour (a permutation of range(n)) built by insertion `method` on (n, 2) coordinates."""
+def _checked(coords: np.ndarray, method: str) -> np.ndarray:
     if method not in METHODS:
         raise ValueError(f"unknown insertion method '{method}' (choose from {', '.join(METHODS)})")
     coords = np.ascontiguousarray(coords, dtype=np.float64)
     if coords.ndim != 2 or coords.shape[1] != 2 or coords.shape[0] < 1:
         raise ValueError(f"coordinates must have shape (n, 2), got {coords.shape}")
-    return _insertion(coords, METHODS[method])
+    return coords
+
+
+def insertion_tour(coords: np.ndarray, method: str = "farthest") -> np.ndarray:
+    """The tour (a permutation of range(n)) built by insertion `method` on (n, 2) coordinates."""
+    return _insertion(_checked(coords, method), METHODS[method])[0]
+
+
+def insertion_order(coords: np.ndarray, method: str = "farthest") -> np.ndarray:
+    """The nodes in the order `method` inserts them (order[0] is the start node)."""
+    return _insertion(_checked(coords, method), METHODS[method])[1]
 
 
 @njit(cache=True)

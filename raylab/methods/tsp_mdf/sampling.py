@@ -17,6 +17,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from raylab.methods.tsp_mdf.heuristics import insertion_tour, tour_length
+from raylab.methods.tsp_mdf.tsplib import Instance, tsplib_length
 from raylab.seeding import derive_seed
 
 
@@ -55,37 +56,44 @@ def shift(model: ShiftModel, noise: np.ndarray) -> np.ndarray:
 
 
 def evaluate_samples(coords: np.ndarray, model: ShiftModel, method: str, sample_ids, seed: int,
-                     instance_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Lengths (on the original coordinates) of the tours built on each sample; and the best tour."""
+                     instance_id: int, original: Instance | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Lengths of the tours built on each sample, scored on the unshifted instance (`original` with
+    its TSPLIB metric when given, else Euclidean on `coords`); and the best tour."""
     lengths, best_tour = [], None
     for sample_id in sample_ids:
         moved = coords if sample_id == 0 else coords + shift(model, sample_noise(seed, instance_id, sample_id, len(coords)))
         tour = insertion_tour(moved, method)
-        lengths.append(tour_length(coords, tour))
+        lengths.append(tour_length(coords, tour) if original is None else float(tsplib_length(original, tour)))
         if lengths[-1] == min(lengths):
             best_tour = tour
     return np.array(lengths), best_tour
 
 
-def evaluate_chunk(item: dict, shared: np.ndarray) -> dict:
-    """One fan-out item: samples [start, stop) of one instance; `shared` holds every instance's
-    coordinates (sent once through the object store); the item carries only compact shift params."""
-    model = ShiftModel(**item["model"])
-    lengths, tour = evaluate_samples(shared[item["instance"]], model, item["method"],
-                                     range(item["start"], item["stop"]), item["seed"], item["instance"])
-    return {"instance": item["instance"], "start": item["start"], "lengths": lengths, "tour": tour}
+def evaluate_chunk(item: dict, shared: dict) -> dict:
+    """One fan-out item: samples [start, stop) of one instance. `shared` holds every instance's
+    coordinates (and TSPLIB originals), sent once through the object store; the item carries only
+    compact shift parameters."""
+    i = item["instance"]
+    originals = shared.get("originals")
+    lengths, tour = evaluate_samples(shared["coords"][i], ShiftModel(**item["model"]), item["method"],
+                                     range(item["start"], item["stop"]), item["seed"], i,
+                                     originals[i] if originals else None)
+    return {"instance": i, "start": item["start"], "lengths": lengths, "tour": tour}
 
 
-def best_of_k(map_fn: Callable, coords: np.ndarray, models: list[ShiftModel], samples: int, method: str,
-              seed: int, chunk: int = 8) -> list[dict]:
+def best_of_k(map_fn: Callable, coords, models: list[ShiftModel], samples: int, method: str,
+              seed: int, chunk: int = 8, originals: list[Instance] | None = None) -> list[dict]:
     """Per instance: all K lengths (sample order), the best length and its tour.
 
-    `map_fn(fn, items, shared=...)` is a RunContext/mapper `map` (serial or Ray actors)."""
+    `coords` is a list (or stacked array) of (n_i, 2) instances; `originals` (TSPLIB) switch scoring
+    to the TSPLIB metric on the original coordinates. `map_fn(fn, items, shared=...)` is a
+    RunContext/mapper `map` (serial or Ray actors)."""
     items = [{"instance": i, "start": s, "stop": min(s + chunk, samples), "method": method, "seed": seed,
               "model": dataclasses.asdict(models[i])}
              for i in range(len(coords)) for s in range(0, samples, chunk)]
+    shared = {"coords": [np.ascontiguousarray(c, dtype=np.float64) for c in coords], "originals": originals}
     results: list[dict] = [{"lengths": np.empty(samples), "best": np.inf, "tour": None} for _ in coords]
-    for out in map_fn(evaluate_chunk, items, shared=np.ascontiguousarray(coords)):
+    for out in map_fn(evaluate_chunk, items, shared=shared):
         res = results[out["instance"]]
         res["lengths"][out["start"]:out["start"] + len(out["lengths"])] = out["lengths"]
         if out["lengths"].min() < res["best"]:

@@ -1,0 +1,60 @@
+"""The issue's claims (brief section 5, checks 1, 7-10, 12, 13), from one run's metrics.
+
+Gaps are in %, against per-instance references when the data has them, else the gap of means
+against the literature value. `m[...]` keys are those `experiment.run` reports.
+"""
+
+from __future__ import annotations
+
+from raylab.records import Claim
+
+PUBLISHED = {  # plain-heuristic means (DIMES Table 1), by instance size
+    500: {"farthest": 18.30, "random": 18.57, "nearest": 20.62},
+    1000: {"farthest": 25.72, "random": 26.12, "nearest": 28.96},
+    10000: {"farthest": 80.59, "random": 81.85},
+}
+SHORT = {"farthest": "FI", "random": "RI", "nearest": "NI"}
+
+
+def plain_claims(m: dict, methods: list[str], nodes: int) -> list[Claim]:
+    """Check 1: plain heuristics within +-0.3 % of the published means (Fu et al. sets only)."""
+    published = PUBLISHED.get(nodes, {})
+    return [Claim.check(f"plain.{SHORT[h]}", f"plain {SHORT[h]} mean length within 0.3 % of the published "
+                        f"{published[h]:.2f} (TSP-{nodes}, relative deviation)",
+                        abs(m[f"{h}/plain_all/length"] / published[h] - 1), "<=", 0.003, paper_value=published[h])
+            for h in methods if h in published]
+
+
+def uniform_claims(m: dict, methods: list[str], samples: int, instances: int, gap: str) -> list[Claim]:
+    """Checks 7-10 and 13 on random uniform instances (issue thresholds at 16 instances, K = 32)."""
+    k = f"K{samples}"
+    claims = [
+        Claim.check("ablation.range", f"random shifts (FI, sigma=0.001, K={samples}) give a gap in [8.3, 9.1] %",
+                    m[f"farthest/ablation_0.001/{k}/{gap}"], "<=", 9.1),
+        Claim.check("ablation.range_low", "... and not below 8.3 % (the brief's calibrated range)",
+                    m[f"farthest/ablation_0.001/{k}/{gap}"], ">=", 8.3),
+        Claim.check("ablation.large_sigma", "random shifts with sigma = 0.01 are worse than plain FI (gap difference)",
+                    m[f"farthest/large_sigma/{gap}"] - m[f"farthest/plain/{gap}"], ">", 0.0),
+        Claim.check("mdf.gap", f"trained modifier, FI+MDF at K={samples}: gap <= 8.2 %",
+                    m[f"farthest/mdf/{k}/{gap}"], "<=", 8.2),
+        Claim.check("mdf.vs_ablation", "FI+MDF beats the random-shift ablation (best sigma, same K) by >= 0.3 points",
+                    m[f"farthest/ablation/{k}/{gap}"] - m[f"farthest/mdf/{k}/{gap}"], ">=", 0.3),
+        Claim.check("mdf.wins", f"FI+MDF is shorter than the ablation on >= 11/16 instances (fraction of {instances})",
+                    m["farthest/mdf/wins"] / instances, ">=", 11 / 16),
+    ]
+    for h in methods:
+        if h != "farthest":
+            claims.append(Claim.check(f"mdf.{SHORT[h]}", f"modifier trained with FI also helps {SHORT[h]}: "
+                                      f"ablation gap - MDF gap > 0", m[f"{h}/ablation/{k}/{gap}"]
+                                      - m[f"{h}/mdf/{k}/{gap}"], ">", 0.0))
+    if "farthest/two_opt/mdf" in m:
+        claims.append(Claim.check("mdf.two_opt", "FI+MDF+2-opt has a lower gap than FI+2-opt (points)",
+                                  m["farthest/two_opt/plain"] - m["farthest/two_opt/mdf"], ">", 0.0,
+                                  paper_value=None))
+    return claims
+
+
+def tsplib_claims(m: dict, instances: int) -> list[Claim]:
+    """Check 12: FI+MDF at K=32 beats plain FI on >= 4 of 5 TSPLIB instances (TSPLIB metric)."""
+    return [Claim.check("tsplib.wins", "FI+MDF beats plain FI on >= 4/5 instances (fraction)",
+                        m["farthest/mdf/wins_vs_plain"] / instances, ">=", 4 / 5)]

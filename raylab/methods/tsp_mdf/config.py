@@ -1,0 +1,84 @@
+"""Configuration of the TSP-MDF experiments: data, modifier training, evaluation."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from raylab.methods.tsp_mdf.heuristics import METHODS
+
+Objective = Literal["mean", "plain", "best_of_m"]
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """REINFORCE on random uniform N=`nodes` instances generated on the fly (brief 1.2 [R])."""
+
+    seed: int = 0
+    method: str = "farthest"      # the heuristic used for the training rollouts
+    nodes: int = 100
+    batch: int = 16
+    samples: int = 16             # K rollouts per instance
+    steps: int = 400
+    max_minutes: float = 10.0     # the issue's training budget; training stops early when reached
+    lr: float = 1e-3
+    objective: Objective = "best_of_m"
+    best_of: int = 4              # m of the best_of_m objective
+    neighbours: int = 8
+    hidden: int = 64
+    layers: int = 3
+    sigma_scale: float = 0.05     # mean sigma_i in units of d_i (~ the absolute sigma = 0.001 ablation at N=500)
+    mean_max: float = 0.5
+    clip: float = 0.5             # ||delta_i|| <= clip * d_i
+    chunk: int = 17               # rollouts per sampler task (K + 1 = one instance)
+    held_out: int = 32
+    eval_every: int = 50
+    checkpoint_every: int = 100
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"train.method must be one of {', '.join(METHODS)}, not '{self.method}'")
+        if min(self.nodes, self.batch, self.samples, self.steps, self.held_out, self.eval_every) < 1:
+            raise ValueError("train: nodes, batch, samples, steps, held_out and eval_every must be >= 1")
+        if not self.sigma_scale > 0 or self.mean_max < 0 or self.clip <= 0:
+            raise ValueError("train: need sigma_scale > 0, mean_max >= 0 and clip > 0")
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Test instances: a `.npy` of shape (instances, N, 2), a `.tsp` file or a folder of `.tsp` files
+    (optima from an `optimal_lengths.txt` beside them), or `random:<N>` for generated instances.
+    A relative path is looked up in ../shared/data/tsp/ when it is not found from the working dir."""
+
+    path: str = "test-500-coords.npy"
+    instances: int = 16           # the first n instances (all when 0)
+    names: list[str] = dataclasses.field(default_factory=list)   # TSPLIB folder: which instances
+    references: str = ""          # per-instance reference lengths (.npy) for the mean per-instance gap
+    reference_mean: float = 0.0   # literature reference for the gap of means (0: none)
+
+
+@dataclasses.dataclass
+class TSPConfig:
+    seed: int = 0
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    modifier: str = ""            # a saved modifier.pt to evaluate instead of training one
+    methods: list[str] = dataclasses.field(default_factory=lambda: ["farthest", "random", "nearest"])
+    samples: int = 32             # K at test time
+    k_values: list[int] = dataclasses.field(default_factory=lambda: [8, 32, 128])   # gap-vs-K curve
+    ablation_sigmas: list[float] = dataclasses.field(default_factory=lambda: [0.0005, 0.001, 0.002])
+    large_sigma: float = 0.01     # the "too large" control
+    two_opt: bool = True          # also report best-of-K + 2-opt vs plain + 2-opt (FI)
+    lkh: int = 0                  # instances solved by LKH-3 (elkai) as an anchor in the same run
+    chunk: int = 8                # constructions per sampler task
+    plain_full_set: bool = True   # plain means over the whole .npy file (the published-mean check)
+    claims: str = "uniform"       # which claim set: uniform | tsplib | none
+
+    def __post_init__(self):
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown or not self.methods:
+            raise ValueError(f"methods must be a non-empty subset of {', '.join(METHODS)}; got {self.methods}")
+        if self.samples < 1 or any(k < 1 for k in self.k_values) or self.chunk < 1:
+            raise ValueError("samples, k_values and chunk must be >= 1")
+        if self.claims not in ("uniform", "tsplib", "none"):
+            raise ValueError(f"claims must be uniform, tsplib or none, not '{self.claims}'")

@@ -1,0 +1,117 @@
+"""Test instances for TSP-MDF: Fu et al. `.npy` sets, TSPLIB `.tsp` files or folders, or generated.
+
+Models and heuristics always see coordinates in the unit square; tours are scored on the original
+coordinates with the instance's own metric (Euclidean for `.npy`, the TSPLIB metric for `.tsp`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+
+from raylab import RaylabError
+from raylab.methods.tsp_mdf.config import DataConfig
+from raylab.methods.tsp_mdf.heuristics import tour_length
+from raylab.methods.tsp_mdf.tsplib import Instance, read_optimal_lengths, read_tsp, tsplib_length, unit_square
+from raylab.seeding import derive_seed
+
+DATA_ENV = "RAYLAB_TSP_DATA"
+
+
+class DataMissing(RaylabError):
+    """The configured instance file or folder does not exist."""
+
+
+@dataclasses.dataclass
+class InstanceSet:
+    names: list[str]
+    unit: list[np.ndarray]                 # (n, 2) coordinates in [0, 1]^2, what models see
+    originals: list[Instance]              # what tours are scored on
+    references: np.ndarray | None          # per-instance reference lengths (original metric)
+
+    def length(self, index: int, tour: np.ndarray) -> float:
+        """Tour length on the original instance (TSPLIB metric for TSPLIB files)."""
+        original = self.originals[index]
+        if original.metric == "EUCLIDEAN":
+            return tour_length(original.coords, tour)
+        return float(tsplib_length(original, tour))
+
+
+def resolve(path: str) -> Path:
+    """`path` as given, else under $RAYLAB_TSP_DATA, else under ../shared/data/tsp of a source checkout."""
+    candidates = [Path(path)]
+    if not Path(path).is_absolute():
+        roots = [os.environ.get(DATA_ENV), Path(__file__).resolve().parents[3].parent / "shared" / "data" / "tsp"]
+        candidates += [Path(root) / path for root in roots if root]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise DataMissing(f"TSP data '{path}' not found (looked in: {', '.join(str(c) for c in candidates)}); "
+                      f"set {DATA_ENV} to the folder holding it, pass --set data.path=<file or folder>, or "
+                      f"use --set data.path=random:<N> for generated instances")
+
+
+def _euclidean(name: str, coords: np.ndarray) -> Instance:
+    return Instance(name, coords, "EUCLIDEAN")
+
+
+def load_npy(path: Path, count: int) -> tuple[list[str], list[Instance]]:
+    try:
+        array = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise RaylabError(f"{path}: not a readable .npy file ({exc})") from None
+    if array.ndim != 3 or array.shape[2] != 2 or array.shape[1] < 3:
+        raise RaylabError(f"{path}: expected an array of shape (instances, N >= 3, 2), got {array.shape}")
+    if not np.isfinite(array).all():
+        raise RaylabError(f"{path}: coordinates contain NaN or infinity")
+    array = array[:count] if count else array
+    return [f"{path.stem}[{i}]" for i in range(len(array))], [_euclidean(f"{i}", c) for i, c in enumerate(array)]
+
+
+def load_tsplib(path: Path, names: list[str], count: int) -> tuple[list[str], list[Instance], np.ndarray | None]:
+    files = [path] if path.is_file() else sorted(path.glob("*.tsp"))
+    if names:
+        by_name = {f.stem: f for f in files}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise DataMissing(f"{path}: no {', '.join(m + '.tsp' for m in missing)}")
+        files = [by_name[n] for n in names]
+    files = files[:count] if count else files
+    if not files:
+        raise DataMissing(f"{path}: no .tsp files")
+    instances = [read_tsp(f) for f in files]
+    optima_file = files[0].parent / "optimal_lengths.txt"
+    optima = read_optimal_lengths(optima_file) if optima_file.exists() else {}
+    stems = [f.stem for f in files]
+    references = np.array([optima[s] for s in stems]) if all(s in optima for s in stems) else None
+    return stems, instances, references
+
+
+def load(cfg: DataConfig, seed: int) -> InstanceSet:
+    """The configured instances, normalised copies for the models, and their references."""
+    if cfg.path.startswith("random:"):
+        n = int(cfg.path.split(":", 1)[1])
+        rng = np.random.default_rng(derive_seed(seed, "test-instances", n))
+        array = rng.random((cfg.instances or 16, n, 2))
+        names = [f"random{n}[{i}]" for i in range(len(array))]
+        instances, references = [_euclidean(nm, c) for nm, c in zip(names, array)], None
+    else:
+        path = resolve(cfg.path)
+        if path.suffix == ".npy":
+            names, instances = load_npy(path, cfg.instances)
+            references = None
+        else:
+            names, instances, references = load_tsplib(path, cfg.names, cfg.instances)
+    if cfg.references:
+        references = np.load(resolve(cfg.references))[:len(instances)]
+        if len(references) != len(instances):
+            raise RaylabError(f"{cfg.references}: {len(references)} references for {len(instances)} instances")
+    return InstanceSet(names, [_model_view(i.coords) for i in instances], instances, references)
+
+
+def _model_view(coords: np.ndarray) -> np.ndarray:
+    inside = coords.min() >= 0.0 and coords.max() <= 1.0
+    return coords if inside else unit_square(coords)

@@ -1,0 +1,149 @@
+"""TSP-MDF experiment: train the modifier (or load one), then on the test instances compare, per
+heuristic and on one common sample stream: plain H, the untrained random-shift ablation (best sigma),
+the untrained modifier (its initial state) and the trained modifier, at each K; optional 2-opt and an
+LKH-3 anchor. Every sampled construction goes through `ctx.map` (Ray actors under `raylab run`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import torch
+
+from raylab.context import RunContext
+from raylab.methods.tsp_mdf import claims as claim_sets, plots
+from raylab.methods.tsp_mdf.anchors import lkh_lengths, two_opt_lengths
+from raylab.methods.tsp_mdf.config import TSPConfig
+from raylab.methods.tsp_mdf.data import InstanceSet, load
+from raylab.methods.tsp_mdf.evaluate import Sampled, ablation_models, gaps, modifier_models, sample
+from raylab.methods.tsp_mdf.modifier import InstanceModifier
+from raylab.methods.tsp_mdf.train import train_modifier
+from raylab.records import ResultRecord
+from raylab.seeding import derive_seed
+
+
+def obtain_modifier(cfg: TSPConfig, ctx: RunContext, map_fn) -> tuple[InstanceModifier, list[dict], float]:
+    """Load `cfg.modifier`, or train one (resuming from the run's latest checkpoint); save it."""
+    if cfg.modifier:
+        saved = torch.load(cfg.modifier, weights_only=False)
+        net = InstanceModifier(**saved["arch"])
+        net.load_state_dict(saved["state"])
+        return net, saved.get("history", []), 0.0
+    began = time.perf_counter()
+    latest = ctx.checkpointer.load_latest()
+    net, history = train_modifier(cfg.train, map_fn, ctx.report, state=latest[1] if latest else None,
+                                  save=ctx.checkpointer.save)
+    minutes = (time.perf_counter() - began) / 60
+    torch.save({"arch": net.arch, "state": net.state_dict(), "history": history, "train": ctx.config["train"]},
+               ctx.artifact("modifier.pt"))
+    plots.plot_training(history, ctx.artifact("training.png"))
+    return net, history, minutes
+
+
+def _record(metrics: dict, prefix: str, sampled: Sampled, data: InstanceSet, cfg: TSPConfig, ks: list[int]) -> None:
+    for k in ks:
+        metrics.update({f"{prefix}/K{k}/{key}": v for key, v in gaps(sampled.best(k), data, cfg.data.reference_mean).items()})
+
+
+def gap_key(data: InstanceSet) -> str:
+    return "gap" if data.references is not None else "gap_of_means"
+
+
+def per_instance(lengths: np.ndarray, data: InstanceSet) -> np.ndarray:
+    return lengths / data.references if data.references is not None else lengths
+
+
+def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
+    torch.set_num_threads(1)
+    data = load(cfg.data, cfg.seed)
+    map_fn = lambda fn, items, shared: ctx.map(fn, items, name="tsp-sampler", shared=shared)  # noqa: E731
+    net, history, train_minutes = obtain_modifier(cfg, ctx, map_fn)
+    untrained = InstanceModifier(**net.arch)
+    ks, k_max, seed = sorted(set(cfg.k_values) | {cfg.samples}), max(max(cfg.k_values), cfg.samples), derive_seed(cfg.seed, "test-noise")
+    metrics: dict[str, float] = {"time/train_minutes": train_minutes, "data/instances": float(len(data.unit)),
+                                 "data/nodes": float(np.mean([len(c) for c in data.unit]))}
+    if history:
+        metrics.update({f"train/final/{k.split('/', 1)[1]}": v for k, v in history[-1].items() if k != "step"})
+        metrics["train/steps"] = float(history[-1]["step"])
+    key, curves, sampled_runs = gap_key(data), {}, {}
+    for h in cfg.methods:
+        runs = {"mdf": sample(data, modifier_models(net, data, h, cfg.train.clip), k_max, h, seed, cfg.chunk, map_fn),
+                "untrained": sample(data, modifier_models(untrained, data, h, cfg.train.clip), k_max, h, seed, cfg.chunk, map_fn)}
+        for sigma in cfg.ablation_sigmas:
+            runs[f"ablation_{sigma:g}"] = sample(data, ablation_models(data, sigma), k_max, h, seed, cfg.chunk, map_fn)
+        metrics.update({f"{h}/plain/{k}": v for k, v in gaps(runs["mdf"].plain, data, cfg.data.reference_mean).items()})
+        for name, sampled in runs.items():
+            _record(metrics, f"{h}/{name}", sampled, data, cfg, ks)
+        best_sigma = min(cfg.ablation_sigmas, key=lambda s: metrics[f"{h}/ablation_{s:g}/K{cfg.samples}/{key}"])
+        runs["ablation"] = runs[f"ablation_{best_sigma:g}"]
+        _record(metrics, f"{h}/ablation", runs["ablation"], data, cfg, ks)
+        metrics[f"{h}/ablation/best_sigma"] = best_sigma
+        for name in ("mdf", "ablation"):   # at the configured K (the sweep metric when K varies)
+            metrics[f"{h}/{name}/selected_K/{key}"] = metrics[f"{h}/{name}/K{cfg.samples}/{key}"]
+        mdf, ablation = runs["mdf"].best(cfg.samples), runs["ablation"].best(cfg.samples)
+        metrics[f"{h}/mdf/wins"] = float(np.sum(mdf < ablation))
+        metrics[f"{h}/mdf/wins_vs_plain"] = float(np.sum(mdf < runs["mdf"].plain))
+        metrics[f"{h}/mdf/wins_vs_untrained"] = float(np.sum(mdf < runs["untrained"].best(cfg.samples)))
+        metrics[f"time/{h}/mdf_seconds_per_instance"] = runs["mdf"].seconds / len(data.unit)
+        metrics[f"time/{h}/constructions_per_s"] = k_max * len(data.unit) / runs["mdf"].seconds
+        curves[h] = {"plain": [metrics[f"{h}/plain/{key}"]] * len(ks)}
+        curves[h].update({f"{name} (sigma={best_sigma:g})" if name == "ablation" else name:
+                          [metrics[f"{h}/{name}/K{k}/{key}"] for k in ks] for name in ("ablation", "untrained", "mdf")})
+        sampled_runs[h] = runs
+    _extras(cfg, data, sampled_runs, metrics, map_fn, seed, key)
+    nodes = _plain_full_set(cfg, map_fn, metrics)
+    plots.plot_gap_vs_k(ks, curves, f"{key} (%)", ctx.artifact("gap_vs_k.png"))
+    h = cfg.methods[0]
+    plots.plot_tours(data.unit[0], {f"plain {h}": (_plain_tour(data, h), float(sampled_runs[h]["mdf"].plain[0])),
+                                    f"{h}+MDF K={k_max}": (sampled_runs[h]["mdf"].tours[0], float(sampled_runs[h]["mdf"].best(k_max)[0]))},
+                     ctx.artifact("tour.png"))
+    ctx.report(metrics)
+    return ctx.result(metrics, _claims(cfg, data, metrics, key, nodes))
+
+
+def _plain_tour(data: InstanceSet, method: str) -> np.ndarray:
+    from raylab.methods.tsp_mdf.heuristics import insertion_tour
+    return insertion_tour(data.unit[0], method)
+
+
+def _extras(cfg: TSPConfig, data: InstanceSet, runs: dict, metrics: dict, map_fn, seed: int, key: str) -> None:
+    """The sigma = 0.01 control (best of K shifted samples), 2-opt on plain and best MDF tours, and the LKH-3 anchor (FI)."""
+    if "farthest" not in runs:
+        return
+    large = sample(data, ablation_models(data, cfg.large_sigma), cfg.samples + 1, "farthest", seed, cfg.chunk, map_fn)
+    shifted_best = large.lengths[:, 1:].min(axis=1)    # without the plain sample, which would always win here
+    metrics.update({f"farthest/large_sigma/{k}": v for k, v in gaps(shifted_best, data, cfg.data.reference_mean).items()})
+    if cfg.two_opt:
+        plain, mdf = two_opt_lengths(data, "farthest", runs["farthest"]["mdf"].tours, map_fn)
+        metrics["farthest/two_opt/plain"] = gaps(plain, data, cfg.data.reference_mean)[key]
+        metrics["farthest/two_opt/mdf"] = gaps(mdf, data, cfg.data.reference_mean)[key]
+    if cfg.lkh:
+        lengths = lkh_lengths(data, cfg.lkh, map_fn)
+        if lengths is not None:
+            metrics["lkh/length"] = float(lengths.mean())
+            if data.references is not None:
+                metrics["lkh/gap"] = float(100 * np.mean(lengths / data.references[:len(lengths)] - 1))
+
+
+def _plain_full_set(cfg: TSPConfig, map_fn, metrics: dict) -> int | None:
+    """Plain means over every instance of a `.npy` file (the published-mean check); its N."""
+    if not (cfg.plain_full_set and cfg.data.path.endswith(".npy")):
+        return None
+    full = load(dataclasses.replace(cfg.data, instances=0, references=""), cfg.seed)
+    for h in cfg.methods:
+        plain = sample(full, ablation_models(full, 0.0), 1, h, 0, cfg.chunk, map_fn)
+        metrics[f"{h}/plain_all/length"] = float(plain.plain.mean())
+        metrics[f"time/{h}/plain_seconds_per_instance"] = plain.seconds / len(full.unit)
+    metrics["data/full_set_instances"] = float(len(full.unit))
+    return len(full.unit[0])
+
+
+def _claims(cfg: TSPConfig, data: InstanceSet, m: dict, key: str, nodes: int | None) -> list:
+    if cfg.claims == "tsplib":
+        return claim_sets.tsplib_claims(m, len(data.unit))
+    if cfg.claims == "none":
+        return []
+    found = claim_sets.plain_claims(m, cfg.methods, nodes) if nodes else []
+    return found + claim_sets.uniform_claims(m, cfg.methods, cfg.samples, len(data.unit), key)

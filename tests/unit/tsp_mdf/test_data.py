@@ -1,0 +1,59 @@
+"""Instance sets: .npy, TSPLIB folders (scored with the TSPLIB metric), generated; clear errors."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from raylab import RaylabError
+from raylab.context import SerialMapper
+from raylab.methods.tsp_mdf.config import DataConfig
+from raylab.methods.tsp_mdf.data import DataMissing, load
+from raylab.methods.tsp_mdf.evaluate import ablation_models, sample
+from raylab.methods.tsp_mdf.heuristics import insertion_tour
+from raylab.methods.tsp_mdf.tsplib import read_tsp, tsplib_length, unit_square
+
+TSPLIB = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp" / "tsplib"
+
+
+def serial_map(fn, items, shared):
+    return SerialMapper(progress=False).map(fn, items, name="tsp", shared=shared)
+
+
+def test_npy_sets_load_the_first_instances_and_bad_files_are_named(tmp_path):
+    coords = np.random.default_rng(0).random((5, 30, 2))
+    np.save(tmp_path / "set.npy", coords)
+    data = load(DataConfig(path=str(tmp_path / "set.npy"), instances=3), seed=0)
+    assert len(data.unit) == 3 and data.references is None
+    np.testing.assert_array_equal(data.unit[1], coords[1])          # already in the unit square: unchanged
+    np.save(tmp_path / "flat.npy", coords[0])
+    with pytest.raises(RaylabError, match=r"flat.npy: expected an array of shape \(instances"):
+        load(DataConfig(path=str(tmp_path / "flat.npy")), seed=0)
+    coords[0, 0, 0] = np.nan
+    np.save(tmp_path / "nan.npy", coords)
+    with pytest.raises(RaylabError, match="nan.npy: coordinates contain NaN"):
+        load(DataConfig(path=str(tmp_path / "nan.npy")), seed=0)
+
+
+def test_missing_data_says_where_it_looked_and_what_to_do():
+    with pytest.raises(DataMissing, match="RAYLAB_TSP_DATA.*random:<N>"):
+        load(DataConfig(path="no-such-file.npy"), seed=0)
+
+
+def test_generated_instances_depend_only_on_the_seed():
+    a, b = (load(DataConfig(path="random:50", instances=2), seed=s) for s in (1, 1))
+    np.testing.assert_array_equal(a.unit[0], b.unit[0])
+    assert not np.array_equal(a.unit[0], load(DataConfig(path="random:50", instances=2), seed=2).unit[0])
+
+
+@pytest.mark.skipif(not TSPLIB.is_dir(), reason="needs ../shared/data/tsp/tsplib")
+def test_tsplib_folder_normalises_for_models_and_scores_with_the_tsplib_metric():
+    data = load(DataConfig(path=str(TSPLIB), names=["eil51", "berlin52"], instances=0), seed=0)
+    assert data.names == ["eil51", "berlin52"]
+    np.testing.assert_array_equal(data.references, [426, 7542])
+    assert data.unit[1].min() == 0.0 and data.unit[1].max() == 1.0
+    plain = sample(data, ablation_models(data, 0.0), 1, "farthest", 0, 8, serial_map).plain
+    original = read_tsp(TSPLIB / "berlin52.tsp")
+    assert plain[1] == tsplib_length(original, insertion_tour(unit_square(original.coords), "farthest"))
+    with pytest.raises(DataMissing, match="no nosuch.tsp"):
+        load(DataConfig(path=str(TSPLIB), names=["nosuch"]), seed=0)
