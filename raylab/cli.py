@@ -29,9 +29,12 @@ def _config(args):
 
 def _summary(record: ResultRecord, out_dir: Path) -> str:
     passed = sum(c.passed for c in record.claims)
-    failed = [c.id for c in record.claims if not c.passed]
+    known_open = set(get_spec(record.experiment).open_claims)
+    failed = [c.id for c in record.claims if not c.passed and c.id not in known_open]
+    still_open = [c.id for c in record.claims if not c.passed and c.id in known_open]
     text = (f"{record.experiment}: {record.status} in {record.wall_s:.1f} s, claims {passed}/"
-            f"{len(record.claims)} passed" + (f" (failed: {', '.join(failed)})" if failed else ""))
+            f"{len(record.claims)} passed" + (f" (failed: {', '.join(failed)})" if failed else "")
+            + (f" (not yet met, known: {', '.join(still_open)})" if still_open else ""))
     if record.error:
         text += f"\n  error: {record.error}"
     return text + f"\n  record: {out_dir / RESULT_FILE}"

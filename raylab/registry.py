@@ -37,6 +37,10 @@ class ExperimentSpec:
     resources: dict[str, float] = dataclasses.field(default_factory=lambda: {"cpu": 1})
     reproduce: bool = True   # part of the method's reproduction set (`raylab reproduce`)
     mapper: dict[str, Any] = dataclasses.field(default_factory=dict)   # RayMapper options
+    # Claims this reconstruction does not meet yet: recorded in result.json (and shown as failed)
+    # like every other claim, but not required by the conformance test. Each is explained in the
+    # method README and in the open issue's note; remove an id once the claim holds.
+    open_claims: tuple[str, ...] = ()
 
     @property
     def method(self) -> str:
@@ -78,12 +82,16 @@ def _faa(experiment: str, summary: str) -> ExperimentSpec:
                           entry="raylab.methods.faa.experiment:run")
 
 
-def _tsp(experiment: str, summary: str, reproduce: bool = True) -> ExperimentSpec:
+def _tsp(experiment: str, summary: str, reproduce: bool = True, open_claims: tuple[str, ...] = ()) -> ExperimentSpec:
     """TSP sampling keeps numba-compiled heuristics warm in a persistent actor pool."""
     return ExperimentSpec(name=f"tsp_mdf/{experiment}", summary=summary,
                           config_cls="raylab.methods.tsp_mdf.config:TSPConfig",
                           entry="raylab.methods.tsp_mdf.experiment:run", reproduce=reproduce,
-                          mapper={"backend": "actors"})
+                          mapper={"backend": "actors"}, open_claims=open_claims)
+
+
+# The trained modifier does not beat the random-shift ablation (raylab/methods/tsp_mdf/README.md).
+TSP_TRAINED_CLAIMS = ("mdf.gap", "mdf.vs_ablation", "mdf.wins", "mdf.RI", "mdf.NI")
 
 
 _SPECS = [
@@ -107,7 +115,8 @@ _SPECS = [
     _faa("shapes", "rigid UPA vs rotation / bend / fold under joint optimisation (A5)"),
     _faa("convergence", "GRQ / SDR / gradient checks, AO monotone convergence, multi-start vs grid (A1-A4)"),
     _tsp("tsp500", "train the modifier (random N=100, REINFORCE) then FI/RI/NI + MDF vs plain and the "
-         "random-shift ablation on Fu TSP-500 (first 16; K = 8/32/128), 2-opt, LKH anchor"),
+         "random-shift ablation on Fu TSP-500 (first 16; K = 8/32/128), 2-opt, LKH anchor",
+         open_claims=TSP_TRAINED_CLAIMS),
     _tsp("tsp1000", "the same on Fu TSP-1000 (first 16 instances)", reproduce=False),
     _tsp("tsp10000", "FI/RI + MDF on Fu TSP-10000 (first 2 instances; gap of means vs 71.77)", reproduce=False),
     _tsp("tsplib", "FI + MDF vs plain FI on TSPLIB a280, d493, u574, rat783, pcb1173 (TSPLIB metric)"),

@@ -17,7 +17,7 @@ from raylab.methods.tsp_mdf import claims as claim_sets, plots
 from raylab.methods.tsp_mdf.anchors import lkh_lengths, two_opt_lengths
 from raylab.methods.tsp_mdf.config import TSPConfig
 from raylab.methods.tsp_mdf.data import InstanceSet, load
-from raylab.methods.tsp_mdf.evaluate import Sampled, ablation_models, gaps, modifier_models, sample
+from raylab.methods.tsp_mdf.evaluate import Sampled, ablation_models, gaps, modifier_models, per_instance_gap, sample
 from raylab.methods.tsp_mdf.modifier import InstanceModifier
 from raylab.methods.tsp_mdf.train import train_modifier
 from raylab.records import ResultRecord
@@ -51,10 +51,6 @@ def gap_key(data: InstanceSet) -> str:
     return "gap" if data.references is not None else "gap_of_means"
 
 
-def per_instance(lengths: np.ndarray, data: InstanceSet) -> np.ndarray:
-    return lengths / data.references if data.references is not None else lengths
-
-
 def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
     torch.set_num_threads(1)
     data = load(cfg.data, cfg.seed)
@@ -83,6 +79,10 @@ def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
         for name in ("mdf", "ablation"):   # at the configured K (the sweep metric when K varies)
             metrics[f"{h}/{name}/selected_K/{key}"] = metrics[f"{h}/{name}/K{cfg.samples}/{key}"]
         mdf, ablation = runs["mdf"].best(cfg.samples), runs["ablation"].best(cfg.samples)
+        if data.references is not None and len(data.names) <= 20:     # TSPLIB-sized sets: per-instance table
+            for name, plain_gap, mdf_gap in zip(data.names, per_instance_gap(runs["mdf"].plain, data),
+                                                per_instance_gap(mdf, data)):
+                metrics[f"{h}/instance/{name}/plain_gap"], metrics[f"{h}/instance/{name}/mdf_gap"] = plain_gap, mdf_gap
         metrics[f"{h}/mdf/wins"] = float(np.sum(mdf < ablation))
         metrics[f"{h}/mdf/wins_vs_plain"] = float(np.sum(mdf < runs["mdf"].plain))
         metrics[f"{h}/mdf/wins_vs_untrained"] = float(np.sum(mdf < runs["untrained"].best(cfg.samples)))
