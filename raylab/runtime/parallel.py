@@ -29,22 +29,23 @@ _run_item_task = ray.remote(_run_item)
 
 @ray.remote
 class _ItemWorker:
-    """Keeps `fn` (and whatever it compiles or caches) warm across maps; runs the items sent to it.
-    The map's shared payload arrives as an object-store reference, fetched once per worker node."""
+    """A warm worker process: whatever the mapped functions compile or cache (numba, torch) stays
+    loaded across maps and across functions. The function and the map's shared payload arrive as
+    object-store references, fetched once per worker node."""
 
-    def __init__(self, fn: Callable, threads: int):
-        self.fn, self.threads = fn, threads
+    def __init__(self, threads: int):
+        self.threads = threads
 
-    def run(self, item: Any, index: int, name: str, base_seed: int | None, shared: Any):
-        return _run_item(self.fn, item, index, name, base_seed, shared, self.threads)
+    def run(self, fn: Callable, item: Any, index: int, name: str, base_seed: int | None, shared: Any):
+        return _run_item(fn, item, index, name, base_seed, shared, self.threads)
 
 
 class RayMapper:
     """`map(fn, items)` on the connected Ray cluster.
 
-    backend="tasks": one task per item. backend="actors": a pool of `num_actors` actors per function,
-    created on the first map and reused by later ones (worth it when set-up, e.g. JIT compilation,
-    dominates); `close()` ends them. `shared` is put in the object store once per map. Lost workers
+    backend="tasks": one task per item. backend="actors": one pool of `num_actors` actors per mapper
+    (default: as many as the free CPUs allow), created on the first map and reused by every later map,
+    whatever its function (worth it when set-up, e.g. JIT compilation, dominates); `close()` ends it. `shared` is put in the object store once per map. Lost workers
     are retried by Ray (`max_retries` / actor restarts); an exception inside `fn` is not retried and
     fails the map with an ItemError naming the item.
     """
@@ -56,7 +57,7 @@ class RayMapper:
         self.backend, self.num_cpus, self.num_gpus = backend, num_cpus, num_gpus
         self.num_actors, self.progress, self.max_retries = num_actors, progress, max_retries
         self.threads = max(1, int(num_cpus))   # BLAS/torch threads per item, as on the serial path
-        self._pools: dict[Callable, list] = {}
+        self._actors: list | None = None
 
     def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
             shared: Any = None) -> list:
@@ -73,28 +74,28 @@ class RayMapper:
             return self._collect(refs, name)
         return self._map_actors(fn, items, name, base_seed, shared_ref)
 
-    def _pool(self, fn: Callable, name: str) -> list:
-        if fn not in self._pools:
+    def _pool(self, name: str) -> list:
+        """The mapper's actors, created on its first actor map (named after that map)."""
+        if self._actors is None:
             count = self.num_actors or max(1, int(ray.available_resources().get("CPU", 1) // max(self.num_cpus, 1e-9)))
             tag = uuid.uuid4().hex[:6]
-            self._pools[fn] = [_ItemWorker.options(name=f"{name}-worker-{k}-{tag}", num_cpus=self.num_cpus,
-                                                   num_gpus=self.num_gpus, max_restarts=self.max_retries,
-                                                   max_task_retries=self.max_retries).remote(fn, self.threads)
-                               for k in range(count)]
-        return self._pools[fn]
+            self._actors = [_ItemWorker.options(name=f"{name}-worker-{k}-{tag}", num_cpus=self.num_cpus,
+                                                num_gpus=self.num_gpus, max_restarts=self.max_retries,
+                                                max_task_retries=self.max_retries).remote(self.threads)
+                            for k in range(count)]
+        return self._actors
 
     def _map_actors(self, fn, items, name, base_seed, shared_ref) -> list:
-        actors = self._pool(fn, name)
-        refs = [actors[i % len(actors)].run.options(name=f"{name}[{i}]").remote(item, i, name, base_seed, shared_ref)
-                for i, item in enumerate(items)]
+        actors, fn_ref = self._pool(name), ray.put(fn)
+        refs = [actors[i % len(actors)].run.options(name=f"{name}[{i}]")
+                .remote(fn_ref, item, i, name, base_seed, shared_ref) for i, item in enumerate(items)]
         return self._collect(refs, name)
 
     def close(self) -> None:
-        """End the actor pools (they also end with the mapper or the Ray session)."""
-        for actors in self._pools.values():
-            for actor in actors:
-                ray.kill(actor)
-        self._pools.clear()
+        """End the actor pool (it also ends with the mapper or the Ray session)."""
+        for actor in self._actors or []:
+            ray.kill(actor)
+        self._actors = None
 
     def _collect(self, refs: list, name: str) -> list:
         index_of = {ref: i for i, ref in enumerate(refs)}

@@ -73,3 +73,18 @@ def test_killed_actor_is_restarted_and_its_items_rerun(ray_cluster):
     ray.kill(ray.get_actor(victims[0]), no_restart=False)
     runner.join(timeout=120)
     assert result["out"] == expected
+
+
+def add_shared(item, shared):
+    return item + shared
+
+
+@pytest.mark.timeout(180)
+def test_one_actor_pool_serves_every_function_without_waiting_for_cpus(ray_cluster):
+    """A pool sized to the free CPUs must not block a second function's map (it reuses the pool)."""
+    mapper = RayMapper(backend="actors", progress=False)
+    assert mapper.map(noisy_square, [1, 2, 3], name="pool-a", base_seed=0, shared=1.0) == \
+        SerialMapper(progress=False).map(noisy_square, [1, 2, 3], name="pool-a", base_seed=0, shared=1.0)
+    assert mapper.map(add_shared, [1, 2], name="pool-b", shared=10) == [11, 12]
+    assert mapper.map(fail_on_two, [0, 1], name="pool-c") == [0, 1]
+    mapper.close()

@@ -30,7 +30,7 @@ class TrainConfig:
     sigma_scale: float = 0.05     # mean sigma_i in units of d_i (~ the absolute sigma = 0.001 ablation at N=500)
     mean_max: float = 0.0         # |mu_i| bound in d_i; 0 = noise allocation only (learned means hurt at N=500)
     clip: float = 0.5             # ||delta_i|| <= clip * d_i
-    chunk: int = 17               # rollouts per sampler task (K + 1 = one instance)
+    instances_per_item: int = 8   # rollouts of this many instances per sampler task (few, large tasks)
     held_out: int = 32
     eval_every: int = 50
     checkpoint_every: int = 100

@@ -69,31 +69,38 @@ def evaluate_samples(coords: np.ndarray, model: ShiftModel, method: str, sample_
     return np.array(lengths), best_tour
 
 
-def evaluate_chunk(item: dict, shared: dict) -> dict:
-    """One fan-out item: samples [start, stop) of one instance. `shared` holds every instance's
-    coordinates (and TSPLIB originals), sent once through the object store; the item carries only
-    compact shift parameters."""
-    i = item["instance"]
+def evaluate_chunk(item: dict, shared: dict) -> list[dict]:
+    """One fan-out item: samples [start, stop) of each listed instance. `shared` holds every
+    instance's coordinates (and TSPLIB originals), sent once through the object store; the item
+    carries only compact shift parameters."""
     originals = shared.get("originals")
-    lengths, tour = evaluate_samples(shared["coords"][i], ShiftModel(**item["model"]), item["method"],
-                                     range(item["start"], item["stop"]), item["seed"], i,
-                                     originals[i] if originals else None)
-    return {"instance": i, "start": item["start"], "lengths": lengths, "tour": tour}
+    out = []
+    for i, model in zip(item["instances"], item["models"]):
+        lengths, tour = evaluate_samples(shared["coords"][i], ShiftModel(**model), item["method"],
+                                         range(item["start"], item["stop"]), item["seed"], i,
+                                         originals[i] if originals else None)
+        out.append({"instance": i, "start": item["start"], "lengths": lengths, "tour": tour})
+    return out
 
 
 def best_of_k(map_fn: Callable, coords, models: list[ShiftModel], samples: int, method: str,
-              seed: int, chunk: int = 8, originals: list[Instance] | None = None) -> list[dict]:
+              seed: int, chunk: int = 8, originals: list[Instance] | None = None, per_item: int = 1) -> list[dict]:
     """Per instance: all K lengths (sample order), the best length and its tour.
 
     `coords` is a list (or stacked array) of (n_i, 2) instances; `originals` (TSPLIB) switch scoring
-    to the TSPLIB metric on the original coordinates. `map_fn(fn, items, shared=...)` is a
-    RunContext/mapper `map` (serial or Ray actors)."""
-    items = [{"instance": i, "start": s, "stop": min(s + chunk, samples), "method": method, "seed": seed,
-              "model": dataclasses.asdict(models[i])}
-             for i in range(len(coords)) for s in range(0, samples, chunk)]
+    to the TSPLIB metric on the original coordinates. An item holds `chunk` samples of one instance,
+    or, with per_item > 1, all samples of `per_item` instances (small instances: fewer, larger tasks).
+    `map_fn(fn, items, shared=...)` is a RunContext/mapper `map` (serial or Ray actors)."""
+    if per_item > 1:
+        groups = [list(range(g, min(g + per_item, len(coords)))) for g in range(0, len(coords), per_item)]
+        spans = [(0, samples)]
+    else:
+        groups, spans = [[i] for i in range(len(coords))], [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
+    items = [{"instances": group, "start": start, "stop": stop, "method": method, "seed": seed,
+              "models": [dataclasses.asdict(models[i]) for i in group]} for group in groups for start, stop in spans]
     shared = {"coords": [np.ascontiguousarray(c, dtype=np.float64) for c in coords], "originals": originals}
     results: list[dict] = [{"lengths": np.empty(samples), "best": np.inf, "tour": None} for _ in coords]
-    for out in map_fn(evaluate_chunk, items, shared=shared):
+    for out in (row for rows in map_fn(evaluate_chunk, items, shared=shared) for row in rows):
         res = results[out["instance"]]
         res["lengths"][out["start"]:out["start"] + len(out["lengths"])] = out["lengths"]
         if out["lengths"].min() < res["best"]:

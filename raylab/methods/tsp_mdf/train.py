@@ -63,7 +63,7 @@ def rollouts(net: InstanceModifier, coords: np.ndarray, cfg: TrainConfig, map_fn
     """K modified instances per instance: lengths (B, K+1) with the plain tour in column 0, and the
     differentiable log-probabilities (B, K) of the K shifts."""
     models, mean, sigma = shift_models(net, list(coords), cfg.method, cfg.clip)
-    results = best_of_k(map_fn, coords, models, cfg.samples + 1, cfg.method, seed, chunk=cfg.chunk)
+    results = best_of_k(map_fn, coords, models, cfg.samples + 1, cfg.method, seed, per_item=cfg.instances_per_item)
     lengths = np.stack([r["lengths"] for r in results])
     n = coords.shape[1]
     noise = torch.from_numpy(np.stack([[sample_noise(seed, b, s, n) for s in range(1, cfg.samples + 1)]

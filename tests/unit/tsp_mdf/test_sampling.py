@@ -27,13 +27,15 @@ def test_sample_zero_is_the_plain_heuristic_and_best_of_k_never_loses():
         assert lengths.min() <= lengths[0]
 
 
-def test_best_is_monotone_in_k_and_independent_of_chunking():
+def test_best_is_monotone_in_k_and_independent_of_chunking_and_grouping():
     coords = np.random.default_rng(1).random((3, 80, 2))
     models = [random_shift_model(80, 0.002) for _ in coords]
     by_4 = best_of_k(serial_map, coords, models, 16, "random", seed=5, chunk=4)
     by_16 = best_of_k(serial_map, coords, models, 16, "random", seed=5, chunk=16)
-    for instance, (a, b) in enumerate(zip(by_4, by_16)):
+    grouped = best_of_k(serial_map, coords, models, 16, "random", seed=5, per_item=2)
+    for instance, (a, b, c) in enumerate(zip(by_4, by_16, grouped)):
         np.testing.assert_array_equal(a["lengths"], b["lengths"])
+        np.testing.assert_array_equal(a["lengths"], c["lengths"])
         running = np.minimum.accumulate(a["lengths"])
         assert np.all(np.diff(running) <= 0) and running[-1] == a["best"]
         assert tour_length(coords[instance], a["tour"]) == pytest.approx(a["best"], abs=1e-12)

@@ -20,7 +20,7 @@ def serial_map(fn, items, shared):
 
 def tiny(**overrides) -> TrainConfig:
     return TrainConfig(**{"nodes": 20, "batch": 2, "samples": 4, "steps": 4, "held_out": 2, "eval_every": 2,
-                          "chunk": 5, "best_of": 2, **overrides})
+                          "best_of": 2, **overrides})
 
 
 def test_training_reads_no_data_and_reports_held_out_lengths(monkeypatch):

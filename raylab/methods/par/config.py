@@ -1,0 +1,84 @@
+"""Configuration of the PAR experiments: the replacer, the learners, the bandit and offline runs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from raylab.methods.par.iql import IQLConfig
+from raylab.methods.par.replacer import GATES, ProximalActionReplacer
+from raylab.methods.par.td3bc import TD3BCConfig
+
+
+@dataclasses.dataclass
+class PARSettings:
+    """Brief 1.4 defaults (T_start = half of training, P in [0, 0.5], beta 1.5, pool 2000, top-k by y)."""
+
+    enabled: bool = False
+    start: float = 0.5            # T_start as a fraction of the training steps
+    p_min: float = 0.0
+    p_max: float = 0.5
+    beta: float = 1.5
+    pool_size: int = 2000
+    gate: str = "lifetime_mean"   # lifetime_mean (released) | off | window (non-paper)
+    window: int = 1000
+    rank: bool = True             # top-k by Bellman target (False: random kept rows)
+
+    def __post_init__(self):
+        if self.gate not in GATES:
+            raise ValueError(f"par.gate must be one of {', '.join(GATES)}, not '{self.gate}'")
+        if not 0 <= self.start < 1:
+            raise ValueError("par.start is a fraction of the training steps in [0, 1)")
+
+    def build(self, steps: int) -> ProximalActionReplacer | None:
+        if not self.enabled:
+            return None
+        return ProximalActionReplacer(int(self.start * steps), steps, self.p_min, self.p_max, self.beta,
+                                      self.pool_size, self.gate, self.window, self.rank)
+
+
+@dataclasses.dataclass
+class BanditConfig:
+    """The continuous bandit of the PAR code's toy_main.py (brief 1.5): each (loss, seed) with and
+    without PAR."""
+
+    seed: int = 0
+    seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
+    losses: list[str] = dataclasses.field(default_factory=lambda: ["mse", "kl", "mle"])
+    dataset_size: int = 10_000
+    steps: int = 10_000
+    batch: int = 256
+    hidden: int = 256
+    alpha: float = 1.0
+    par: PARSettings = dataclasses.field(default_factory=lambda: PARSettings(True, 0.05, 0.0, 0.8))
+
+
+@dataclasses.dataclass
+class DatasetConfig:
+    """`minari:<id>` (local minari store, $MINARI_DATASETS_PATH) or `pendulum:<kind>` (built on the fly
+    from the hand-written controller: random | weak | medium-mix | expert)."""
+
+    id: str = "pendulum:weak"
+    episodes: int = 100
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class OfflineConfig:
+    seed: int = 0
+    algo: str = "td3bc"           # td3bc | iql
+    dataset: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)
+    steps: int = 20_000
+    batch: int = 256
+    eval_every: int = 5_000
+    eval_episodes: int = 10
+    final_evals: int = 1          # the reported return: mean of the last `final_evals` evaluations
+    td3bc: TD3BCConfig = dataclasses.field(default_factory=TD3BCConfig)
+    iql: IQLConfig = dataclasses.field(default_factory=IQLConfig)
+    par: PARSettings = dataclasses.field(default_factory=lambda: PARSettings(start=0.25))
+    checkpoint_every: int = 5_000
+
+    def __post_init__(self):
+        if self.algo not in ("td3bc", "iql"):
+            raise ValueError(f"algo must be td3bc or iql, not '{self.algo}'")
+        if min(self.steps, self.batch, self.eval_every, self.eval_episodes, self.final_evals) < 1:
+            raise ValueError("steps, batch, eval_every, eval_episodes and final_evals must be >= 1")
