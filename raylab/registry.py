@@ -21,6 +21,8 @@ PAPERS = {
                    "(Zhang et al., AAAI 2026, arXiv 2603.10397)",
     "tsp_mdf": "Small Shifts, Large Gains: Unlocking Traditional TSP Heuristic Guided-Sampling via "
                "Unsupervised Neural Instance Modification (Huang et al., arXiv 2602.00580)",
+    "par": "Proximal Action Replacement for Behavior Cloning Actor-Critic in Offline Reinforcement "
+           "Learning (Dong et al., arXiv 2602.07441)",
     "specgd": "Spectral Gradient Descent Mitigates Anisotropy-Driven Misalignment: A Case Study in "
               "Phase Retrieval (Braun et al., arXiv 2601.22652)",
 }
@@ -90,6 +92,13 @@ def _tsp(experiment: str, summary: str, reproduce: bool = True, open_claims: tup
                           mapper={"backend": "actors"}, open_claims=open_claims)
 
 
+def _par(experiment: str, summary: str, reproduce: bool = True, bandit: bool = False) -> ExperimentSpec:
+    package = "raylab.methods.par"
+    return ExperimentSpec(name=f"par/{experiment}", summary=summary, reproduce=reproduce,
+                          config_cls=f"{package}.config:{'BanditConfig' if bandit else 'OfflineConfig'}",
+                          entry=f"{package}.{'bandit_experiment' if bandit else 'offline'}:run")
+
+
 # The trained modifier does not beat the random-shift ablation (raylab/methods/tsp_mdf/README.md).
 TSP_TRAINED_CLAIMS = ("mdf.gap", "mdf.vs_ablation", "mdf.wins", "mdf.RI", "mdf.NI")
 
@@ -118,8 +127,15 @@ _SPECS = [
          "random-shift ablation on Fu TSP-500 (first 16; K = 8/32/128), 2-opt, LKH anchor",
          open_claims=TSP_TRAINED_CLAIMS),
     _tsp("tsp1000", "the same on Fu TSP-1000 (first 16 instances)", reproduce=False),
-    _tsp("tsp10000", "FI/RI + MDF on Fu TSP-10000 (first 2 instances; gap of means vs 71.77)", reproduce=False),
+    _tsp("tsp10000", "FI/RI + MDF on Fu TSP-10000 (16 instances; gap of means vs 71.77; a cluster run)", reproduce=False),
     _tsp("tsplib", "FI + MDF vs plain FI on TSPLIB a280, d493, u574, rat783, pcb1173 (TSPLIB metric)"),
+    _par("bandit", "continuous bandit: TD3+BC / KL / MLE BC with and without PAR, 3 seeds (checks 6-7)",
+         bandit=True),
+    _par("pendulum_medium", "TD3+BC (or IQL) +/- PAR on Pendulum 'weak actions' data built on the fly; "
+         "final-policy normalised return, gate-open fraction, final p"),
+    _par("pendulum_expert", "the same on Pendulum expert data (easy: PAR should not hurt)"),
+    _par("hopper_medium", "TD3+BC +/- PAR on minari mujoco/hopper/medium-v0 from the local store "
+         "(build or download it first)", reproduce=False),
     _label_noise("single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)",
                  reproduce=False),
 ]

@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from raylab import RaylabError
+from raylab import DataMissing, RaylabError
 
 # D4RL reference returns (d4rl/infos.py; defined for the mujoco-py -v2 envs, close to v5).
 D4RL_REFS = {"hopper": (-20.272305, 3234.3), "halfcheetah": (-280.178953, 12135.0),
@@ -80,7 +80,7 @@ def load_minari(dataset_id: str) -> OfflineDataset:
     if dataset_id not in local:
         from minari.storage.datasets_root_dir import get_dataset_path
 
-        raise DatasetError(f"minari dataset '{dataset_id}' is not in the local store {get_dataset_path()} "
+        raise DataMissing(f"minari dataset '{dataset_id}' is not in the local store {get_dataset_path()} "
                            f"(local: {', '.join(sorted(local)) or 'none'}). Build one with "
                            f"`python jobs/build_pendulum_datasets.py`, or run `minari download {dataset_id}` "
                            f"where the internet is reachable and copy it here ($MINARI_DATASETS_PATH)")

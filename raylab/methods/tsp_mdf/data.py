@@ -12,17 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from raylab import RaylabError
+from raylab import DataMissing, RaylabError
 from raylab.methods.tsp_mdf.config import DataConfig
 from raylab.methods.tsp_mdf.heuristics import tour_length
 from raylab.methods.tsp_mdf.tsplib import Instance, read_optimal_lengths, read_tsp, tsplib_length, unit_square
 from raylab.seeding import derive_seed
 
 DATA_ENV = "RAYLAB_TSP_DATA"
-
-
-class DataMissing(RaylabError):
-    """The configured instance file or folder does not exist."""
 
 
 @dataclasses.dataclass
