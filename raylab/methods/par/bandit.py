@@ -48,8 +48,9 @@ def train_bandit(item: dict) -> dict:
     generator = torch.Generator().manual_seed(seed)
     data = bandit_data(cfg.dataset_size, item["seed"])
     replacer = cfg.par.build(cfg.steps) if item["par"] else None
-    learner = TD3BC(2, 2, MAX_ACTION, TD3BCConfig(hidden=cfg.hidden, alpha=cfg.alpha, actor_loss=item["loss"]),
-                    replacer, generator)
+    learner_cfg = TD3BCConfig(hidden=cfg.hidden, alpha=cfg.alpha, actor_loss=item["loss"],
+                              policy_noise=cfg.policy_noise, noise_clip=cfg.noise_clip)
+    learner = TD3BC(2, 2, MAX_ACTION, learner_cfg, replacer, generator)
     gate_steps = actor_steps = 0
     for step in range(cfg.steps):
         rows = torch.randint(cfg.dataset_size, (cfg.batch,), generator=generator)

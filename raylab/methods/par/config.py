@@ -49,6 +49,12 @@ class BanditConfig:
     batch: int = 256
     hidden: int = 256
     alpha: float = 1.0
+    # Target-policy smoothing as a fraction of max_action (10): 0.02 / 0.05 = TD3's 0.2 / 0.5 unscaled.
+    # DEVIATION (calibrated): with CORL's scaling (0.2 max_action = 2.0) the released gate was open on
+    # only 56 % of actor steps and TD3+BC+PAR stopped at (1.55, 1.55), reward -4.8 (seed 0, 10k steps);
+    # unscaled it was open on 100 % and ended at (1.09, 1.11), -2.42, as the brief's reimplementation.
+    policy_noise: float = 0.02
+    noise_clip: float = 0.05
     par: PARSettings = dataclasses.field(default_factory=lambda: PARSettings(True, 0.05, 0.0, 0.8))
 
 

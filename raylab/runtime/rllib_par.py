@@ -1,0 +1,134 @@
+"""PAR inside RLlib's IQL (Ray 2.60, new API stack): a custom `TorchLearner`.
+
+PAR cannot live in a learner connector: those run inside `OfflinePreLearner` on Ray Data workers with
+a stale module copy, and would also change the critic batch (brief 3.2). Here the Learner itself keeps
+the replacer (pool, running critic loss) and an EMA copy of the actor (the PAR code's IQL adds one:
+IQL has no target actor), and in `compute_loss_for_module`
+  1. lets IQL compute its value, critic and actor losses on the batch as sampled;
+  2. mixes the actor batch: ranking key y = r + gamma (1 - d) V(s'), synthetic actions = the EMA actor's
+     deterministic action, gate on the critic loss;
+  3. replaces the actor loss by the AWR loss recomputed on the mixed batch.
+PAR state (replacer, EMA actor, step) is part of the Learner's get_state / set_state, so it survives
+checkpoints.
+
+    config = IQLConfig()...learners(learner_class=par_iql_learner(PARSettings(enabled=True), total_steps))
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+from ray.rllib.algorithms.dqn.dqn_learner import QF_LOSS_KEY
+from ray.rllib.algorithms.iql.iql_learner import VF_PREDS_NEXT
+from ray.rllib.algorithms.iql.torch.iql_torch_learner import IQLTorchLearner
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.learner.learner import POLICY_LOSS_KEY
+from ray.rllib.core.models.base import ENCODER_OUT
+
+from raylab.methods.par.config import PARSettings
+from raylab.methods.par.nets import polyak
+
+PAR_STATE = "par"
+
+
+class IQLPARTorchLearner(IQLTorchLearner):
+    """IQL's Torch Learner with proximal action replacement on the actor loss."""
+
+    par_settings: PARSettings = PARSettings(enabled=True)
+    total_steps: int = 1000
+    ema_tau: float = 0.005
+
+    def build(self) -> None:
+        super().build()
+        self.replacers, self.ema_actors, self.par_step = {}, {}, 0
+
+    def _ema_actor(self, module_id, module) -> torch.nn.ModuleDict:
+        if module_id not in self.ema_actors:
+            self.ema_actors[module_id] = copy.deepcopy(torch.nn.ModuleDict(
+                {"encoder": module.pi_encoder, "head": module.pi})).requires_grad_(False)
+            self.replacers[module_id] = self.par_settings.build(self.total_steps)
+        return self.ema_actors[module_id]
+
+    def _dist(self, module, encoder, head, obs):
+        logits = head(encoder({Columns.OBS: obs})[ENCODER_OUT])
+        return module.get_train_action_dist_cls().from_logits(logits)
+
+    def compute_loss_for_module(self, *, module_id, config, batch, fwd_out):
+        total = super().compute_loss_for_module(module_id=module_id, config=config, batch=batch, fwd_out=fwd_out)
+        module = self._module[module_id].unwrapped()
+        ema = self._ema_actor(module_id, module)
+        replacer = self.replacers[module_id]
+        critic_loss = float(self._temp_losses[(module_id, QF_LOSS_KEY)].detach())
+        with torch.no_grad():
+            rank_key = batch[Columns.REWARDS] + config.gamma * (1 - batch[Columns.TERMINATEDS].float()) * fwd_out[VF_PREDS_NEXT]
+        propose = lambda obs: self._dist(module, ema["encoder"], ema["head"], obs).to_deterministic().sample()  # noqa: E731
+        obs, actions, info = replacer.mix(batch[Columns.OBS], batch[Columns.ACTIONS], rank_key, self.par_step,
+                                          critic_loss, propose)
+        if info.k > 0:
+            old_actor_loss = self._temp_losses[(module_id, POLICY_LOSS_KEY)]
+            mixed = {Columns.OBS: obs, Columns.ACTIONS: actions}
+            with torch.no_grad():
+                q_target = module._qf_forward_train_helper(mixed, encoder=module.target_qf_encoder, head=module.target_qf)
+                if module.twin_q:
+                    q_target = torch.min(q_target, module._qf_forward_train_helper(
+                        mixed, encoder=module.target_qf_twin_encoder, head=module.target_qf_twin))
+                weights = torch.clamp(torch.exp(self.temperature[module_id] * (q_target - module.compute_values(mixed))), max=100.0)
+            logp = self._dist(module, module.pi_encoder, module.pi, obs).logp(actions)
+            actor_loss = -torch.mean(weights * logp)
+            self._temp_losses[(module_id, POLICY_LOSS_KEY)] = actor_loss
+            total = total - old_actor_loss + actor_loss
+        replacer.observe_critic_loss(critic_loss)
+        self.metrics.log_dict({"par_gate_open": float(info.gate_open), "par_p": info.p, "par_replaced": float(info.k)},
+                              key=module_id, window=1)
+        return total
+
+    def apply_gradients(self, gradients_dict) -> None:
+        """After each optimizer step (one per learner update): EMA actor and PAR step counter."""
+        super().apply_gradients(gradients_dict)
+        for module_id, ema in self.ema_actors.items():
+            module = self._module[module_id].unwrapped()
+            polyak(ema["encoder"], module.pi_encoder, self.ema_tau)
+            polyak(ema["head"], module.pi, self.ema_tau)
+        self.par_step += 1
+
+    def get_state(self, components=None, *, not_components=None, **kwargs):
+        state = super().get_state(components, not_components=not_components, **kwargs)
+        state[PAR_STATE] = {"step": self.par_step,
+                            "replacers": {m: r.state_dict() for m, r in self.replacers.items()},
+                            "ema_actors": {m: a.state_dict() for m, a in self.ema_actors.items()}}
+        return state
+
+    def set_state(self, state) -> None:
+        super().set_state(state)
+        if PAR_STATE in state:
+            par = state[PAR_STATE]
+            self.par_step = par["step"]
+            for module_id, ema_state in par["ema_actors"].items():
+                self._ema_actor(module_id, self._module[module_id].unwrapped()).load_state_dict(ema_state)
+                self.replacers[module_id].load_state_dict(par["replacers"][module_id])
+
+
+def par_iql_learner(settings: PARSettings, total_steps: int) -> type[IQLPARTorchLearner]:
+    """A Learner class bound to these PAR settings (schedule over `total_steps` learner updates)."""
+    return type("IQLPARTorchLearner", (IQLPARTorchLearner,), {"par_settings": settings, "total_steps": total_steps})
+
+
+def write_parquet(transitions, folder: str | Path, episode_length: int) -> Path:
+    """Flat transitions (raylab.methods.par.data.Transitions) as one RLlib offline parquet file."""
+    import pandas as pd
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    n = len(transitions)
+    frame = pd.DataFrame({
+        "eps_id": [f"ep{i // episode_length}" for i in range(n)], "t": np.arange(n) % episode_length,
+        "obs": list(transitions.observations), "actions": list(transitions.actions),
+        "rewards": transitions.rewards.astype(float), "new_obs": list(transitions.next_observations),
+        "terminateds": transitions.terminals.astype(bool),
+        "truncateds": (np.arange(n) % episode_length) == episode_length - 1})
+    path = folder / "part-0.parquet"
+    frame.to_parquet(path)
+    return path
