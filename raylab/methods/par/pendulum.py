@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from raylab.methods.par.collect import rollout_episodes, to_transitions, write_minari as write_dataset
 from raylab.methods.par.data import Transitions
 from raylab.seeding import derive_seed
 
@@ -42,53 +43,22 @@ def behaviour_action(kind: str, obs: np.ndarray, rng: np.random.Generator) -> fl
 
 
 def episodes(kind: str, count: int, seed: int) -> list[dict[str, np.ndarray]]:
-    """`count` behaviour episodes: observations (T+1, 3), actions (T, 1), rewards, terminations,
-    truncations (T,)."""
-    import gymnasium as gym
-
+    """`count` behaviour episodes (observations (T+1, 3), actions (T, 1), rewards, terminations, truncations)."""
     if kind not in KINDS:
         raise ValueError(f"unknown Pendulum dataset kind '{kind}' (choose from {', '.join(KINDS)})")
-    env = gym.make(ENV_ID)
     rng = np.random.default_rng(derive_seed(seed, "pendulum", kind))
-    out = []
-    for episode in range(count):
-        obs, _ = env.reset(seed=derive_seed(seed, "pendulum-episode", kind, episode) % 2**31)
-        rows: dict[str, list] = {"observations": [obs], "actions": [], "rewards": [], "terminations": [], "truncations": []}
-        done = False
-        while not done:
-            action = np.array([behaviour_action(kind, obs, rng)], dtype=np.float32)
-            obs, reward, terminated, truncated, _ = env.step(action)
-            for key, value in zip(list(rows)[1:], (action, reward, terminated, truncated)):
-                rows[key].append(value)
-            rows["observations"].append(obs)
-            done = terminated or truncated
-        out.append({k: np.asarray(v) for k, v in rows.items()})
-    env.close()
-    return out
+    return rollout_episodes(ENV_ID, lambda obs: [behaviour_action(kind, obs, rng)], seed, episodes=count)
 
 
 def build(kind: str, count: int, seed: int) -> tuple[Transitions, np.ndarray]:
     """(flat transitions, per-episode returns) of `count` behaviour episodes."""
-    eps = episodes(kind, count, seed)
-    data = Transitions(*(np.concatenate(parts).astype(np.float32) for parts in zip(
-        *((e["observations"][:-1], e["actions"], e["rewards"], e["observations"][1:], e["terminations"]) for e in eps))))
-    return data, np.array([e["rewards"].sum() for e in eps])
+    return to_transitions(episodes(kind, count, seed))
 
 
 def write_minari(kind: str, count: int, seed: int, dataset_id: str) -> str:
-    """Write the episodes as a minari dataset in the local store (no jax needed: from buffers)."""
-    import minari
-    from minari.data_collector import EpisodeBuffer
-
-    buffers = [EpisodeBuffer(id=i, observations=list(e["observations"]), actions=list(e["actions"]),
-                             rewards=list(e["rewards"]), terminations=list(e["terminations"]),
-                             truncations=list(e["truncations"])) for i, e in enumerate(episodes(kind, count, seed))]
-    minari.create_dataset_from_buffers(dataset_id, buffers, env=ENV_ID, eval_env=ENV_ID, author="raylab",
-                                       author_email="n/a", code_permalink="raylab/methods/par/pendulum.py",
-                                       ref_min_score=REF_MIN, ref_max_score=REF_MAX,
-                                       algorithm_name=f"hand-written swing-up controller ({kind})",
-                                       description=f"Pendulum-v1 {kind} data from raylab (brief 4.2)")
-    return dataset_id
+    """Write the episodes as a minari dataset in the local store."""
+    return write_dataset(dataset_id, episodes(kind, count, seed), ENV_ID, REF_MIN, REF_MAX,
+                         f"hand-written swing-up controller ({kind})", f"Pendulum-v1 {kind} data (raylab, brief 4.2)")
 
 
 def normalised(returns, ref_min: float = REF_MIN, ref_max: float = REF_MAX):
