@@ -18,6 +18,7 @@ from raylab.methods.tsp_mdf.anchors import lkh_lengths, two_opt_lengths
 from raylab.methods.tsp_mdf.config import TSPConfig
 from raylab.methods.tsp_mdf.data import InstanceSet, load
 from raylab.methods.tsp_mdf.evaluate import Sampled, ablation_models, gaps, modifier_models, per_instance_gap, sample
+from raylab.methods.tsp_mdf.heuristics import insertion_tour
 from raylab.methods.tsp_mdf.modifier import InstanceModifier
 from raylab.methods.tsp_mdf.train import train_modifier
 from raylab.records import ResultRecord
@@ -57,7 +58,7 @@ def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
     map_fn = lambda fn, items, shared: ctx.map(fn, items, name="tsp-sampler", shared=shared)  # noqa: E731
     net, history, train_minutes = obtain_modifier(cfg, ctx, map_fn)
     untrained = InstanceModifier(**net.arch)
-    ks, k_max, seed = sorted(set(cfg.k_values) | {cfg.samples}), max(max(cfg.k_values), cfg.samples), derive_seed(cfg.seed, "test-noise")
+    ks, seed = sorted(set(cfg.k_values) | {cfg.samples}), derive_seed(cfg.seed, "test-noise")
     metrics: dict[str, float] = {"time/train_minutes": train_minutes, "data/instances": float(len(data.unit)),
                                  "data/nodes": float(np.mean([len(c) for c in data.unit]))}
     if history:
@@ -65,47 +66,53 @@ def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
         metrics["train/steps"] = float(history[-1]["step"])
     key, curves, sampled_runs = gap_key(data), {}, {}
     for h in cfg.methods:
-        runs = {"mdf": sample(data, modifier_models(net, data, h, cfg.train.clip), k_max, h, seed, cfg.chunk, map_fn),
-                "untrained": sample(data, modifier_models(untrained, data, h, cfg.train.clip), k_max, h, seed, cfg.chunk, map_fn)}
-        for sigma in cfg.ablation_sigmas:
-            runs[f"ablation_{sigma:g}"] = sample(data, ablation_models(data, sigma), k_max, h, seed, cfg.chunk, map_fn)
-        metrics.update({f"{h}/plain/{k}": v for k, v in gaps(runs["mdf"].plain, data, cfg.data.reference_mean).items()})
-        for name, sampled in runs.items():
-            _record(metrics, f"{h}/{name}", sampled, data, cfg, ks)
-        best_sigma = min(cfg.ablation_sigmas, key=lambda s: metrics[f"{h}/ablation_{s:g}/K{cfg.samples}/{key}"])
-        runs["ablation"] = runs[f"ablation_{best_sigma:g}"]
-        _record(metrics, f"{h}/ablation", runs["ablation"], data, cfg, ks)
-        metrics[f"{h}/ablation/best_sigma"] = best_sigma
-        for name in ("mdf", "ablation"):   # at the configured K (the sweep metric when K varies)
-            metrics[f"{h}/{name}/selected_K/{key}"] = metrics[f"{h}/{name}/K{cfg.samples}/{key}"]
-        mdf, ablation = runs["mdf"].best(cfg.samples), runs["ablation"].best(cfg.samples)
-        if data.references is not None and len(data.names) <= 20:     # TSPLIB-sized sets: per-instance table
-            for name, plain_gap, mdf_gap in zip(data.names, per_instance_gap(runs["mdf"].plain, data),
-                                                per_instance_gap(mdf, data)):
-                metrics[f"{h}/instance/{name}/plain_gap"], metrics[f"{h}/instance/{name}/mdf_gap"] = plain_gap, mdf_gap
-        metrics[f"{h}/mdf/wins"] = float(np.sum(mdf < ablation))
-        metrics[f"{h}/mdf/wins_vs_plain"] = float(np.sum(mdf < runs["mdf"].plain))
-        metrics[f"{h}/mdf/wins_vs_untrained"] = float(np.sum(mdf < runs["untrained"].best(cfg.samples)))
-        metrics[f"time/{h}/mdf_seconds_per_instance"] = runs["mdf"].seconds / len(data.unit)
-        metrics[f"time/{h}/constructions_per_s"] = k_max * len(data.unit) / runs["mdf"].seconds
-        curves[h] = {"plain": [metrics[f"{h}/plain/{key}"]] * len(ks)}
-        curves[h].update({f"{name} (sigma={best_sigma:g})" if name == "ablation" else name:
-                          [metrics[f"{h}/{name}/K{k}/{key}"] for k in ks] for name in ("ablation", "untrained", "mdf")})
-        sampled_runs[h] = runs
+        sampled_runs[h], curves[h] = evaluate_heuristic(h, cfg, data, (net, untrained), ks, seed, map_fn, metrics)
     _extras(cfg, data, sampled_runs, metrics, map_fn, seed, key)
     nodes = _plain_full_set(cfg, map_fn, metrics)
     plots.plot_gap_vs_k(ks, curves, f"{key} (%)", ctx.artifact("gap_vs_k.png"))
     h = cfg.methods[0]
-    plots.plot_tours(data.unit[0], {f"plain {h}": (_plain_tour(data, h), float(sampled_runs[h]["mdf"].plain[0])),
-                                    f"{h}+MDF K={k_max}": (sampled_runs[h]["mdf"].tours[0], float(sampled_runs[h]["mdf"].best(k_max)[0]))},
+    best = sampled_runs[h]["mdf"]
+    plots.plot_tours(data.unit[0], {f"plain {h}": (insertion_tour(data.unit[0], h), float(best.plain[0])),
+                                    f"{h}+MDF K={max(ks)}": (best.tours[0], float(best.best(max(ks))[0]))},
                      ctx.artifact("tour.png"))
     ctx.report(metrics)
     return ctx.result(metrics, _claims(cfg, data, metrics, key, nodes))
 
 
-def _plain_tour(data: InstanceSet, method: str) -> np.ndarray:
-    from raylab.methods.tsp_mdf.heuristics import insertion_tour
-    return insertion_tour(data.unit[0], method)
+def evaluate_heuristic(h: str, cfg: TSPConfig, data: InstanceSet, nets: tuple, ks: list[int], seed: int, map_fn,
+                       metrics: dict) -> tuple[dict[str, Sampled], dict[str, list[float]]]:
+    """Plain, trained / untrained modifier and every ablation sigma for heuristic `h` on one sample
+    stream; records their gaps at each K, the best sigma, wins and timings; returns the runs and
+    the gap-vs-K curves."""
+    key, k_max = gap_key(data), max(ks)
+    runs = {name: sample(data, modifier_models(net, data, h, cfg.train.clip), k_max, h, seed, cfg.chunk, map_fn)
+            for name, net in zip(("mdf", "untrained"), nets)}
+    for sigma in cfg.ablation_sigmas:
+        runs[f"ablation_{sigma:g}"] = sample(data, ablation_models(data, sigma), k_max, h, seed, cfg.chunk, map_fn)
+    metrics.update({f"{h}/plain/{k}": v for k, v in gaps(runs["mdf"].plain, data, cfg.data.reference_mean).items()})
+    best_sigma = min(cfg.ablation_sigmas, key=lambda s: gaps(runs[f"ablation_{s:g}"].best(cfg.samples), data,
+                                                            cfg.data.reference_mean)[key])
+    runs["ablation"] = runs[f"ablation_{best_sigma:g}"]
+    for name, sampled in runs.items():
+        _record(metrics, f"{h}/{name}", sampled, data, cfg, ks)
+    metrics[f"{h}/ablation/best_sigma"] = best_sigma
+    for name in ("mdf", "ablation"):   # at the configured K (the sweep metric when K varies)
+        metrics[f"{h}/{name}/selected_K/{key}"] = metrics[f"{h}/{name}/K{cfg.samples}/{key}"]
+    mdf, ablation = runs["mdf"].best(cfg.samples), runs["ablation"].best(cfg.samples)
+    if data.references is not None and len(data.names) <= 20:     # TSPLIB-sized sets: per-instance table
+        for name, plain_gap, mdf_gap in zip(data.names, per_instance_gap(runs["mdf"].plain, data),
+                                            per_instance_gap(mdf, data)):
+            metrics[f"{h}/instance/{name}/plain_gap"], metrics[f"{h}/instance/{name}/mdf_gap"] = plain_gap, mdf_gap
+    metrics[f"{h}/mdf/wins"] = float(np.sum(mdf < ablation))
+    metrics[f"{h}/mdf/wins_vs_plain"] = float(np.sum(mdf < runs["mdf"].plain))
+    metrics[f"{h}/mdf/wins_vs_untrained"] = float(np.sum(mdf < runs["untrained"].best(cfg.samples)))
+    metrics[f"time/{h}/mdf_seconds_per_instance"] = runs["mdf"].seconds / len(data.unit)
+    metrics[f"time/{h}/constructions_per_s"] = k_max * len(data.unit) / runs["mdf"].seconds
+    labels = {"ablation": f"random shifts (sigma={best_sigma:g})", "untrained": "untrained modifier",
+              "mdf": "trained modifier (MDF)"}
+    curve = {"plain": [metrics[f"{h}/plain/{key}"]] * len(ks)}
+    curve.update({label: [metrics[f"{h}/{name}/K{k}/{key}"] for k in ks] for name, label in labels.items()})
+    return runs, curve
 
 
 def _extras(cfg: TSPConfig, data: InstanceSet, runs: dict, metrics: dict, map_fn, seed: int, key: str) -> None:
