@@ -72,7 +72,7 @@ class TSPConfig:
     lkh: int = 0                  # instances solved by LKH-3 (elkai) as an anchor in the same run
     chunk: int = 8                # constructions per sampler task
     plain_full_set: bool = True   # plain means over the whole .npy file (the published-mean check)
-    claims: str = "uniform"       # which claim set: uniform | tsplib | none
+    claims: str = "uniform"       # which claim set: uniform | plain | tsplib
 
     def __post_init__(self):
         unknown = [m for m in self.methods if m not in METHODS]
@@ -80,5 +80,5 @@ class TSPConfig:
             raise ValueError(f"methods must be a non-empty subset of {', '.join(METHODS)}; got {self.methods}")
         if self.samples < 1 or any(k < 1 for k in self.k_values) or self.chunk < 1:
             raise ValueError("samples, k_values and chunk must be >= 1")
-        if self.claims not in ("uniform", "tsplib", "none"):
-            raise ValueError(f"claims must be uniform, tsplib or none, not '{self.claims}'")
+        if self.claims not in ("uniform", "plain", "tsplib"):
+            raise ValueError(f"claims must be uniform, plain or tsplib, not '{self.claims}'")

@@ -105,6 +105,7 @@ def evaluate_heuristic(h: str, cfg: TSPConfig, data: InstanceSet, nets: tuple, k
             metrics[f"{h}/instance/{name}/plain_gap"], metrics[f"{h}/instance/{name}/mdf_gap"] = plain_gap, mdf_gap
     metrics[f"{h}/mdf/wins"] = float(np.sum(mdf < ablation))
     metrics[f"{h}/mdf/wins_vs_plain"] = float(np.sum(mdf < runs["mdf"].plain))
+    metrics[f"{h}/mdf/max_excess_over_plain"] = float(np.max(runs["mdf"].best(max(ks)) - runs["mdf"].plain))
     metrics[f"{h}/mdf/wins_vs_untrained"] = float(np.sum(mdf < runs["untrained"].best(cfg.samples)))
     metrics[f"time/{h}/mdf_seconds_per_instance"] = runs["mdf"].seconds / len(data.unit)
     metrics[f"time/{h}/constructions_per_s"] = k_max * len(data.unit) / runs["mdf"].seconds
@@ -148,9 +149,11 @@ def _plain_full_set(cfg: TSPConfig, map_fn, metrics: dict) -> int | None:
 
 
 def _claims(cfg: TSPConfig, data: InstanceSet, m: dict, key: str, nodes: int | None) -> list:
+    """`claims`: "tsplib" (check 12), "plain" (checks 1 / 14), "uniform" (plain + checks 7-10, 13)."""
     if cfg.claims == "tsplib":
         return claim_sets.tsplib_claims(m, len(data.unit))
-    if cfg.claims == "none":
-        return []
-    found = claim_sets.plain_claims(m, cfg.methods, nodes) if nodes else []
+    sizes = {len(c) for c in data.unit}
+    found = claim_sets.plain_claims(m, cfg.methods, nodes or (sizes.pop() if len(sizes) == 1 else None))
+    if cfg.claims == "plain":
+        return found
     return found + claim_sets.uniform_claims(m, cfg.methods, cfg.samples, len(data.unit), key)
