@@ -1,6 +1,2 @@
-"""TSP-MDF: guided sampling for insertion heuristics through a neural instance modifier.
-
-In progress (issue #3): the compiled heuristics (`heuristics.py`), TSPLIB I/O (`tsplib.py`) and
-best-of-K shift sampling (`sampling.py`) exist and are tested; the modifier, its training and the
-registered experiments do not yet.
-"""
+"""TSP-MDF: guided sampling for insertion heuristics through a neural instance modifier
+(arXiv 2602.00580; our reconstruction, see README.md)."""
