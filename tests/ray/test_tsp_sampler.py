@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from raylab.context import SerialMapper
 from raylab.methods.tsp_mdf.sampling import best_of_k, random_shift_model
 from raylab.runtime.parallel import RayMapper
+from tests.unit.tsp_mdf import serial_map
 
 pytestmark = pytest.mark.ray
 
@@ -18,8 +18,7 @@ pytestmark = pytest.mark.ray
 def test_ray_actor_sampling_equals_serial(ray_cluster):
     coords = np.random.default_rng(0).random((4, 120, 2))
     models = [random_shift_model(120, 0.003) for _ in coords]
-    serial = best_of_k(lambda fn, items, shared: SerialMapper(progress=False).map(fn, items, name="tsp", shared=shared),
-                       coords, models, 24, "farthest", seed=1, chunk=6)
+    serial = best_of_k(serial_map, coords, models, 24, "farthest", seed=1, chunk=6)
     actors = RayMapper(backend="actors", num_actors=2, progress=False)
     parallel = best_of_k(lambda fn, items, shared: actors.map(fn, items, name="tsp-sampler", shared=shared),
                          coords, models, 24, "farthest", seed=1, chunk=6)
@@ -33,8 +32,7 @@ def test_killing_a_sampler_actor_mid_run_does_not_change_the_result(ray_cluster)
 
     coords = np.random.default_rng(2).random((8, 1000, 2))
     models = [random_shift_model(1000, 0.0005) for _ in coords]
-    serial = best_of_k(lambda fn, items, shared: SerialMapper(progress=False).map(fn, items, name="tsp", shared=shared),
-                       coords, models, 64, "farthest", seed=3, chunk=8)
+    serial = best_of_k(serial_map, coords, models, 64, "farthest", seed=3, chunk=8)
     actors = RayMapper(backend="actors", num_actors=2, progress=False)
     result = {}
     runner = threading.Thread(target=lambda: result.update(out=best_of_k(

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from raylab.methods.par.nets import TwinCritic, frozen_copy, mlp, polyak
+from raylab.methods.par.nets import TwinCritic, frozen_copy, learner_state, load_learner_state, mlp, polyak
 from raylab.methods.par.replacer import ProximalActionReplacer
 
 
@@ -93,12 +93,8 @@ class IQL:
         return metrics
 
     def state_dict(self) -> dict:
-        state = {k: getattr(self, k).state_dict() for k in ("actor", "critic", "value", "critic_target",
-                                                            "actor_target", "actor_opt", "critic_opt", "value_opt")}
-        if self.replacer is not None:
-            state["replacer"] = self.replacer.state_dict()
-        return state
+        return learner_state(self, ("actor", "critic", "value", "critic_target", "actor_target", "actor_opt",
+                                    "critic_opt", "value_opt", "replacer"))
 
     def load_state_dict(self, state: dict) -> None:
-        for key, value in state.items():
-            (self.replacer if key == "replacer" else getattr(self, key)).load_state_dict(value)
+        load_learner_state(self, state)

@@ -46,3 +46,13 @@ def frozen_copy(module: nn.Module) -> nn.Module:
 def polyak(target: nn.Module, source: nn.Module, tau: float) -> None:
     for t, s in zip(target.parameters(), source.parameters()):
         t.mul_(1 - tau).add_(s, alpha=tau)
+
+
+def learner_state(owner, names: tuple[str, ...]) -> dict:
+    """state_dict() of each named attribute (networks, optimisers, the PAR replacer) that is set."""
+    return {name: getattr(owner, name).state_dict() for name in names if getattr(owner, name) is not None}
+
+
+def load_learner_state(owner, state: dict) -> None:
+    for name, value in state.items():
+        getattr(owner, name).load_state_dict(value)

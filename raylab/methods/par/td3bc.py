@@ -14,7 +14,7 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 
-from raylab.methods.par.nets import Actor, TwinCritic, frozen_copy, polyak
+from raylab.methods.par.nets import Actor, TwinCritic, frozen_copy, learner_state, load_learner_state, polyak
 from raylab.methods.par.replacer import ProximalActionReplacer
 
 ACTOR_LOSSES = ("mse", "kl", "mle")
@@ -102,14 +102,8 @@ class TD3BC:
         return float(loss.detach())
 
     def state_dict(self) -> dict:
-        nets = {k: getattr(self, k).state_dict() for k in ("actor", "critic", "actor_target", "critic_target",
-                                                           "actor_opt", "critic_opt")}
-        if self.behaviour is not None:
-            nets.update(behaviour=self.behaviour.state_dict(), behaviour_opt=self.behaviour_opt.state_dict())
-        if self.replacer is not None:
-            nets["replacer"] = self.replacer.state_dict()
-        return nets
+        return learner_state(self, ("actor", "critic", "actor_target", "critic_target", "actor_opt", "critic_opt",
+                                    "behaviour", "behaviour_opt", "replacer"))
 
     def load_state_dict(self, state: dict) -> None:
-        for key, value in state.items():
-            (self.replacer if key == "replacer" else getattr(self, key)).load_state_dict(value)
+        load_learner_state(self, state)

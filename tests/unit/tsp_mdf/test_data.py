@@ -6,18 +6,15 @@ import numpy as np
 import pytest
 
 from raylab import RaylabError
-from raylab.context import SerialMapper
 from raylab.methods.tsp_mdf.config import DataConfig
 from raylab.methods.tsp_mdf.data import DataMissing, load
 from raylab.methods.tsp_mdf.evaluate import ablation_models, sample
 from raylab.methods.tsp_mdf.heuristics import insertion_tour
 from raylab.methods.tsp_mdf.tsplib import read_tsp, tsplib_length, unit_square
+from tests.unit.tsp_mdf import serial_map
 
 TSPLIB = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp" / "tsplib"
 
-
-def serial_map(fn, items, shared):
-    return SerialMapper(progress=False).map(fn, items, name="tsp", shared=shared)
 
 
 def test_npy_sets_load_the_first_instances_and_bad_files_are_named(tmp_path):

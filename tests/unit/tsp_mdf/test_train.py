@@ -8,14 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from raylab.context import SerialMapper
 from raylab.methods.tsp_mdf import data, tsplib
 from raylab.methods.tsp_mdf.config import TrainConfig
 from raylab.methods.tsp_mdf.train import train_modifier
+from tests.unit.tsp_mdf import serial_map
 
-
-def serial_map(fn, items, shared):
-    return SerialMapper(progress=False).map(fn, items, name="tsp", shared=shared)
 
 
 def tiny(**overrides) -> TrainConfig:
