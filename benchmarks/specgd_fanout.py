@@ -27,9 +27,23 @@ from raylab.runtime.parallel import RayMapper  # noqa: E402
 
 def grid(d: int, steps: int, seeds: int) -> list[dict]:
     lrs = {"gd": 0.05, "specgd": 0.01, "muon": 0.01}
-    return [{"base_seed": 0, "seed_index": s, "d": d, "lam": lam, "n_samples": 0, "init_scale": 1e-3,
-             "optimiser": opt, "lr": lr, "steps": steps, "lr_decay": 1.0}
-            for lam in (1.0, 3.0, 5.0, 20.0) for opt, lr in lrs.items() for s in range(seeds)]
+    return [
+        {
+            "base_seed": 0,
+            "seed_index": s,
+            "d": d,
+            "lam": lam,
+            "n_samples": 0,
+            "init_scale": 1e-3,
+            "optimiser": opt,
+            "lr": lr,
+            "steps": steps,
+            "lr_decay": 1.0,
+        }
+        for lam in (1.0, 3.0, 5.0, 20.0)
+        for opt, lr in lrs.items()
+        for s in range(seeds)
+    ]
 
 
 def main() -> None:
@@ -39,8 +53,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1)
     args = parser.parse_args()
     cells = grid(args.d, args.steps, args.seeds)
-    print(f"grid: {len(cells)} cells (4 lambdas x gd/specgd/muon x {args.seeds} seeds), d={args.d}, "
-          f"{args.steps} steps, {os.cpu_count()} CPUs")
+    print(
+        f"grid: {len(cells)} cells (4 lambdas x gd/specgd/muon x {args.seeds} seeds), d={args.d}, "
+        f"{args.steps} steps, {os.cpu_count()} CPUs"
+    )
 
     start = time.perf_counter()
     serial = SerialMapper(progress=False).map(run_cell, cells, name="cell")

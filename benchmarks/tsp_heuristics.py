@@ -3,7 +3,8 @@ algorithm (baseline, in this run), at N = 500 / 1000 / 10000; then best-of-K sam
 Ray actors against the serial path (issue #3 targets: >= 10x over numpy, <= 1 s per TSP-10000 build,
 2 actors <= 0.65x the serial wall time, start-up and JIT warm-up excluded).
 
-    python benchmarks/tsp_heuristics.py [--data ../shared/data/tsp] [--instances 8] [--samples 64] [--chunk 16]
+    python benchmarks/tsp_heuristics.py [--data ../shared/data/tsp] [--instances 8] [--samples 64]
+                                        [--chunk 16]
 
 Random uniform instances are used where a Fu et al. file is missing.
 """
@@ -32,8 +33,9 @@ from raylab.runtime.parallel import RayMapper  # noqa: E402
 def numpy_farthest_insertion(coords: np.ndarray) -> np.ndarray:
     """The same algorithm (Kool's run_insertion, farthest) in numpy: one vectorised step per node."""
     n = len(coords)
-    farthest = np.concatenate([np.sqrt(((coords[i:i + 512, None] - coords[None]) ** 2).sum(-1)).max(1)
-                               for i in range(0, n, 512)])          # D.max(1), in row blocks
+    farthest = np.concatenate(
+        [np.sqrt(((coords[i : i + 512, None] - coords[None]) ** 2).sum(-1)).max(1) for i in range(0, n, 512)]
+    )  # D.max(1), in row blocks
     start = int(np.argmax(farthest))
     tour, in_tour = [start], np.zeros(n, dtype=bool)
     in_tour[start] = True
@@ -45,8 +47,11 @@ def numpy_farthest_insertion(coords: np.ndarray) -> np.ndarray:
         else:
             here = coords[tour]
             after = np.roll(here, -1, axis=0)
-            cost = (np.linalg.norm(here - coords[node], axis=1) + np.linalg.norm(after - coords[node], axis=1)
-                    - np.linalg.norm(here - after, axis=1))
+            cost = (
+                np.linalg.norm(here - coords[node], axis=1)
+                + np.linalg.norm(after - coords[node], axis=1)
+                - np.linalg.norm(here - after, axis=1)
+            )
             tour.insert(int(np.argmin(cost)) + 1, node)
         in_tour[node] = True
         to_tour = np.minimum(to_tour, np.linalg.norm(coords - coords[node], axis=1))
@@ -59,18 +64,21 @@ def instances(data: Path, n: int, count: int) -> np.ndarray:
 
 
 def heuristic_speed(data: Path) -> None:
-    insertion_tour(np.random.default_rng(0).random((10, 2)))          # compile / load the numba cache
+    insertion_tour(np.random.default_rng(0).random((10, 2)))  # compile / load the numba cache
     for n, builds in ((500, 20), (1000, 10), (10000, 1)):
         coords = instances(data, n, builds)
         start = time.perf_counter()
         fast = [insertion_tour(c, "farthest") for c in coords]
         numba_s = (time.perf_counter() - start) / builds
         start = time.perf_counter()
-        slow = [numpy_farthest_insertion(c) for c in coords[:max(1, builds // 4)]]
+        slow = [numpy_farthest_insertion(c) for c in coords[: max(1, builds // 4)]]
         numpy_s = (time.perf_counter() - start) / len(slow)
         same = all(np.array_equal(a, b) for a, b in zip(fast, slow))
-        print(f"N={n:>5}: numba {1 / numba_s:9.1f} builds/s ({numba_s * 1e3:8.1f} ms), numpy baseline "
-              f"{1 / numpy_s:7.2f} builds/s ({numpy_s * 1e3:8.1f} ms): {numpy_s / numba_s:5.1f}x, same tours: {same}")
+        print(
+            f"N={n:>5}: numba {1 / numba_s:9.1f} builds/s ({numba_s * 1e3:8.1f} ms), numpy baseline "
+            f"{1 / numpy_s:7.2f} builds/s ({numpy_s * 1e3:8.1f} ms): {numpy_s / numba_s:5.1f}x, "
+            f"same tours: {same}"
+        )
 
 
 def ray_speed(data: Path, count: int, samples: int, chunk: int) -> None:
@@ -83,24 +91,35 @@ def ray_speed(data: Path, count: int, samples: int, chunk: int) -> None:
         out = best_of_k(map_fn, coords, models, samples, "farthest", seed=0, chunk=chunk)
         return time.perf_counter() - start, out
 
-    serial_s, serial = timed(lambda f, items, shared: SerialMapper(progress=False).map(f, items, name="tsp", shared=shared))
-    print(f"\nbest-of-K sampling, N=500, {count} instances x K={samples}, chunks of {chunk}, {os.cpu_count()} CPUs")
+    serial_s, serial = timed(
+        lambda f, items, shared: SerialMapper(progress=False).map(f, items, name="tsp", shared=shared)
+    )
+    print(
+        f"\nbest-of-K sampling, N=500, {count} instances x K={samples}, chunks of {chunk}, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"serial (baseline): {builds / serial_s:7.0f} constructions/s ({serial_s:.2f} s)")
     ray.init(**local_init_kwargs(), log_to_driver=False)
     for actors in (1, 2):
         mapper = RayMapper(backend="actors", num_actors=actors, progress=False)
-        timed(lambda f, items, shared: mapper.map(f, items, name=f"tsp{actors}", shared=shared))   # start + JIT
+        timed(
+            lambda f, items, shared: mapper.map(f, items, name=f"tsp{actors}", shared=shared)
+        )  # start + JIT
         ray_s, out = timed(lambda f, items, shared: mapper.map(f, items, name=f"tsp{actors}", shared=shared))
         same = all(np.array_equal(a["lengths"], b["lengths"]) for a, b in zip(serial, out))
-        print(f"{actors} actor(s):        {builds / ray_s:7.0f} constructions/s ({ray_s:.2f} s), "
-              f"{ray_s / serial_s:.2f}x the serial time, identical: {same}")
+        print(
+            f"{actors} actor(s):        {builds / ray_s:7.0f} constructions/s ({ray_s:.2f} s), "
+            f"{ray_s / serial_s:.2f}x the serial time, identical: {same}"
+        )
         mapper.close()
     ray.shutdown()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tsp"))
+    parser.add_argument(
+        "--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tsp")
+    )
     parser.add_argument("--instances", type=int, default=8)
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--chunk", type=int, default=16)

@@ -1,7 +1,8 @@
 """Constructions per second of best-of-K random-shift sampling: serial (baseline) vs Ray actors.
 
     python benchmarks/tsp_sampling.py [--coords ../shared/data/tsp/test-500-coords.npy] [--instances 16]
-                                      [--samples 32] [--sigma 0.001] [--chunk 16] [--refs ../shared/data/tsp/test-500-ref-lkh.npy]
+                                      [--samples 32] [--sigma 0.001] [--chunk 16]
+                                      [--refs ../shared/data/tsp/test-500-ref-lkh.npy]
 
 Prints the compile time, both throughputs, the speed-up, whether both paths agree exactly, and the
 gap against per-instance references when given.
@@ -45,30 +46,59 @@ def main() -> None:
     print(f"numba compile / cache load: {time.perf_counter() - start:.2f} s")
 
     start = time.perf_counter()
-    serial = best_of_k(lambda f, items, shared: SerialMapper(progress=False).map(f, items, name="tsp", shared=shared),
-                       coords, models, args.samples, "farthest", seed=0, chunk=args.chunk)
+    serial = best_of_k(
+        lambda f, items, shared: SerialMapper(progress=False).map(f, items, name="tsp", shared=shared),
+        coords,
+        models,
+        args.samples,
+        "farthest",
+        seed=0,
+        chunk=args.chunk,
+    )
     serial_s = time.perf_counter() - start
 
     ray.init(**local_init_kwargs(), log_to_driver=False)
     mapper = RayMapper(backend="actors", progress=False)
-    best_of_k(lambda f, items, shared: mapper.map(f, items, name="tsp", shared=shared),
-              coords[:1], models[:1], 2, "farthest", seed=0)                     # warm-up
+    best_of_k(
+        lambda f, items, shared: mapper.map(f, items, name="tsp", shared=shared),
+        coords[:1],
+        models[:1],
+        2,
+        "farthest",
+        seed=0,
+    )  # warm-up
     start = time.perf_counter()
-    parallel = best_of_k(lambda f, items, shared: mapper.map(f, items, name="tsp", shared=shared),
-                         coords, models, args.samples, "farthest", seed=0, chunk=args.chunk)
+    parallel = best_of_k(
+        lambda f, items, shared: mapper.map(f, items, name="tsp", shared=shared),
+        coords,
+        models,
+        args.samples,
+        "farthest",
+        seed=0,
+        chunk=args.chunk,
+    )
     ray_s = time.perf_counter() - start
     ray.shutdown()
 
     same = all(np.array_equal(a["lengths"], b["lengths"]) for a, b in zip(serial, parallel))
-    print(f"{builds} constructions, N={coords.shape[1]}, K={args.samples}, sigma={args.sigma}, {os.cpu_count()} CPUs")
+    print(
+        f"{builds} constructions, N={coords.shape[1]}, K={args.samples}, sigma={args.sigma}, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"serial (baseline): {builds / serial_s:8.0f} constructions/s ({serial_s:.2f} s)")
-    print(f"ray actors:        {builds / ray_s:8.0f} constructions/s ({ray_s:.2f} s), speed-up {serial_s / ray_s:.2f}x")
+    print(
+        f"ray actors:        {builds / ray_s:8.0f} constructions/s ({ray_s:.2f} s), "
+        f"speed-up {serial_s / ray_s:.2f}x"
+    )
     print(f"identical results: {same}")
     if args.refs and os.path.exists(args.refs):
         refs = np.load(args.refs)[: args.instances]
         plain = np.array([r["lengths"][0] for r in serial])
         best = np.array([r["best"] for r in serial])
-        print(f"gap vs refs: plain {np.mean(plain / refs - 1):.2%}, best of {args.samples} {np.mean(best / refs - 1):.2%}")
+        print(
+            f"gap vs refs: plain {np.mean(plain / refs - 1):.2%}, "
+            f"best of {args.samples} {np.mean(best / refs - 1):.2%}"
+        )
 
 
 if __name__ == "__main__":

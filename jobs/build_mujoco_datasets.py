@@ -33,7 +33,13 @@ if __name__ == "__main__":
     if task not in D4RL_REFS:
         sys.exit(f"no D4RL reference scores for {args.env}; known: {', '.join(D4RL_REFS)}")
     with ray_session(None):
-        saved = train_sac(args.env, args.iterations, args.every, Path(args.checkpoints) / args.name, seed=args.seed)
+        saved = train_sac(
+            args.env, args.iterations, args.every, Path(args.checkpoints) / args.name, seed=args.seed
+        )
         for checkpoint in saved:
             print(f"iteration {checkpoint.iteration}: return {checkpoint.eval_return:.1f}")
-        print("\n".join(build_datasets(args.env, args.name, saved, args.transitions, *D4RL_REFS[task], seed=args.seed)))
+        print(
+            "\n".join(
+                build_datasets(args.env, args.name, saved, args.transitions, *D4RL_REFS[task], seed=args.seed)
+            )
+        )

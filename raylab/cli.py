@@ -32,9 +32,12 @@ def _summary(record: ResultRecord, out_dir: Path) -> str:
     known_open = set(get_spec(record.experiment).open_claims)
     failed = [c.id for c in record.claims if not c.passed and c.id not in known_open]
     still_open = [c.id for c in record.claims if not c.passed and c.id in known_open]
-    text = (f"{record.experiment}: {record.status} in {record.wall_s:.1f} s, claims {passed}/"
-            f"{len(record.claims)} passed" + (f" (failed: {', '.join(failed)})" if failed else "")
-            + (f" (not yet met, known: {', '.join(still_open)})" if still_open else ""))
+    text = (
+        f"{record.experiment}: {record.status} in {record.wall_s:.1f} s, claims {passed}/"
+        f"{len(record.claims)} passed"
+        + (f" (failed: {', '.join(failed)})" if failed else "")
+        + (f" (not yet met, known: {', '.join(still_open)})" if still_open else "")
+    )
     if record.error:
         text += f"\n  error: {record.error}"
     return text + f"\n  record: {out_dir / RESULT_FILE}"
@@ -44,14 +47,17 @@ def _mapper(args, spec):
     if args.serial:
         return SerialMapper()
     from raylab.runtime.parallel import RayMapper
+
     return RayMapper(**spec.mapper)
 
 
 def _session(args):
     if args.serial:
         from contextlib import nullcontext
+
         return nullcontext()
     from raylab.runtime.cluster import ray_session
+
     return ray_session(args.address)
 
 
@@ -77,7 +83,9 @@ def cmd_run(args) -> int:
     run_id = new_run_id(cfg)
     out_dir = Path(args.out) if args.out else default_out_dir(spec, run_id)
     with _session(args):
-        record = run_experiment(spec, cfg, out_dir, mapper=_mapper(args, spec), smoke=args.smoke, run_id=run_id)
+        record = run_experiment(
+            spec, cfg, out_dir, mapper=_mapper(args, spec), smoke=args.smoke, run_id=run_id
+        )
     print(_summary(record, out_dir))
     return 0 if record.status == "ok" else 1
 
@@ -92,9 +100,11 @@ def cmd_tune(args) -> int:
     with ray_session(args.address):
         summary = run_sweep(spec, cfg, sweep, out_dir, smoke=args.smoke)
     print(_trials_table(summary))
-    print(f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "
-          f"{summary['metric']} = {summary['best_value']:.6g} with {summary['best_values']}\n"
-          f"  summary: {out_dir / 'tune_summary.json'}\n  best config: {out_dir / 'best_config.yaml'}")
+    print(
+        f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "
+        f"{summary['metric']} = {summary['best_value']:.6g} with {summary['best_values']}\n"
+        f"  summary: {out_dir / 'tune_summary.json'}\n  best config: {out_dir / 'best_config.yaml'}"
+    )
     return 0
 
 
@@ -118,13 +128,17 @@ def cmd_submit(args) -> int:
 
     out_dir = Path(args.out) if args.out else (Path.cwd() / default_out_dir(spec, new_run_id(cfg)))
     forwarded = [spec.name, "--out", str(out_dir)] + (["--smoke"] if args.smoke else [])
-    forwarded += [f"--set={s}" for s in args.set or ()] + (["--seed", str(args.seed)] if args.seed is not None else [])
+    forwarded += [f"--set={s}" for s in args.set or ()] + (
+        ["--seed", str(args.seed)] if args.seed is not None else []
+    )
     if args.config:
         forwarded += ["--config", str(args.config)]
     client = jobs.connect(args.address)
     job_id = jobs.submit(client, forwarded, args.working_dir)
-    print(f"submitted {spec.name} as job {job_id}\n  dashboard: {jobs.job_url(client, job_id)}\n"
-          f"  record (on the cluster's filesystem): {out_dir / RESULT_FILE}")
+    print(
+        f"submitted {spec.name} as job {job_id}\n  dashboard: {jobs.job_url(client, job_id)}\n"
+        f"  record (on the cluster's filesystem): {out_dir / RESULT_FILE}"
+    )
     if not args.follow:
         return 0
     status = jobs.follow(client, job_id)
@@ -144,7 +158,9 @@ def cmd_reproduce(args) -> int:
     with _session(args):
         for spec in specs:
             cfg = load_run_config(spec, smoke=args.smoke)
-            record = run_experiment(spec, cfg, out_root / spec.name, mapper=_mapper(args, spec), smoke=args.smoke)
+            record = run_experiment(
+                spec, cfg, out_root / spec.name, mapper=_mapper(args, spec), smoke=args.smoke
+            )
             print(_summary(record, out_root / spec.name), flush=True)
             records.append(record)
     report = build_report(out_root, title=f"raylab reproduction ({'smoke' if args.smoke else 'full'})")
@@ -157,6 +173,7 @@ def cmd_reproduce(args) -> int:
 
 def cmd_report(args) -> int:
     from raylab.reporting.report import build_report
+
     print(f"report: {build_report(args.dir, args.out)}")
     return 0
 

@@ -190,8 +190,9 @@ def _apply(data: dict, values: Mapping[str, tuple[Any, str]], cls: type) -> dict
         for depth, key in enumerate(path):
             types_ = _field_types(target_cls)
             if key not in types_:
-                raise ConfigError(f"{where}: unknown key '{'.'.join(path[:depth + 1])}' "
-                                  f"(known keys: {', '.join(types_)})")
+                raise ConfigError(
+                    f"{where}: unknown key '{'.'.join(path[: depth + 1])}' (known keys: {', '.join(types_)})"
+                )
             annotation = types_[key]
             if depth == len(path) - 1:
                 node[key] = _coerce(_typed_scalar(value, annotation), annotation, where)
@@ -209,8 +210,9 @@ def _typed_scalar(value: Any, annotation: Any) -> Any:
     return value
 
 
-def resolve_config(cls: type, path: str | Path, overrides: Sequence[str] = (), smoke: bool = False,
-                   seed: int | None = None) -> Any:
+def resolve_config(
+    cls: type, path: str | Path, overrides: Sequence[str] = (), smoke: bool = False, seed: int | None = None
+) -> Any:
     """Config file [+ its `smoke:` block] + `--set` overrides [+ seed] -> validated dataclass."""
     data = load_yaml(path)
     smoke_block = data.pop(SMOKE_KEY, {}) or {}

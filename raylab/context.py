@@ -56,8 +56,15 @@ def limit_threads(threads: int) -> Iterator[None]:
                 torch.set_num_threads(torch_threads)
 
 
-def call_item(fn: Callable, item: Any, index: int, name: str, base_seed: int | None = None,
-              shared: Any = None, threads: int = 1) -> Any:
+def call_item(
+    fn: Callable,
+    item: Any,
+    index: int,
+    name: str,
+    base_seed: int | None = None,
+    shared: Any = None,
+    threads: int = 1,
+) -> Any:
     """Run `fn` on one item exactly as every mapper does: `fn(item[, seed=][, shared=])`.
 
     The per-item seed is `derive_seed(base_seed, name, index)` and the thread count is fixed, so
@@ -72,13 +79,15 @@ def call_item(fn: Callable, item: Any, index: int, name: str, base_seed: int | N
         with limit_threads(threads):
             return fn(item, **kwargs)
     except Exception as exc:
-        raise ItemError(f"{name}: item {index} {item_label(item)} failed: "
-                        f"{type(exc).__name__}: {exc}") from exc
+        raise ItemError(
+            f"{name}: item {index} {item_label(item)} failed: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 class Mapper(Protocol):
-    def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
-            shared: Any = None) -> list: ...
+    def map(
+        self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None, shared: Any = None
+    ) -> list: ...
 
 
 class SerialMapper:
@@ -88,11 +97,11 @@ class SerialMapper:
     def __init__(self, progress: bool = True, threads: int = 1):
         self.progress, self.threads = progress, threads
 
-    def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
-            shared: Any = None) -> list:
+    def map(
+        self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None, shared: Any = None
+    ) -> list:
         bar = tqdm(items, desc=name, disable=None if self.progress else True, leave=False)
-        return [call_item(fn, item, i, name, base_seed, shared, self.threads)
-                for i, item in enumerate(bar)]
+        return [call_item(fn, item, i, name, base_seed, shared, self.threads) for i, item in enumerate(bar)]
 
 
 class Reporter:
@@ -146,15 +155,16 @@ class RunContext:
     config: dict = dataclasses.field(default_factory=dict)
     config_hash: str = ""
     mapper: Mapper = dataclasses.field(default_factory=SerialMapper)
-    checkpointer: Checkpointer | None = None   # always set by `create`
+    checkpointer: Checkpointer | None = None  # always set by `create`
     smoke: bool = False
     artifacts: list[str] = dataclasses.field(default_factory=list)
 
     def report(self, metrics: dict, step: int | None = None) -> None:
         self.reporter.report(metrics, step)
 
-    def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
-            shared: Any = None) -> list:
+    def map(
+        self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None, shared: Any = None
+    ) -> list:
         """Fan `fn` out over `items` (Ray tasks or serially); results come back in item order."""
         return self.mapper.map(fn, items, name=name, base_seed=base_seed, shared=shared)
 
@@ -165,17 +175,38 @@ class RunContext:
 
     def result(self, metrics: dict[str, float], claims: Sequence[Claim]) -> ResultRecord:
         """The run's record from its final metrics and evaluated claims (the runner adds timing)."""
-        return ResultRecord(experiment=self.experiment, run_id=self.run_id, status="ok",
-                            seed=self.seed, config=self.config, config_hash=self.config_hash,
-                            metrics=dict(metrics), claims=list(claims),
-                            artifacts=list(self.artifacts))
+        return ResultRecord(
+            experiment=self.experiment,
+            run_id=self.run_id,
+            status="ok",
+            seed=self.seed,
+            config=self.config,
+            config_hash=self.config_hash,
+            metrics=dict(metrics),
+            claims=list(claims),
+            artifacts=list(self.artifacts),
+        )
 
     @classmethod
-    def create(cls, experiment: str, seed: int, out_dir: str | Path, *, mapper: Mapper | None = None,
-               sinks: Iterable[MetricSink] = (), smoke: bool = False,
-               checkpointer: Checkpointer | None = None) -> "RunContext":
+    def create(
+        cls,
+        experiment: str,
+        seed: int,
+        out_dir: str | Path,
+        *,
+        mapper: Mapper | None = None,
+        sinks: Iterable[MetricSink] = (),
+        smoke: bool = False,
+        checkpointer: Checkpointer | None = None,
+    ) -> "RunContext":
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        return cls(experiment=experiment, seed=seed, out_dir=out_dir,
-                   reporter=Reporter(out_dir, sinks), mapper=mapper or SerialMapper(),
-                   checkpointer=checkpointer or Checkpointer(out_dir), smoke=smoke)
+        return cls(
+            experiment=experiment,
+            seed=seed,
+            out_dir=out_dir,
+            reporter=Reporter(out_dir, sinks),
+            mapper=mapper or SerialMapper(),
+            checkpointer=checkpointer or Checkpointer(out_dir),
+            smoke=smoke,
+        )

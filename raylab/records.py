@@ -17,8 +17,12 @@ SCHEMA_VERSION = 1
 RESULT_FILE = "result.json"
 METRICS_FILE = "metrics.jsonl"
 
-_OPS = {"<=": lambda v, t: v <= t, ">=": lambda v, t: v >= t, "<": lambda v, t: v < t,
-        ">": lambda v, t: v > t}
+_OPS = {
+    "<=": lambda v, t: v <= t,
+    ">=": lambda v, t: v >= t,
+    "<": lambda v, t: v < t,
+    ">": lambda v, t: v > t,
+}
 
 
 @dataclasses.dataclass
@@ -34,16 +38,24 @@ class Claim:
     paper_value: float | None = None
 
     @classmethod
-    def check(cls, id: str, statement: str, value: float, op: str, threshold: float,
-              paper_value: float | None = None) -> "Claim":
+    def check(
+        cls,
+        id: str,
+        statement: str,
+        value: float,
+        op: str,
+        threshold: float,
+        paper_value: float | None = None,
+    ) -> "Claim":
         """Evaluate `value op threshold`; a NaN value never passes."""
         value = float(value)
         passed = (not math.isnan(value)) and _OPS[op](value, threshold)
         return cls(id, statement, value, op, float(threshold), bool(passed), paper_value)
 
     @classmethod
-    def worst_case(cls, id: str, statement: str, values, op: str, threshold: float,
-                   paper_value: float | None = None) -> "Claim":
+    def worst_case(
+        cls, id: str, statement: str, values, op: str, threshold: float, paper_value: float | None = None
+    ) -> "Claim":
         """The claim over several seeds/channels, judged on the worst one: the largest value for an
         upper bound (`<`, `<=`), the smallest for a lower bound. Any NaN fails it."""
         values = [float(v) for v in values]
@@ -77,8 +89,9 @@ class ResultRecord:
     @classmethod
     def from_json(cls, data: dict, source: str = "record") -> "ResultRecord":
         if data.get("schema_version") != SCHEMA_VERSION:
-            raise RaylabError(f"{source}: schema_version {data.get('schema_version')!r} is not "
-                              f"{SCHEMA_VERSION}")
+            raise RaylabError(
+                f"{source}: schema_version {data.get('schema_version')!r} is not {SCHEMA_VERSION}"
+            )
         fields = {f.name for f in dataclasses.fields(cls)}
         missing = {"experiment", "run_id", "status", "seed", "config", "config_hash"} - set(data)
         if missing:

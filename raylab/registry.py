@@ -16,15 +16,15 @@ from raylab import RaylabError
 
 PAPERS = {
     "faa": "Joint Optimization of Flexible Antenna Array Shape and Beamforming for Secure "
-           "Communication (flexible-antenna-array secrecy; brief faa_otcfm.md part A)",
+    "Communication (flexible-antenna-array secrecy; brief faa_otcfm.md part A)",
     "label_noise": "On the Learning Dynamics of Two-layer Linear Networks with Label Noise SGD "
-                   "(Zhang et al., AAAI 2026, arXiv 2603.10397)",
+    "(Zhang et al., AAAI 2026, arXiv 2603.10397)",
     "tsp_mdf": "Small Shifts, Large Gains: Unlocking Traditional TSP Heuristic Guided-Sampling via "
-               "Unsupervised Neural Instance Modification (Huang et al., arXiv 2602.00580)",
+    "Unsupervised Neural Instance Modification (Huang et al., arXiv 2602.00580)",
     "par": "Proximal Action Replacement for Behavior Cloning Actor-Critic in Offline Reinforcement "
-           "Learning (Dong et al., arXiv 2602.07441)",
+    "Learning (Dong et al., arXiv 2602.07441)",
     "specgd": "Spectral Gradient Descent Mitigates Anisotropy-Driven Misalignment: A Case Study in "
-              "Phase Retrieval (Braun et al., arXiv 2601.22652)",
+    "Phase Retrieval (Braun et al., arXiv 2601.22652)",
 }
 
 
@@ -34,11 +34,11 @@ class ExperimentSpec:
 
     name: str
     summary: str
-    config_cls: str          # "module:Class", imported on demand
-    entry: str               # "module:function", run(cfg, ctx) -> ResultRecord
+    config_cls: str  # "module:Class", imported on demand
+    entry: str  # "module:function", run(cfg, ctx) -> ResultRecord
     resources: dict[str, float] = dataclasses.field(default_factory=lambda: {"cpu": 1})
-    reproduce: bool = True   # part of the method's reproduction set (`raylab reproduce`)
-    mapper: dict[str, Any] = dataclasses.field(default_factory=dict)   # RayMapper options
+    reproduce: bool = True  # part of the method's reproduction set (`raylab reproduce`)
+    mapper: dict[str, Any] = dataclasses.field(default_factory=dict)  # RayMapper options
     # Claims this reconstruction does not meet yet: recorded in result.json (and shown as failed)
     # like every other claim, but not required by the conformance test. Each is explained in the
     # method README and in the open issue's note; remove an id once the claim holds.
@@ -65,38 +65,64 @@ class ExperimentSpec:
 
 def _specgd(experiment: str, summary: str, reproduce: bool = True) -> ExperimentSpec:
     return ExperimentSpec(
-        name=f"specgd/{experiment}", summary=summary,
+        name=f"specgd/{experiment}",
+        summary=summary,
         config_cls="raylab.methods.specgd.config:SpecGDConfig",
-        entry="raylab.methods.specgd.experiment:run", reproduce=reproduce)
+        entry="raylab.methods.specgd.experiment:run",
+        reproduce=reproduce,
+    )
 
 
-def _label_noise(experiment: str, summary: str, reproduce: bool = True,
-                 config_cls: str = "config:LabelNoiseConfig", entry: str = "experiment:run") -> ExperimentSpec:
+def _label_noise(
+    experiment: str,
+    summary: str,
+    reproduce: bool = True,
+    config_cls: str = "config:LabelNoiseConfig",
+    entry: str = "experiment:run",
+) -> ExperimentSpec:
     package = "raylab.methods.label_noise"
-    return ExperimentSpec(name=f"label_noise/{experiment}", summary=summary,
-                          config_cls=f"{package}.{config_cls}", entry=f"{package}.{entry}",
-                          reproduce=reproduce)
+    return ExperimentSpec(
+        name=f"label_noise/{experiment}",
+        summary=summary,
+        config_cls=f"{package}.{config_cls}",
+        entry=f"{package}.{entry}",
+        reproduce=reproduce,
+    )
 
 
 def _faa(experiment: str, summary: str) -> ExperimentSpec:
-    return ExperimentSpec(name=f"faa/{experiment}", summary=summary,
-                          config_cls="raylab.methods.faa.config:FAAConfig",
-                          entry="raylab.methods.faa.experiment:run")
+    return ExperimentSpec(
+        name=f"faa/{experiment}",
+        summary=summary,
+        config_cls="raylab.methods.faa.config:FAAConfig",
+        entry="raylab.methods.faa.experiment:run",
+    )
 
 
-def _tsp(experiment: str, summary: str, reproduce: bool = True, open_claims: tuple[str, ...] = ()) -> ExperimentSpec:
+def _tsp(
+    experiment: str, summary: str, reproduce: bool = True, open_claims: tuple[str, ...] = ()
+) -> ExperimentSpec:
     """TSP sampling keeps numba-compiled heuristics warm in a persistent actor pool."""
-    return ExperimentSpec(name=f"tsp_mdf/{experiment}", summary=summary,
-                          config_cls="raylab.methods.tsp_mdf.config:TSPConfig",
-                          entry="raylab.methods.tsp_mdf.experiment:run", reproduce=reproduce,
-                          mapper={"backend": "actors"}, open_claims=open_claims)
+    return ExperimentSpec(
+        name=f"tsp_mdf/{experiment}",
+        summary=summary,
+        config_cls="raylab.methods.tsp_mdf.config:TSPConfig",
+        entry="raylab.methods.tsp_mdf.experiment:run",
+        reproduce=reproduce,
+        mapper={"backend": "actors"},
+        open_claims=open_claims,
+    )
 
 
 def _par(experiment: str, summary: str, reproduce: bool = True, bandit: bool = False) -> ExperimentSpec:
     package = "raylab.methods.par"
-    return ExperimentSpec(name=f"par/{experiment}", summary=summary, reproduce=reproduce,
-                          config_cls=f"{package}.config:{'BanditConfig' if bandit else 'OfflineConfig'}",
-                          entry=f"{package}.{'bandit_experiment' if bandit else 'offline'}:run")
+    return ExperimentSpec(
+        name=f"par/{experiment}",
+        summary=summary,
+        reproduce=reproduce,
+        config_cls=f"{package}.config:{'BanditConfig' if bandit else 'OfflineConfig'}",
+        entry=f"{package}.{'bandit_experiment' if bandit else 'offline'}:run",
+    )
 
 
 # The trained modifier does not beat the random-shift ablation (raylab/methods/tsp_mdf/README.md).
@@ -104,40 +130,71 @@ TSP_TRAINED_CLAIMS = ("mdf.gap", "mdf.vs_ablation", "mdf.wins", "mdf.RI", "mdf.N
 
 
 _SPECS = [
-    _specgd("misalignment", "GD vs SpecGD vs Muon vs normalised GD over lambda in {1,3,5,20}: "
-            "spike amplification, threshold, escape time, noise contraction (checks S3-a..g)"),
+    _specgd(
+        "misalignment",
+        "GD vs SpecGD vs Muon vs normalised GD over lambda in {1,3,5,20}: "
+        "spike amplification, threshold, escape time, noise contraction (checks S3-a..g)",
+    ),
     _specgd("finite_sample", "the same comparison on n=4000 samples at lambda=20 (check S3-h)"),
     _specgd("trajectory", "one optimiser at one lambda, for sweeps of lr / lambda", reproduce=False),
-    _label_noise("two_phase", "label-noise SGD vs its delta=0 control: norms shrink, then alignment "
-                 "(checks P1-a..d, P1-g)"),
+    _label_noise(
+        "two_phase",
+        "label-noise SGD vs its delta=0 control: norms shrink, then alignment (checks P1-a..d, P1-g)",
+    ),
     _label_noise("periodic", "noise on/off every 2,000 steps: norms fall only while noise is on (P1-e)"),
     _label_noise("sam", "SAM on clean labels vs plain SGD: SAM alone drives both phases (P1-f)"),
     _label_noise("generalisation", "n < d sparse teacher: test loss of noisy vs clean SGD"),
-    _label_noise("readme_scale", "the repository's m=1000, lr 1e-3 setting: slow; full size on a cluster",
-                 reproduce=False),
-    _label_noise("digits", "real data (sklearn digits, erf MLP): first-layer neuron norms with and "
-                 "without random-label noise", config_cls="config:DigitsConfig", entry="digits:run"),
-    _faa("secrecy_vs_power", "joint shape + beamforming vs BF-only, shape-only, MRT, random over "
-         "transmit power (A5, A6)"),
+    _label_noise(
+        "readme_scale",
+        "the repository's m=1000, lr 1e-3 setting: slow; full size on a cluster",
+        reproduce=False,
+    ),
+    _label_noise(
+        "digits",
+        "real data (sklearn digits, erf MLP): first-layer neuron norms with and without random-label noise",
+        config_cls="config:DigitsConfig",
+        entry="digits:run",
+    ),
+    _faa(
+        "secrecy_vs_power",
+        "joint shape + beamforming vs BF-only, shape-only, MRT, random over transmit power (A5, A6)",
+    ),
     _faa("secrecy_vs_antennas", "joint optimum vs array size 2x2 / 3x3 / 4x4 (A6)"),
     _faa("secrecy_vs_eves", "K = 1..4 eavesdroppers: grid + SDR inner solver, branch and bound (A6)"),
     _faa("shapes", "rigid UPA vs rotation / bend / fold under joint optimisation (A5)"),
     _faa("convergence", "GRQ / SDR / gradient checks, AO monotone convergence, multi-start vs grid (A1-A4)"),
-    _tsp("tsp500", "train the modifier (random N=100, REINFORCE) then FI/RI/NI + MDF vs plain and the "
-         "random-shift ablation on Fu TSP-500 (first 16; K = 8/32/128), 2-opt, LKH anchor",
-         open_claims=TSP_TRAINED_CLAIMS),
+    _tsp(
+        "tsp500",
+        "train the modifier (random N=100, REINFORCE) then FI/RI/NI + MDF vs plain and the "
+        "random-shift ablation on Fu TSP-500 (first 16; K = 8/32/128), 2-opt, LKH anchor",
+        open_claims=TSP_TRAINED_CLAIMS,
+    ),
     _tsp("tsp1000", "the same on Fu TSP-1000 (first 16 instances)", reproduce=False),
-    _tsp("tsp10000", "FI/RI + MDF on Fu TSP-10000 (16 instances; gap of means vs 71.77; a cluster run)", reproduce=False),
+    _tsp(
+        "tsp10000",
+        "FI/RI + MDF on Fu TSP-10000 (16 instances; gap of means vs 71.77; a cluster run)",
+        reproduce=False,
+    ),
     _tsp("tsplib", "FI + MDF vs plain FI on TSPLIB a280, d493, u574, rat783, pcb1173 (TSPLIB metric)"),
-    _par("bandit", "continuous bandit: TD3+BC / KL / MLE BC with and without PAR, 3 seeds (checks 6-7)",
-         bandit=True),
-    _par("pendulum_medium", "TD3+BC (or IQL) +/- PAR on Pendulum 'weak actions' data built on the fly; "
-         "final-policy normalised return, gate-open fraction, final p"),
+    _par(
+        "bandit",
+        "continuous bandit: TD3+BC / KL / MLE BC with and without PAR, 3 seeds (checks 6-7)",
+        bandit=True,
+    ),
+    _par(
+        "pendulum_medium",
+        "TD3+BC (or IQL) +/- PAR on Pendulum 'weak actions' data built on the fly; "
+        "final-policy normalised return, gate-open fraction, final p",
+    ),
     _par("pendulum_expert", "the same on Pendulum expert data (easy: PAR should not hurt)"),
-    _par("hopper_medium", "TD3+BC +/- PAR on minari mujoco/hopper/medium-v0 from the local store "
-         "(build or download it first)", reproduce=False),
-    _label_noise("single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)",
-                 reproduce=False),
+    _par(
+        "hopper_medium",
+        "TD3+BC +/- PAR on minari mujoco/hopper/medium-v0 from the local store (build or download it first)",
+        reproduce=False,
+    ),
+    _label_noise(
+        "single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)", reproduce=False
+    ),
 ]
 REGISTRY: dict[str, ExperimentSpec] = {spec.name: spec for spec in _SPECS}
 

@@ -20,11 +20,17 @@ log = logging.getLogger("raylab")
 TRACEBACK_FILE = "traceback.txt"
 
 
-def load_run_config(spec: ExperimentSpec, config_file: str | Path | None = None,
-                    overrides: Sequence[str] = (), smoke: bool = False, seed: int | None = None) -> Any:
+def load_run_config(
+    spec: ExperimentSpec,
+    config_file: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    smoke: bool = False,
+    seed: int | None = None,
+) -> Any:
     """The experiment's dataclass config from its YAML (or `config_file`), smoke block, overrides."""
-    return resolve_config(spec.load_config_cls(), config_file or spec.config_path, overrides,
-                          smoke=smoke, seed=seed)
+    return resolve_config(
+        spec.load_config_cls(), config_file or spec.config_path, overrides, smoke=smoke, seed=seed
+    )
 
 
 def new_run_id(cfg: Any) -> str:
@@ -36,10 +42,17 @@ def default_out_dir(spec: ExperimentSpec, run_id: str, root: str | Path = "runs"
     return Path(root) / spec.name / run_id
 
 
-def run_experiment(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, *,
-                   mapper: Mapper | None = None, sinks: Iterable[MetricSink] = (),
-                   smoke: bool = False, run_id: str | None = None,
-                   checkpointer: Checkpointer | None = None) -> ResultRecord:
+def run_experiment(
+    spec: ExperimentSpec,
+    cfg: Any,
+    out_dir: str | Path,
+    *,
+    mapper: Mapper | None = None,
+    sinks: Iterable[MetricSink] = (),
+    smoke: bool = False,
+    run_id: str | None = None,
+    checkpointer: Checkpointer | None = None,
+) -> ResultRecord:
     """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens.
 
     A failing loop gives a record with status "failed" and the error (full traceback in
@@ -47,8 +60,9 @@ def run_experiment(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, *,
     far stay in metrics.jsonl and the record.
     """
     run_id = run_id or new_run_id(cfg)
-    ctx = RunContext.create(spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, smoke=smoke,
-                            checkpointer=checkpointer)
+    ctx = RunContext.create(
+        spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, smoke=smoke, checkpointer=checkpointer
+    )
     ctx.run_id, ctx.config, ctx.config_hash = run_id, to_dict(cfg), config_hash(cfg)
     seed_everything(cfg.seed)
     start = time.perf_counter()
@@ -66,9 +80,17 @@ def run_experiment(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, *,
 
 def _failed_record(spec: ExperimentSpec, ctx: RunContext, status: str, error: str) -> ResultRecord:
     """What a run that did not finish leaves: its config, the metrics reported so far, the error."""
-    return ResultRecord(experiment=spec.name, run_id=ctx.run_id, status=status, seed=ctx.seed,
-                        config=ctx.config, config_hash=ctx.config_hash,
-                        metrics=dict(ctx.reporter.latest), artifacts=list(ctx.artifacts), error=error)
+    return ResultRecord(
+        experiment=spec.name,
+        run_id=ctx.run_id,
+        status=status,
+        seed=ctx.seed,
+        config=ctx.config,
+        config_hash=ctx.config_hash,
+        metrics=dict(ctx.reporter.latest),
+        artifacts=list(ctx.artifacts),
+        error=error,
+    )
 
 
 def _finish(record: ResultRecord, start: float, out_dir: str | Path) -> ResultRecord:

@@ -2,10 +2,10 @@
 
 import os
 
-os.environ.setdefault("RAY_AUTH_MODE", "disabled")            # no ~/.ray/auth_token, no auth warning
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # no ~/.ray/auth_token, no auth warning
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_DATA_DISABLE_PROGRESS_BARS", "1")
-os.environ.pop("RAY_ADDRESS", None)                            # never attach to a stray cluster
+os.environ.pop("RAY_ADDRESS", None)  # never attach to a stray cluster
 
 import pytest  # noqa: E402
 
@@ -19,7 +19,8 @@ def ray_cluster():
 
     from raylab.runtime.cluster import local_init_kwargs
 
-    ray.init(**{**local_init_kwargs(num_cpus=2, num_gpus=FAKE_GPUS, object_store_mb=256)},
-             log_to_driver=False)
+    ray.init(
+        **{**local_init_kwargs(num_cpus=2, num_gpus=FAKE_GPUS, object_store_mb=256)}, log_to_driver=False
+    )
     yield ray
     ray.shutdown()

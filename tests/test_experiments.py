@@ -18,14 +18,20 @@ def test_smoke_config_runs_and_is_reproducible(spec, tmp_path):
     first = run_experiment(spec, cfg, tmp_path / "1", mapper=SerialMapper(progress=False), smoke=True)
     record = read_record(tmp_path / "1")
     if record.status == "failed" and record.error.startswith("DataMissing:"):
-        pytest.skip(record.error)      # e.g. a dataset that only a cluster job builds    assert record.status == "ok", record.error
+        pytest.skip(
+            record.error
+        )  # e.g. a dataset that only a cluster job builds    assert record.status == "ok", record.error
     assert record.experiment == spec.name and record.config_hash == first.config_hash
     # Numbers only; inf is allowed (e.g. "alignment never rose": a phase boundary at infinity), NaN is not.
-    assert record.metrics and all(isinstance(v, (int, float)) and not math.isnan(v)
-                                  for v in record.metrics.values())
+    assert record.metrics and all(
+        isinstance(v, (int, float)) and not math.isnan(v) for v in record.metrics.values()
+    )
     assert record.claims, "every experiment checks at least one paper claim"
-    failed = [(c.id, c.value, c.op, c.threshold) for c in record.claims
-              if not c.passed and c.id not in spec.open_claims]
+    failed = [
+        (c.id, c.value, c.op, c.threshold)
+        for c in record.claims
+        if not c.passed and c.id not in spec.open_claims
+    ]
     assert not failed
     assert set(spec.open_claims) <= {c.id for c in record.claims}, "open claims must still be measured"
     for artifact in record.artifacts:

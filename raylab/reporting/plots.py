@@ -12,8 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def new_figure(rows: int = 1, cols: int = 1, panel_size: tuple[float, float] = (3.6, 2.6)):
     """A figure and a 2-D list of axes (always indexable as axes[row][col])."""
-    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows), squeeze=False)
     return fig, axes
 
 

@@ -35,17 +35,23 @@ def claims_table(record: ResultRecord) -> list[str]:
     lines = ["| claim | statement | paper | ours | bound | passed |", "|---|---|---|---|---|---|"]
     for c in record.claims:
         mark = "yes" if c.passed else "**NO**"
-        lines.append(f"| {c.id} | {c.statement} | {_fmt(c.paper_value)} | {_fmt(c.value)} | "
-                     f"{c.op} {_fmt(c.threshold)} | {mark} |")
+        lines.append(
+            f"| {c.id} | {c.statement} | {_fmt(c.paper_value)} | {_fmt(c.value)} | "
+            f"{c.op} {_fmt(c.threshold)} | {mark} |"
+        )
     return lines
 
 
 def run_section(folder: Path, record: ResultRecord, report_dir: Path) -> list[str]:
     passed = sum(c.passed for c in record.claims)
-    lines = [f"### `{record.experiment}`", "",
-             f"status **{record.status}**, seed {record.seed}, {record.wall_s:.1f} s, "
-             f"claims passed {passed}/{len(record.claims)}, config `{record.config_hash[:19]}`, "
-             f"folder `{os.path.relpath(folder, report_dir)}`", ""]
+    lines = [
+        f"### `{record.experiment}`",
+        "",
+        f"status **{record.status}**, seed {record.seed}, {record.wall_s:.1f} s, "
+        f"claims passed {passed}/{len(record.claims)}, config `{record.config_hash[:19]}`, "
+        f"folder `{os.path.relpath(folder, report_dir)}`",
+        "",
+    ]
     if record.error:
         lines += [f"Error: `{record.error}`", ""]
     if record.claims:
@@ -64,9 +70,14 @@ def build_report(root: str | Path, out: str | Path | None = None, title: str = "
     total = sum(len(r.claims) for _, r in records)
     passed = sum(c.passed for _, r in records for c in r.claims)
     failed_runs = [r.experiment for _, r in records if r.status != "ok"]
-    lines = [f"# {title}", "",
-             f"{len(records)} runs, {passed}/{total} claims passed"
-             + (f", failed runs: {', '.join(failed_runs)}" if failed_runs else "") + ".", ""]
+    lines = [
+        f"# {title}",
+        "",
+        f"{len(records)} runs, {passed}/{total} claims passed"
+        + (f", failed runs: {', '.join(failed_runs)}" if failed_runs else "")
+        + ".",
+        "",
+    ]
     by_method: dict[str, list] = {}
     for folder, record in records:
         by_method.setdefault(record.experiment.split("/")[0], []).append((folder, record))

@@ -55,8 +55,9 @@ def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         return
     parsed = urlparse(address if "://" in address else f"tcp://{address}")
     if parsed.hostname is None or parsed.port is None:
-        raise ClusterError(f"cannot connect to Ray at '{address}': expected HOST:PORT, "
-                           "ray://HOST:PORT or http://HOST:PORT")
+        raise ClusterError(
+            f"cannot connect to Ray at '{address}': expected HOST:PORT, ray://HOST:PORT or http://HOST:PORT"
+        )
     try:
         with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout_s):
             pass
@@ -64,21 +65,31 @@ def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         raise ClusterError(f"cannot connect to Ray at '{address}': {exc.strerror or exc}") from None
 
 
-def local_init_kwargs(num_cpus: int | None = None, num_gpus: int | None = None,
-                      object_store_mb: int = DEFAULT_OBJECT_STORE_MB) -> dict:
+def local_init_kwargs(
+    num_cpus: int | None = None, num_gpus: int | None = None, object_store_mb: int = DEFAULT_OBJECT_STORE_MB
+) -> dict:
     """ray.init arguments for a private local cluster on this machine (no dashboard)."""
-    kwargs = {"address": "local", "num_cpus": num_cpus or os.cpu_count() or 1,
-              "include_dashboard": False, "object_store_memory": object_store_mb * 1024**2,
-              "logging_level": "warning"}
+    kwargs = {
+        "address": "local",
+        "num_cpus": num_cpus or os.cpu_count() or 1,
+        "include_dashboard": False,
+        "object_store_memory": object_store_mb * 1024**2,
+        "logging_level": "warning",
+    }
     if num_gpus is not None:
         kwargs["num_gpus"] = num_gpus
     return kwargs
 
 
 @contextlib.contextmanager
-def ray_session(address: str | None = None, *, num_cpus: int | None = None,
-                num_gpus: int | None = None, object_store_mb: int = DEFAULT_OBJECT_STORE_MB,
-                log_to_driver: bool = True) -> Iterator[str]:
+def ray_session(
+    address: str | None = None,
+    *,
+    num_cpus: int | None = None,
+    num_gpus: int | None = None,
+    object_store_mb: int = DEFAULT_OBJECT_STORE_MB,
+    log_to_driver: bool = True,
+) -> Iterator[str]:
     """Yield a connected Ray: the one already initialised, the cluster at `address` / RAY_ADDRESS,
     or a new local one. Only a cluster this function started or joined is shut down at the end."""
     import ray

@@ -15,8 +15,7 @@ from ray.job_submission import JobStatus, JobSubmissionClient
 from raylab.runtime.cluster import ClusterError, check_reachable, choose_auth_mode
 
 DEFAULT_DASHBOARD = "http://127.0.0.1:8265"
-UPLOAD_EXCLUDES = [".venv", ".git", "runs", "reproduce_out", "**/__pycache__", "*.egg-info",
-                   ".pytest_cache"]
+UPLOAD_EXCLUDES = [".venv", ".git", "runs", "reproduce_out", "**/__pycache__", "*.egg-info", ".pytest_cache"]
 
 
 def dashboard_address(address: str | None) -> str:
@@ -34,21 +33,31 @@ def connect(address: str | None) -> JobSubmissionClient:
     try:
         return JobSubmissionClient(address)
     except Exception as exc:  # noqa: BLE001
-        raise ClusterError(f"cannot reach the Ray Jobs API at '{address}': "
-                           f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise ClusterError(
+            f"cannot reach the Ray Jobs API at '{address}': "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
 
 
-def submit(client: JobSubmissionClient, args: Sequence[str], working_dir: str | Path,
-           env_vars: dict[str, str] | None = None, entry_script: str = "jobs/run.py",
-           agent_wait_s: float = 60.0) -> str:
+def submit(
+    client: JobSubmissionClient,
+    args: Sequence[str],
+    working_dir: str | Path,
+    env_vars: dict[str, str] | None = None,
+    entry_script: str = "jobs/run.py",
+    agent_wait_s: float = 60.0,
+) -> str:
     """Submit `python jobs/run.py ARGS` with `working_dir` uploaded; returns the job id.
 
     A freshly started head answers "No available agent" until its job agent is up: that is retried
     for up to `agent_wait_s`; any other refusal is a ClusterError with the server's reason.
     """
     entrypoint = " ".join(["python", entry_script, *map(shlex.quote, args)])
-    runtime_env = {"working_dir": str(working_dir), "excludes": UPLOAD_EXCLUDES,
-                   "env_vars": {"PYTHONUNBUFFERED": "1", **(env_vars or {})}}
+    runtime_env = {
+        "working_dir": str(working_dir),
+        "excludes": UPLOAD_EXCLUDES,
+        "env_vars": {"PYTHONUNBUFFERED": "1", **(env_vars or {})},
+    }
     deadline = time.monotonic() + agent_wait_s
     while True:
         try:

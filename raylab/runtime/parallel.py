@@ -16,8 +16,9 @@ from tqdm import tqdm
 from raylab.context import ItemError, call_item
 
 
-def _run_item(fn: Callable, item: Any, index: int, name: str, base_seed: int | None, shared: Any,
-              threads: int = 1):
+def _run_item(
+    fn: Callable, item: Any, index: int, name: str, base_seed: int | None, shared: Any, threads: int = 1
+):
     try:
         return True, call_item(fn, item, index, name, base_seed, shared, threads)
     except ItemError as exc:
@@ -45,50 +46,77 @@ class RayMapper:
 
     backend="tasks": one task per item. backend="actors": one pool of `num_actors` actors per mapper
     (default: as many as the free CPUs allow), created on the first map and reused by every later map,
-    whatever its function (worth it when set-up, e.g. JIT compilation, dominates); `close()` ends it. `shared` is put in the object store once per map. Lost workers
-    are retried by Ray (`max_retries` / actor restarts); an exception inside `fn` is not retried and
-    fails the map with an ItemError naming the item.
+    whatever its function (worth it when set-up, e.g. JIT compilation, dominates); `close()` ends it.
+    `shared` is put in the object store once per map. Lost workers are retried by Ray
+    (`max_retries` / actor restarts); an exception inside `fn` is not retried and fails the map with an
+    ItemError naming the item.
     """
 
-    def __init__(self, backend: str = "tasks", num_cpus: float = 1, num_gpus: float = 0,
-                 num_actors: int | None = None, progress: bool = True, max_retries: int = 3):
+    def __init__(
+        self,
+        backend: str = "tasks",
+        num_cpus: float = 1,
+        num_gpus: float = 0,
+        num_actors: int | None = None,
+        progress: bool = True,
+        max_retries: int = 3,
+    ):
         if backend not in ("tasks", "actors"):
             raise ValueError(f"backend must be 'tasks' or 'actors', not {backend!r}")
         self.backend, self.num_cpus, self.num_gpus = backend, num_cpus, num_gpus
         self.num_actors, self.progress, self.max_retries = num_actors, progress, max_retries
-        self.threads = max(1, int(num_cpus))   # BLAS/torch threads per item, as on the serial path
+        self.threads = max(1, int(num_cpus))  # BLAS/torch threads per item, as on the serial path
         self._actors: list | None = None
 
-    def map(self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None,
-            shared: Any = None) -> list:
+    def map(
+        self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None, shared: Any = None
+    ) -> list:
         if not items:
             return []
         shared_ref = ray.put(shared) if shared is not None else None
         if self.backend == "tasks":
             fn_ref = ray.put(fn)
-            resources = {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus,
-                         "max_retries": self.max_retries}
-            refs = [_run_item_task.options(name=f"{name}[{i}]", **resources)
-                    .remote(fn_ref, item, i, name, base_seed, shared_ref, self.threads)
-                    for i, item in enumerate(items)]
+            resources = {
+                "num_cpus": self.num_cpus,
+                "num_gpus": self.num_gpus,
+                "max_retries": self.max_retries,
+            }
+            refs = [
+                _run_item_task.options(name=f"{name}[{i}]", **resources).remote(
+                    fn_ref, item, i, name, base_seed, shared_ref, self.threads
+                )
+                for i, item in enumerate(items)
+            ]
             return self._collect(refs, name)
         return self._map_actors(fn, items, name, base_seed, shared_ref)
 
     def _pool(self, name: str) -> list:
         """The mapper's actors, created on its first actor map (named after that map)."""
         if self._actors is None:
-            count = self.num_actors or max(1, int(ray.available_resources().get("CPU", 1) // max(self.num_cpus, 1e-9)))
+            count = self.num_actors or max(
+                1, int(ray.available_resources().get("CPU", 1) // max(self.num_cpus, 1e-9))
+            )
             tag = uuid.uuid4().hex[:6]
-            self._actors = [_ItemWorker.options(name=f"{name}-worker-{k}-{tag}", num_cpus=self.num_cpus,
-                                                num_gpus=self.num_gpus, max_restarts=self.max_retries,
-                                                max_task_retries=self.max_retries).remote(self.threads)
-                            for k in range(count)]
+            self._actors = [
+                _ItemWorker.options(
+                    name=f"{name}-worker-{k}-{tag}",
+                    num_cpus=self.num_cpus,
+                    num_gpus=self.num_gpus,
+                    max_restarts=self.max_retries,
+                    max_task_retries=self.max_retries,
+                ).remote(self.threads)
+                for k in range(count)
+            ]
         return self._actors
 
     def _map_actors(self, fn, items, name, base_seed, shared_ref) -> list:
         actors, fn_ref = self._pool(name), ray.put(fn)
-        refs = [actors[i % len(actors)].run.options(name=f"{name}[{i}]")
-                .remote(fn_ref, item, i, name, base_seed, shared_ref) for i, item in enumerate(items)]
+        refs = [
+            actors[i % len(actors)]
+            .run.options(name=f"{name}[{i}]")
+            .remote(fn_ref, item, i, name, base_seed, shared_ref)
+            for i, item in enumerate(items)
+        ]
         return self._collect(refs, name)
 
     def close(self) -> None:

@@ -28,8 +28,9 @@ def worker_bundles(num_workers: int, gpus_per_worker: float = 1, cpus_per_worker
     return [dict(bundle) for _ in range(num_workers)]
 
 
-def shortage(bundles: Sequence[Mapping[str, float]], strategy: str,
-             nodes: Sequence[Mapping[str, float]]) -> str:
+def shortage(
+    bundles: Sequence[Mapping[str, float]], strategy: str, nodes: Sequence[Mapping[str, float]]
+) -> str:
     """Why `bundles` cannot be placed on alive nodes with these total resources ("" if they can)."""
     needed = Counter()
     for bundle in bundles:
@@ -37,8 +38,11 @@ def shortage(bundles: Sequence[Mapping[str, float]], strategy: str,
     have = Counter()
     for node in nodes:
         have.update(node)
-    short = [f"needs {r}={a:g} in total, the cluster has {r}={have[r]:g}"
-             for r, a in sorted(needed.items()) if have[r] < a]
+    short = [
+        f"needs {r}={a:g} in total, the cluster has {r}={have[r]:g}"
+        for r, a in sorted(needed.items())
+        if have[r] < a
+    ]
     if short:
         return "; ".join(short)
     for bundle in bundles:
@@ -57,8 +61,12 @@ def _alive_node_resources() -> list[dict[str, float]]:
 
 
 @contextlib.contextmanager
-def reserved(bundles: Sequence[Mapping[str, float]], strategy: str = "PACK", timeout_s: float = 60,
-             name: str = "raylab") -> Iterator:
+def reserved(
+    bundles: Sequence[Mapping[str, float]],
+    strategy: str = "PACK",
+    timeout_s: float = 60,
+    name: str = "raylab",
+) -> Iterator:
     """Create a placement group, wait up to `timeout_s`, yield it, and remove it afterwards.
 
     On timeout the group is removed and PlacementError says which resource is short (or that the
@@ -69,10 +77,14 @@ def reserved(bundles: Sequence[Mapping[str, float]], strategy: str = "PACK", tim
     group = placement_group([dict(b) for b in bundles], strategy=strategy, name=name)
     try:
         if not group.wait(timeout_seconds=timeout_s):
-            reason = shortage(bundles, strategy, _alive_node_resources()) or \
-                "the resources exist but are held by other work"
-            raise PlacementError(f"placement group '{name}' ({strategy}, {len(bundles)} bundles) "
-                                 f"not ready after {timeout_s:g}s: {reason}")
+            reason = (
+                shortage(bundles, strategy, _alive_node_resources())
+                or "the resources exist but are held by other work"
+            )
+            raise PlacementError(
+                f"placement group '{name}' ({strategy}, {len(bundles)} bundles) "
+                f"not ready after {timeout_s:g}s: {reason}"
+            )
         yield group
     finally:
         remove_placement_group(group)
@@ -80,5 +92,8 @@ def reserved(bundles: Sequence[Mapping[str, float]], strategy: str = "PACK", tim
 
 def in_bundle(group, index: int) -> dict:
     """`.options(**in_bundle(pg, i))` schedules a task or actor inside bundle `i`."""
-    return {"scheduling_strategy": PlacementGroupSchedulingStrategy(
-        group, placement_group_bundle_index=index, placement_group_capture_child_tasks=True)}
+    return {
+        "scheduling_strategy": PlacementGroupSchedulingStrategy(
+            group, placement_group_bundle_index=index, placement_group_capture_child_tasks=True
+        )
+    }

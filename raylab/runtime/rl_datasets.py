@@ -39,15 +39,23 @@ def _module_action(module, obs: np.ndarray, stochastic: bool) -> np.ndarray:
 def sac_policy(path: str, stochastic: bool) -> Callable[[np.ndarray], np.ndarray]:
     from ray.rllib.core.rl_module.rl_module import RLModule
 
-    module = RLModule.from_checkpoint(Path(path) / "learner_group" / "learner" / "rl_module" / "default_policy")
+    module = RLModule.from_checkpoint(
+        Path(path) / "learner_group" / "learner" / "rl_module" / "default_policy"
+    )
     return lambda obs: _module_action(module, obs, stochastic)
 
 
-def train_sac(env_id: str, iterations: int, every: int, out_dir: str | Path, eval_episodes: int = 10,
-              seed: int = 0) -> list[PolicyCheckpoint]:
+def train_sac(
+    env_id: str, iterations: int, every: int, out_dir: str | Path, eval_episodes: int = 10, seed: int = 0
+) -> list[PolicyCheckpoint]:
     """SAC for `iterations` (RLlib training iterations); a checkpoint every `every` and at the end."""
-    config = (SACConfig().environment(env_id).env_runners(num_env_runners=0).learners(num_learners=0)
-              .debugging(seed=seed))
+    config = (
+        SACConfig()
+        .environment(env_id)
+        .env_runners(num_env_runners=0)
+        .learners(num_learners=0)
+        .debugging(seed=seed)
+    )
     algo = config.build_algo()
     saved = []
     try:
@@ -57,29 +65,63 @@ def train_sac(env_id: str, iterations: int, every: int, out_dir: str | Path, eva
                 path = str(Path(out_dir) / f"iter_{iteration:05d}")
                 algo.save_to_path(path)
                 module = algo.get_module()
-                episodes = rollout_episodes(env_id, lambda obs: _module_action(module, obs, False), seed, episodes=eval_episodes)
-                saved.append(PolicyCheckpoint(iteration, path, float(np.mean([e["rewards"].sum() for e in episodes]))))
+                episodes = rollout_episodes(
+                    env_id, lambda obs: _module_action(module, obs, False), seed, episodes=eval_episodes
+                )
+                saved.append(
+                    PolicyCheckpoint(iteration, path, float(np.mean([e["rewards"].sum() for e in episodes])))
+                )
     finally:
         algo.stop()
     return saved
 
 
-def build_datasets(env_id: str, name: str, checkpoints: list[PolicyCheckpoint], transitions: int,
-                   ref_min: float, ref_max: float, seed: int = 0, medium_fraction: float = 1 / 3) -> list[str]:
+def build_datasets(
+    env_id: str,
+    name: str,
+    checkpoints: list[PolicyCheckpoint],
+    transitions: int,
+    ref_min: float,
+    ref_max: float,
+    seed: int = 0,
+    medium_fraction: float = 1 / 3,
+) -> list[str]:
     """random / medium / expert minari datasets `<name>/<kind>-v0` of at least `transitions` steps."""
     import gymnasium as gym
 
     expert = checkpoints[-1]
-    medium = next((c for c in checkpoints if c.eval_return >= ref_min + medium_fraction * (expert.eval_return - ref_min)),
-                  expert)
+    medium = next(
+        (
+            c
+            for c in checkpoints
+            if c.eval_return >= ref_min + medium_fraction * (expert.eval_return - ref_min)
+        ),
+        expert,
+    )
     space = gym.make(env_id).action_space
     space.seed(seed)
-    policies = {"random": lambda obs: space.sample(), "medium": sac_policy(medium.path, True),
-                "expert": sac_policy(expert.path, True)}
+    policies = {
+        "random": lambda obs: space.sample(),
+        "medium": sac_policy(medium.path, True),
+        "expert": sac_policy(expert.path, True),
+    }
     written = []
     for kind, policy in policies.items():
         episodes = rollout_episodes(env_id, policy, seed, transitions=transitions)
-        source = "uniform random actions" if kind == "random" else f"RLlib SAC iteration {(medium if kind == 'medium' else expert).iteration}"
-        written.append(write_minari(f"{name}/{kind}-v0", episodes, env_id, ref_min, ref_max, source,
-                                    f"{env_id} {kind} data built by raylab (D4RL-style recipe, brief 4.3)"))
+        source = (
+            "uniform random actions"
+            if kind == "random"
+            else f"RLlib SAC iteration {(medium if kind == 'medium' else expert).iteration}"
+        )
+        written.append(
+            write_minari(
+                f"{name}/{kind}-v0",
+                episodes,
+                env_id,
+                ref_min,
+                ref_max,
+                source,
+                f"{env_id} {kind} data built by raylab (D4RL-style recipe, brief 4.3)",
+            )
+        )
     return written

@@ -47,8 +47,9 @@ class IQLPARTorchLearner(IQLTorchLearner):
 
     def _ema_actor(self, module_id, module) -> torch.nn.ModuleDict:
         if module_id not in self.ema_actors:
-            self.ema_actors[module_id] = copy.deepcopy(torch.nn.ModuleDict(
-                {"encoder": module.pi_encoder, "head": module.pi})).requires_grad_(False)
+            self.ema_actors[module_id] = copy.deepcopy(
+                torch.nn.ModuleDict({"encoder": module.pi_encoder, "head": module.pi})
+            ).requires_grad_(False)
             self.replacers[module_id] = self.par_settings.build(self.total_steps)
         return self.ema_actors[module_id]
 
@@ -57,32 +58,50 @@ class IQLPARTorchLearner(IQLTorchLearner):
         return module.get_train_action_dist_cls().from_logits(logits)
 
     def compute_loss_for_module(self, *, module_id, config, batch, fwd_out):
-        total = super().compute_loss_for_module(module_id=module_id, config=config, batch=batch, fwd_out=fwd_out)
+        total = super().compute_loss_for_module(
+            module_id=module_id, config=config, batch=batch, fwd_out=fwd_out
+        )
         module = self._module[module_id].unwrapped()
         ema = self._ema_actor(module_id, module)
         replacer = self.replacers[module_id]
         critic_loss = float(self._temp_losses[(module_id, QF_LOSS_KEY)].detach())
         with torch.no_grad():
-            rank_key = batch[Columns.REWARDS] + config.gamma * (1 - batch[Columns.TERMINATEDS].float()) * fwd_out[VF_PREDS_NEXT]
+            rank_key = (
+                batch[Columns.REWARDS]
+                + config.gamma * (1 - batch[Columns.TERMINATEDS].float()) * fwd_out[VF_PREDS_NEXT]
+            )
         propose = lambda obs: self._dist(module, ema["encoder"], ema["head"], obs).to_deterministic().sample()  # noqa: E731
-        obs, actions, info = replacer.mix(batch[Columns.OBS], batch[Columns.ACTIONS], rank_key, self.par_step,
-                                          critic_loss, propose)
+        obs, actions, info = replacer.mix(
+            batch[Columns.OBS], batch[Columns.ACTIONS], rank_key, self.par_step, critic_loss, propose
+        )
         if info.k > 0:
             old_actor_loss = self._temp_losses[(module_id, POLICY_LOSS_KEY)]
             mixed = {Columns.OBS: obs, Columns.ACTIONS: actions}
             with torch.no_grad():
-                q_target = module._qf_forward_train_helper(mixed, encoder=module.target_qf_encoder, head=module.target_qf)
+                q_target = module._qf_forward_train_helper(
+                    mixed, encoder=module.target_qf_encoder, head=module.target_qf
+                )
                 if module.twin_q:
-                    q_target = torch.min(q_target, module._qf_forward_train_helper(
-                        mixed, encoder=module.target_qf_twin_encoder, head=module.target_qf_twin))
-                weights = torch.clamp(torch.exp(self.temperature[module_id] * (q_target - module.compute_values(mixed))), max=100.0)
+                    q_target = torch.min(
+                        q_target,
+                        module._qf_forward_train_helper(
+                            mixed, encoder=module.target_qf_twin_encoder, head=module.target_qf_twin
+                        ),
+                    )
+                weights = torch.clamp(
+                    torch.exp(self.temperature[module_id] * (q_target - module.compute_values(mixed))),
+                    max=100.0,
+                )
             logp = self._dist(module, module.pi_encoder, module.pi, obs).logp(actions)
             actor_loss = -torch.mean(weights * logp)
             self._temp_losses[(module_id, POLICY_LOSS_KEY)] = actor_loss
             total = total - old_actor_loss + actor_loss
         replacer.observe_critic_loss(critic_loss)
-        self.metrics.log_dict({"par_gate_open": float(info.gate_open), "par_p": info.p, "par_replaced": float(info.k)},
-                              key=module_id, window=1)
+        self.metrics.log_dict(
+            {"par_gate_open": float(info.gate_open), "par_p": info.p, "par_replaced": float(info.k)},
+            key=module_id,
+            window=1,
+        )
         return total
 
     def apply_gradients(self, gradients_dict) -> None:
@@ -96,9 +115,11 @@ class IQLPARTorchLearner(IQLTorchLearner):
 
     def get_state(self, components=None, *, not_components=None, **kwargs):
         state = super().get_state(components, not_components=not_components, **kwargs)
-        state[PAR_STATE] = {"step": self.par_step,
-                            "replacers": {m: r.state_dict() for m, r in self.replacers.items()},
-                            "ema_actors": {m: a.state_dict() for m, a in self.ema_actors.items()}}
+        state[PAR_STATE] = {
+            "step": self.par_step,
+            "replacers": {m: r.state_dict() for m, r in self.replacers.items()},
+            "ema_actors": {m: a.state_dict() for m, a in self.ema_actors.items()},
+        }
         return state
 
     def set_state(self, state) -> None:
@@ -113,7 +134,9 @@ class IQLPARTorchLearner(IQLTorchLearner):
 
 def par_iql_learner(settings: PARSettings, total_steps: int) -> type[IQLPARTorchLearner]:
     """A Learner class bound to these PAR settings (schedule over `total_steps` learner updates)."""
-    return type("IQLPARTorchLearner", (IQLPARTorchLearner,), {"par_settings": settings, "total_steps": total_steps})
+    return type(
+        "IQLPARTorchLearner", (IQLPARTorchLearner,), {"par_settings": settings, "total_steps": total_steps}
+    )
 
 
 def write_parquet(transitions, folder: str | Path, episode_length: int) -> Path:
@@ -123,12 +146,18 @@ def write_parquet(transitions, folder: str | Path, episode_length: int) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     n = len(transitions)
-    frame = pd.DataFrame({
-        "eps_id": [f"ep{i // episode_length}" for i in range(n)], "t": np.arange(n) % episode_length,
-        "obs": list(transitions.observations), "actions": list(transitions.actions),
-        "rewards": transitions.rewards.astype(float), "new_obs": list(transitions.next_observations),
-        "terminateds": transitions.terminals.astype(bool),
-        "truncateds": (np.arange(n) % episode_length) == episode_length - 1})
+    frame = pd.DataFrame(
+        {
+            "eps_id": [f"ep{i // episode_length}" for i in range(n)],
+            "t": np.arange(n) % episode_length,
+            "obs": list(transitions.observations),
+            "actions": list(transitions.actions),
+            "rewards": transitions.rewards.astype(float),
+            "new_obs": list(transitions.next_observations),
+            "terminateds": transitions.terminals.astype(bool),
+            "truncateds": (np.arange(n) % episode_length) == episode_length - 1,
+        }
+    )
     path = folder / "part-0.parquet"
     frame.to_parquet(path)
     return path

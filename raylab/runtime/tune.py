@@ -25,7 +25,7 @@ from raylab.registry import ExperimentSpec
 from raylab.reporting.sweep import plot_sweep
 from raylab.runner import run_experiment
 
-RUN_SUBDIR = "run"   # each trial's raylab run folder inside Tune's trial folder
+RUN_SUBDIR = "run"  # each trial's raylab run folder inside Tune's trial folder
 DOMAINS = {
     "grid": tune.grid_search,
     "choice": tune.choice,
@@ -42,10 +42,10 @@ class SweepSpec:
     num_samples: int = 1
     space: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     scheduler: dict[str, Any] = dataclasses.field(default_factory=lambda: {"type": "fifo"})
-    resources_per_trial: dict[str, float] = dataclasses.field(default_factory=dict)   # {}: the spec's
-    max_concurrent_trials: int = 0     # 0: as many as resources allow
-    max_failures: int = 0              # retries of a failed trial, resumed from its last checkpoint
-    summary_metrics: list[str] = dataclasses.field(default_factory=list)   # extra columns per trial
+    resources_per_trial: dict[str, float] = dataclasses.field(default_factory=dict)  # {}: the spec's
+    max_concurrent_trials: int = 0  # 0: as many as resources allow
+    max_failures: int = 0  # retries of a failed trial, resumed from its last checkpoint
+    summary_metrics: list[str] = dataclasses.field(default_factory=list)  # extra columns per trial
 
     def __post_init__(self):
         if self.mode not in ("min", "max"):
@@ -78,11 +78,15 @@ def check_space(sweep: SweepSpec, base_cfg: Any) -> None:
         else:
             samples = [int(value[0]) if kind == "randint" else float(value[0])]
         for candidate in samples:
-            from_dict(cls, apply_values(to_dict(base_cfg), {path: candidate}, cls, "sweep space"), "sweep space")
+            from_dict(
+                cls, apply_values(to_dict(base_cfg), {path: candidate}, cls, "sweep space"), "sweep space"
+            )
 
 
 def param_space(sweep: SweepSpec) -> dict:
-    return {path: DOMAINS[kind](value) for path, domain in sweep.space.items() for kind, value in domain.items()}
+    return {
+        path: DOMAINS[kind](value) for path, domain in sweep.space.items() for kind, value in domain.items()
+    }
 
 
 def scheduler(sweep: SweepSpec):
@@ -125,7 +129,7 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict, smoke: bool) -> 
     """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune."""
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
-    out_dir = Path(tune.get_context().get_trial_dir()) / RUN_SUBDIR   # Tune owns <trial>/result.json
+    out_dir = Path(tune.get_context().get_trial_dir()) / RUN_SUBDIR  # Tune owns <trial>/result.json
     checkpointer = TuneCheckpointer(out_dir)
     latest: dict = {"step": 0}
 
@@ -135,45 +139,78 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict, smoke: bool) -> 
             latest["step"] = step
             checkpointer.report(dict(latest))
 
-    record = run_experiment(spec, cfg, out_dir, mapper=SerialMapper(progress=False), sinks=[to_tune],
-                            smoke=smoke, checkpointer=checkpointer)
+    record = run_experiment(
+        spec,
+        cfg,
+        out_dir,
+        mapper=SerialMapper(progress=False),
+        sinks=[to_tune],
+        smoke=smoke,
+        checkpointer=checkpointer,
+    )
     if record.status != "ok":
         raise RuntimeError(f"trial failed: {record.error}")
     checkpointer.report({**latest, **record.metrics, "claims_passed": float(record.claims_passed)})
 
 
-def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path,
-              smoke: bool = False) -> dict:
+def run_sweep(
+    spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path, smoke: bool = False
+) -> dict:
     """Run the sweep; write `tune_summary.json` and `best_config.yaml` into out_dir; return the summary."""
     out_dir = Path(out_dir).resolve()
     check_space(sweep, base_cfg)
     trainable = tune.with_resources(
         tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg), smoke=smoke),
-        sweep.resources_per_trial or dict(spec.resources))
+        sweep.resources_per_trial or dict(spec.resources),
+    )
     tuner = tune.Tuner(
-        trainable, param_space=param_space(sweep),
-        tune_config=tune.TuneConfig(metric=sweep.metric, mode=sweep.mode, num_samples=sweep.num_samples,
-                                    scheduler=scheduler(sweep),
-                                    max_concurrent_trials=sweep.max_concurrent_trials or None),
-        run_config=tune.RunConfig(name="tune", storage_path=str(out_dir), verbose=0,
-                                  failure_config=tune.FailureConfig(max_failures=sweep.max_failures)))
+        trainable,
+        param_space=param_space(sweep),
+        tune_config=tune.TuneConfig(
+            metric=sweep.metric,
+            mode=sweep.mode,
+            num_samples=sweep.num_samples,
+            scheduler=scheduler(sweep),
+            max_concurrent_trials=sweep.max_concurrent_trials or None,
+        ),
+        run_config=tune.RunConfig(
+            name="tune",
+            storage_path=str(out_dir),
+            verbose=0,
+            failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
+        ),
+    )
     results = tuner.fit()
-    trials = [{"config": r.config, "metric": (r.metrics or {}).get(sweep.metric),
-               "iterations": (r.metrics or {}).get("training_iteration"),
-               "summary": {key: (r.metrics or {}).get(key) for key in sweep.summary_metrics},
-               "error": str(r.error).splitlines()[0] if r.error else None,
-               "record": str(Path(r.path) / RUN_SUBDIR)}
-              for r in results]
+    trials = [
+        {
+            "config": r.config,
+            "metric": (r.metrics or {}).get(sweep.metric),
+            "iterations": (r.metrics or {}).get("training_iteration"),
+            "summary": {key: (r.metrics or {}).get(key) for key in sweep.summary_metrics},
+            "error": str(r.error).splitlines()[0] if r.error else None,
+            "record": str(Path(r.path) / RUN_SUBDIR),
+        }
+        for r in results
+    ]
     ok = [t for t in trials if t["metric"] is not None and t["error"] is None]
     if not ok:
-        raise ConfigError(f"no trial of {spec.name} reported '{sweep.metric}' "
-                          f"(errors: {[t['error'] for t in trials if t['error']]})")
+        raise ConfigError(
+            f"no trial of {spec.name} reported '{sweep.metric}' "
+            f"(errors: {[t['error'] for t in trials if t['error']]})"
+        )
     best = (min if sweep.mode == "min" else max)(ok, key=lambda t: t["metric"])
     best_cfg = apply_values(to_dict(base_cfg), best["config"], type(base_cfg), "best trial")
-    summary = {"experiment": spec.name, "metric": sweep.metric, "mode": sweep.mode,
-               "best_value": best["metric"], "best_values": best["config"], "best_record": best["record"],
-               "num_trials": len(trials), "num_errors": sum(t["error"] is not None for t in trials),
-               "trials": trials}
+    summary = {
+        "experiment": spec.name,
+        "metric": sweep.metric,
+        "mode": sweep.mode,
+        "best_value": best["metric"],
+        "best_values": best["config"],
+        "best_record": best["record"],
+        "num_trials": len(trials),
+        "num_errors": sum(t["error"] is not None for t in trials),
+        "trials": trials,
+    }
     plot = plot_sweep(trials, sweep.metric, out_dir / "sweep.png")
     summary["plot"] = str(plot) if plot else None
     write_json_atomic(out_dir / "tune_summary.json", summary)

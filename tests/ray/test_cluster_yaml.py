@@ -24,13 +24,16 @@ def broken(tmp_path, mutate):
     return path
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda c: c.update(max_worker=3), "max_worker"),
-    (lambda c: c["available_node_types"]["gpu_worker"]["resources"].update(GPU=0.5), "0.5"),
-    (lambda c: c["available_node_types"]["cpu_worker"].pop("node_config"), "node_config"),
-    (lambda c: c.update(head_node_type="nope"), "head_node_type"),
-    (lambda c: c.pop("provider"), "provider"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda c: c.update(max_worker=3), "max_worker"),
+        (lambda c: c["available_node_types"]["gpu_worker"]["resources"].update(GPU=0.5), "0.5"),
+        (lambda c: c["available_node_types"]["cpu_worker"].pop("node_config"), "node_config"),
+        (lambda c: c.update(head_node_type="nope"), "head_node_type"),
+        (lambda c: c.pop("provider"), "provider"),
+    ],
+)
 def test_broken_variants_are_rejected(tmp_path, mutate, message):
     with pytest.raises(ClusterError, match=message) as info:
         validate_cluster_yaml(broken(tmp_path, mutate))

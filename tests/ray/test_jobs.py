@@ -36,13 +36,32 @@ def start_node(args: list[str], log: Path, temp_dir: str) -> subprocess.Popen:
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
     env.pop("RAY_ADDRESS", None)
     # Agent ports are picked free: the session fixture's local Ray already holds the defaults.
-    ports = [f"--{name}={free_port()}" for name in ("dashboard-agent-listen-port", "dashboard-agent-grpc-port",
-                                                     "metrics-export-port", "runtime-env-agent-port")]
-    cmd = [str(Path(sys.executable).parent / "ray"), "start", "--block", "--node-ip-address", "127.0.0.1",
-           "--object-store-memory", str(200 * 1024**2), "--disable-usage-stats", "--temp-dir", temp_dir,
-           *ports, *args]
-    return subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+    ports = [
+        f"--{name}={free_port()}"
+        for name in (
+            "dashboard-agent-listen-port",
+            "dashboard-agent-grpc-port",
+            "metrics-export-port",
+            "runtime-env-agent-port",
+        )
+    ]
+    cmd = [
+        str(Path(sys.executable).parent / "ray"),
+        "start",
+        "--block",
+        "--node-ip-address",
+        "127.0.0.1",
+        "--object-store-memory",
+        str(200 * 1024**2),
+        "--disable-usage-stats",
+        "--temp-dir",
+        temp_dir,
+        *ports,
+        *args,
+    ]
+    return subprocess.Popen(
+        cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
 
 
 def wait_for(predicate, timeout_s: float, what: str):
@@ -67,16 +86,36 @@ def get_json(url: str):
 def two_node_cluster(tmp_path_factory):
     logs = tmp_path_factory.mktemp("ray-nodes")
     gcs, dashboard, client = free_port(), free_port(), free_port()
-    head = start_node(["--head", "--port", str(gcs), "--dashboard-host", "127.0.0.1", "--dashboard-port",
-                       str(dashboard), "--num-cpus", "2", "--num-gpus", "0",
-                       "--ray-client-server-port", str(client)], logs / "head.log", f"/tmp/rh{gcs}")
+    head = start_node(
+        [
+            "--head",
+            "--port",
+            str(gcs),
+            "--dashboard-host",
+            "127.0.0.1",
+            "--dashboard-port",
+            str(dashboard),
+            "--num-cpus",
+            "2",
+            "--num-gpus",
+            "0",
+            "--ray-client-server-port",
+            str(client),
+        ],
+        logs / "head.log",
+        f"/tmp/rh{gcs}",
+    )
     procs = [head]
     try:
         url = f"http://127.0.0.1:{dashboard}"
         wait_for(lambda: get_json(f"{url}/api/version"), 90, f"the dashboard ({logs / 'head.log'})")
-        procs.append(start_node(["--address", f"127.0.0.1:{gcs}", "--num-cpus", "1", "--num-gpus", "1"],
-                                logs / "worker.log",
-                                f"/tmp/rw{gcs}"))
+        procs.append(
+            start_node(
+                ["--address", f"127.0.0.1:{gcs}", "--num-cpus", "1", "--num-gpus", "1"],
+                logs / "worker.log",
+                f"/tmp/rw{gcs}",
+            )
+        )
         nodes = lambda: get_json(f"{url}/api/v0/nodes")["data"]["result"]["result"]  # noqa: E731
         wait_for(lambda: sum(n["state"] == "ALIVE" for n in nodes()) == 2, 90, "the worker node")
         yield {"url": url, "client": f"ray://127.0.0.1:{client}"}
@@ -95,9 +134,26 @@ def two_node_cluster(tmp_path_factory):
 def test_submit_follow_runs_the_job_and_the_dashboard_lists_it(two_node_cluster, tmp_path):
     url, out = two_node_cluster["url"], tmp_path / "run"
     result = subprocess.run(
-        [sys.executable, "-m", "raylab.cli", "submit", "specgd/trajectory", "--smoke", "--follow",
-         "--address", url, "--out", str(out), "--working-dir", str(ROOT)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "raylab.cli",
+            "submit",
+            "specgd/trajectory",
+            "--smoke",
+            "--follow",
+            "--address",
+            url,
+            "--out",
+            str(out),
+            "--working-dir",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     job_id = result.stdout.split("as job ")[1].split()[0]
     assert f"{url}/#/jobs/{job_id}" in result.stdout
@@ -110,8 +166,10 @@ def test_submit_follow_runs_the_job_and_the_dashboard_lists_it(two_node_cluster,
 
 def test_placement_groups_spread_over_two_nodes(two_node_cluster):
     client = JobSubmissionClient(two_node_cluster["url"])
-    job_id = client.submit_job(entrypoint="python tests/ray/two_node_job.py",
-                               runtime_env={"working_dir": str(ROOT), "excludes": jobs.UPLOAD_EXCLUDES})
+    job_id = client.submit_job(
+        entrypoint="python tests/ray/two_node_job.py",
+        runtime_env={"working_dir": str(ROOT), "excludes": jobs.UPLOAD_EXCLUDES},
+    )
     status = wait_for(lambda: (s := client.get_job_status(job_id)).is_terminal() and s, 240, "the job")
     logs = client.get_job_logs(job_id)
     assert status == JobStatus.SUCCEEDED, logs
@@ -130,9 +188,23 @@ def test_failing_job_makes_follow_exit_non_zero(two_node_cluster, tmp_path):
 
 def test_run_joins_the_cluster_through_a_ray_client_address(two_node_cluster, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "raylab.cli", "run", "specgd/misalignment", "--smoke",
-         "--address", two_node_cluster["client"], "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "raylab.cli",
+            "run",
+            "specgd/misalignment",
+            "--smoke",
+            "--address",
+            two_node_cluster["client"],
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     record = read_record(tmp_path)
     assert record.status == "ok" and record.claims_passed

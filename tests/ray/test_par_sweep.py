@@ -19,6 +19,8 @@ def test_par_smoke_sweep_reports_return_gate_and_ratio(ray_cluster, tmp_path):
         values, numbers = trial["config"], trial["summary"]
         assert set(numbers) == {"eval/norm_return", "train/gate_open_frac", "train/p_final"}
         if values["par.enabled"]:
-            assert numbers["train/gate_open_frac"] == 1.0 and numbers["train/p_final"] == pytest.approx(0.5, abs=1e-3)
+            assert numbers["train/gate_open_frac"] == 1.0 and numbers["train/p_final"] == pytest.approx(
+                0.5, abs=1e-3
+            )
         else:
             assert numbers["train/gate_open_frac"] == 0.0 and numbers["train/p_final"] == 0.0

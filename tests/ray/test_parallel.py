@@ -27,8 +27,9 @@ def fail_on_two(item):
 def test_ray_map_equals_serial_map(ray_cluster, backend):
     items = list(range(7))
     serial = SerialMapper(progress=False).map(noisy_square, items, name="sq", base_seed=4, shared=100)
-    ray_out = RayMapper(backend=backend, progress=False).map(noisy_square, items, name="sq",
-                                                             base_seed=4, shared=100)
+    ray_out = RayMapper(backend=backend, progress=False).map(
+        noisy_square, items, name="sq", base_seed=4, shared=100
+    )
     assert ray_out == serial
 
 
@@ -39,9 +40,23 @@ def test_failing_item_is_named(ray_cluster, backend):
 
 
 def test_specgd_cells_identical_through_ray(ray_cluster):
-    cells = [{"base_seed": 0, "seed_index": s, "d": 20, "lam": lam, "n_samples": 0, "init_scale": 1e-3,
-              "optimiser": opt, "lr": 0.01, "steps": 60, "lr_decay": 1.0}
-             for lam in (1.0, 20.0) for opt in ("gd", "specgd") for s in range(2)]
+    cells = [
+        {
+            "base_seed": 0,
+            "seed_index": s,
+            "d": 20,
+            "lam": lam,
+            "n_samples": 0,
+            "init_scale": 1e-3,
+            "optimiser": opt,
+            "lr": 0.01,
+            "steps": 60,
+            "lr_decay": 1.0,
+        }
+        for lam in (1.0, 20.0)
+        for opt in ("gd", "specgd")
+        for s in range(2)
+    ]
     serial = SerialMapper(progress=False).map(run_cell, cells, name="cell")
     parallel = RayMapper(progress=False).map(run_cell, cells, name="cell")
     for a, b in zip(serial, parallel):
@@ -60,15 +75,20 @@ def test_killed_actor_is_restarted_and_its_items_rerun(ray_cluster):
     items = list(range(12))
     expected = SerialMapper(progress=False).map(slow_square, items, name="kill-test", base_seed=1)
     result = {}
-    runner = threading.Thread(target=lambda: result.update(out=RayMapper(
-        backend="actors", num_actors=2, progress=False).map(slow_square, items, name="kill-test", base_seed=1)))
+    runner = threading.Thread(
+        target=lambda: result.update(
+            out=RayMapper(backend="actors", num_actors=2, progress=False).map(
+                slow_square, items, name="kill-test", base_seed=1
+            )
+        )
+    )
     runner.start()
     deadline = time.time() + 30
     victims = []
     while not victims and time.time() < deadline:
         victims = [n for n in ray.util.list_named_actors() if n.startswith("kill-test-worker-0-")]
         time.sleep(0.1)
-    time.sleep(0.8)                                  # let it take some items first
+    time.sleep(0.8)  # let it take some items first
     assert runner.is_alive(), "the map finished before the actor could be killed"
     ray.kill(ray.get_actor(victims[0]), no_restart=False)
     runner.join(timeout=120)
@@ -83,8 +103,9 @@ def add_shared(item, shared):
 def test_one_actor_pool_serves_every_function_without_waiting_for_cpus(ray_cluster):
     """A pool sized to the free CPUs must not block a second function's map (it reuses the pool)."""
     mapper = RayMapper(backend="actors", progress=False)
-    assert mapper.map(noisy_square, [1, 2, 3], name="pool-a", base_seed=0, shared=1.0) == \
-        SerialMapper(progress=False).map(noisy_square, [1, 2, 3], name="pool-a", base_seed=0, shared=1.0)
+    assert mapper.map(noisy_square, [1, 2, 3], name="pool-a", base_seed=0, shared=1.0) == SerialMapper(
+        progress=False
+    ).map(noisy_square, [1, 2, 3], name="pool-a", base_seed=0, shared=1.0)
     assert mapper.map(add_shared, [1, 2], name="pool-b", shared=10) == [11, 12]
     assert mapper.map(fail_on_two, [0, 1], name="pool-c") == [0, 1]
     mapper.close()

@@ -18,8 +18,12 @@ class FakeTrainer:
 
 @pytest.mark.parametrize("strategy", ["PACK", "SPREAD"])
 def test_each_worker_gets_its_own_gpu(ray_cluster, strategy):
-    with reserved(worker_bundles(2, gpus_per_worker=1, cpus_per_worker=1), strategy, timeout_s=30,
-                  name=f"train-{strategy}") as group:
+    with reserved(
+        worker_bundles(2, gpus_per_worker=1, cpus_per_worker=1),
+        strategy,
+        timeout_s=30,
+        name=f"train-{strategy}",
+    ) as group:
         trainers = [FakeTrainer.options(**in_bundle(group, i)).remote() for i in range(2)]
         devices = ray.get([t.devices.remote() for t in trainers])
         for t in trainers:

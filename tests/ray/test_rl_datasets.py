@@ -14,7 +14,9 @@ def test_sac_checkpoints_become_minari_datasets(ray_cluster, tmp_path, monkeypat
 
     saved = train_sac("Pendulum-v1", iterations=2, every=1, out_dir=tmp_path / "sac", eval_episodes=1)
     assert [c.iteration for c in saved] == [1, 2] and all(c.eval_return < 0 for c in saved)
-    ids = build_datasets("Pendulum-v1", "test/pendulum", saved, transitions=300, ref_min=-1195.0, ref_max=-139.0)
+    ids = build_datasets(
+        "Pendulum-v1", "test/pendulum", saved, transitions=300, ref_min=-1195.0, ref_max=-139.0
+    )
     assert ids == ["test/pendulum/random-v0", "test/pendulum/medium-v0", "test/pendulum/expert-v0"]
     for dataset_id in ids:
         data = load_dataset(f"minari:{dataset_id}", 0, 0)

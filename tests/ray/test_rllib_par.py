@@ -17,14 +17,21 @@ def test_iql_with_par_trains_and_checkpoints_its_state(ray_cluster, tmp_path):
 
     data, _ = build("weak", 10, seed=0)
     write_parquet(data, tmp_path / "data", episode_length=200)
-    learner_class = par_iql_learner(PARSettings(enabled=True, start=0.0, p_max=0.5, gate="off"), total_steps=4)
+    learner_class = par_iql_learner(
+        PARSettings(enabled=True, start=0.0, p_max=0.5, gate="off"), total_steps=4
+    )
     env = gym.make("Pendulum-v1")
-    config = (IQLConfig()
-              .environment(observation_space=env.observation_space, action_space=env.action_space)
-              .offline_data(input_=[str(tmp_path / "data")], dataset_num_iters_per_learner=2,
-                            map_batches_kwargs={"concurrency": 1, "num_cpus": 1})   # 2-CPU deadlock otherwise
-              .training(train_batch_size_per_learner=128)
-              .learners(num_learners=0, learner_class=learner_class))
+    config = (
+        IQLConfig()
+        .environment(observation_space=env.observation_space, action_space=env.action_space)
+        .offline_data(
+            input_=[str(tmp_path / "data")],
+            dataset_num_iters_per_learner=2,
+            map_batches_kwargs={"concurrency": 1, "num_cpus": 1},
+        )  # 2-CPU deadlock otherwise
+        .training(train_batch_size_per_learner=128)
+        .learners(num_learners=0, learner_class=learner_class)
+    )
     algo = config.build_algo()
     try:
         results = [algo.train() for _ in range(2)]

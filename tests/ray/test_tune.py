@@ -29,12 +29,15 @@ def test_smoke_sweep_writes_records_and_the_best_config(ray_cluster, tmp_path):
     assert [t["iterations"] for t in summary["trials"]] == [14, 14]
     assert (tmp_path / "sweep.png").stat().st_size > 0 and summary["plot"] == str(tmp_path / "sweep.png")
     assert json.loads((tmp_path / "tune_summary.json").read_text())["best_values"] == summary["best_values"]
-    best = from_dict(spec.load_config_cls(), yaml.safe_load((tmp_path / "best_config.yaml").read_text()),
-                     "best_config.yaml")
+    best = from_dict(
+        spec.load_config_cls(),
+        yaml.safe_load((tmp_path / "best_config.yaml").read_text()),
+        "best_config.yaml",
+    )
     assert best.optimisers == summary["best_values"]["optimisers"]
     records = [read_record(t["record"]) for t in summary["trials"]]
     assert all(r.status == "ok" and r.experiment == spec.name for r in records)
-    for trial in summary["trials"]:   # Tune's own per-trial result.json (JSON lines) is left intact
+    for trial in summary["trials"]:  # Tune's own per-trial result.json (JSON lines) is left intact
         tune_rows = (Path(trial["record"]).parent / "result.json").read_text().splitlines()
         assert len(tune_rows) == trial["iterations"] and json.loads(tune_rows[-1])["claims_passed"] == 1.0
 
@@ -59,23 +62,33 @@ def counting_entry(cfg, ctx):
 
 
 def test_failed_trial_resumes_from_its_last_checkpoint(ray_cluster, tmp_path):
-    spec = ExperimentSpec("test/count", "counts", config_cls="tests.ray.test_tune:CountConfig",
-                          entry="tests.ray.test_tune:counting_entry")
+    spec = ExperimentSpec(
+        "test/count",
+        "counts",
+        config_cls="tests.ray.test_tune:CountConfig",
+        entry="tests.ray.test_tune:counting_entry",
+    )
     sweep = SweepSpec(metric="train/count", mode="max", space={"steps": {"grid": [6]}}, max_failures=1)
     summary = run_sweep(spec, CountConfig(), sweep, tmp_path)
     trial = summary["trials"][0]
     assert trial["error"] is None and trial["metric"] == 5.0
     record = read_record(trial["record"])
     assert record.status == "ok" and record.metrics["final/resumed_from"] == 4.0
-    steps = [json.loads(line)["step"] for line in (Path(trial["record"]) / "metrics.jsonl").read_text().splitlines()]
-    assert steps == [0, 1, 2, 3, 4, 5]   # steps 0-3 from the crashed attempt, 4-5 after the resume
+    steps = [
+        json.loads(line)["step"]
+        for line in (Path(trial["record"]) / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert steps == [0, 1, 2, 3, 4, 5]  # steps 0-3 from the crashed attempt, 4-5 after the resume
 
 
-@pytest.mark.parametrize("space, message", [
-    ({"lr.gdd": {"grid": [0.1]}}, "unknown key 'lr.gdd'"),
-    ({"steps": {"choice": [10, "many"]}}, "expected int"),
-    ({"optimisers": {"grid": [["adam"]]}}, "not one of"),
-])
+@pytest.mark.parametrize(
+    "space, message",
+    [
+        ({"lr.gdd": {"grid": [0.1]}}, "unknown key 'lr.gdd'"),
+        ({"steps": {"choice": [10, "many"]}}, "expected int"),
+        ({"optimisers": {"grid": [["adam"]]}}, "not one of"),
+    ],
+)
 def test_bad_sweep_space_fails_before_any_trial(space, message, tmp_path):
     spec = get_spec("specgd/trajectory")
     sweep = SweepSpec(metric="train/error", space=space)

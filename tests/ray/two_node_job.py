@@ -32,8 +32,12 @@ def main():
                 too_many = "placed"
         except PlacementError as exc:
             too_many = str(exc)
-        print("PLACEMENT " + json.dumps({"placed": placed, "too_many": too_many,
-                                         "nodes": len([n for n in ray.nodes() if n["Alive"]])}))
+        print(
+            "PLACEMENT "
+            + json.dumps(
+                {"placed": placed, "too_many": too_many, "nodes": len([n for n in ray.nodes() if n["Alive"]])}
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ import pytest
 
 
 def raylab(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "raylab.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "raylab.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def assert_one_line_error(result, *fragments):
@@ -27,8 +28,11 @@ def test_unknown_config_key(tmp_path):
 
 
 def test_wrong_type_in_set():
-    assert_one_line_error(raylab("run", "specgd/trajectory", "--serial", "--set", "steps=many"),
-                          "--set steps=many", "expected int")
+    assert_one_line_error(
+        raylab("run", "specgd/trajectory", "--serial", "--set", "steps=many"),
+        "--set steps=many",
+        "expected int",
+    )
 
 
 def test_unknown_experiment():

@@ -50,15 +50,18 @@ def test_unknown_key_in_smoke_block_is_rejected_even_without_smoke(tmp_path):
         resolve_config(Outer, path)
 
 
-@pytest.mark.parametrize("override, message", [
-    ("inner.lr=abc", "expected float"),
-    ("steps=2.5", "expected int"),
-    ("steps=true", "expected int"),
-    ("mode=c", "not one of"),
-    ("inner.nope=1", "unknown key 'inner.nope'"),
-    ("steps.x=1", "not a nested config section"),
-    ("steps", "expected KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("inner.lr=abc", "expected float"),
+        ("steps=2.5", "expected int"),
+        ("steps=true", "expected int"),
+        ("mode=c", "not one of"),
+        ("inner.nope=1", "unknown key 'inner.nope'"),
+        ("steps.x=1", "not a nested config section"),
+        ("steps", "expected KEY=VALUE"),
+    ],
+)
 def test_bad_overrides_are_rejected_with_the_override_named(override, message):
     with pytest.raises(ConfigError, match=message) as info:
         apply_overrides({}, [override], Outer)

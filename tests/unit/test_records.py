@@ -11,9 +11,16 @@ from raylab.runner import TRACEBACK_FILE, run_experiment
 
 
 def make_record(**kw):
-    base = dict(experiment="m/e", run_id="r", status="ok", seed=0, config={"seed": 0},
-                config_hash="sha256:x", metrics={"a": 1.5, "inf": math.inf},
-                claims=[Claim.check("c1", "a <= 2", 1.5, "<=", 2)])
+    base = dict(
+        experiment="m/e",
+        run_id="r",
+        status="ok",
+        seed=0,
+        config={"seed": 0},
+        config_hash="sha256:x",
+        metrics={"a": 1.5, "inf": math.inf},
+        claims=[Claim.check("c1", "a <= 2", 1.5, "<=", 2)],
+    )
     return ResultRecord(**{**base, **kw})
 
 
@@ -33,11 +40,11 @@ def test_worst_case_judges_the_worst_seed():
 
 def test_record_round_trip_is_strict_json_and_atomic(tmp_path):
     write_record(make_record(), tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]   # no temp file left behind
-    data = json.loads((tmp_path / "result.json").read_text())         # strict JSON: inf as a string
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]  # no temp file left behind
+    data = json.loads((tmp_path / "result.json").read_text())  # strict JSON: inf as a string
     assert data["metrics"]["inf"] == "inf" and data["schema_version"] == 1
     back = read_record(tmp_path)
-    assert back.metrics == {"a": 1.5, "inf": math.inf}                  # and back to a float
+    assert back.metrics == {"a": 1.5, "inf": math.inf}  # and back to a float
     assert back.claims[0] == make_record().claims[0] and back.claims_passed
 
 
@@ -61,8 +68,12 @@ class TinyConfig:
 
 
 def test_failed_run_still_writes_a_record_with_the_metrics_so_far(tmp_path):
-    spec = ExperimentSpec("m/fail", "fails", config_cls="tests.unit.test_records:TinyConfig",
-                          entry="tests.unit.test_records:failing_entry")
+    spec = ExperimentSpec(
+        "m/fail",
+        "fails",
+        config_cls="tests.unit.test_records:TinyConfig",
+        entry="tests.unit.test_records:failing_entry",
+    )
     record = run_experiment(spec, TinyConfig(), tmp_path)
     on_disk = read_record(tmp_path)
     assert record.status == on_disk.status == "failed"
@@ -78,8 +89,12 @@ def interrupted_entry(cfg, ctx):
 
 
 def test_interrupted_run_records_what_it_had_and_reraises(tmp_path):
-    spec = ExperimentSpec("m/stop", "stops", config_cls="tests.unit.test_records:TinyConfig",
-                          entry="tests.unit.test_records:interrupted_entry")
+    spec = ExperimentSpec(
+        "m/stop",
+        "stops",
+        config_cls="tests.unit.test_records:TinyConfig",
+        entry="tests.unit.test_records:interrupted_entry",
+    )
     with pytest.raises(KeyboardInterrupt):
         run_experiment(spec, TinyConfig(), tmp_path)
     record = read_record(tmp_path)

@@ -25,7 +25,9 @@ def test_unknown_experiment_suggests_close_names():
 
 
 def test_list_does_not_import_torch_or_ray():
-    code = ("import sys; from raylab.cli import main; main(['list']); "
-            "print('HEAVY', [m for m in ('torch', 'ray') if m in sys.modules])")
+    code = (
+        "import sys; from raylab.cli import main; main(['list']); "
+        "print('HEAVY', [m for m in ('torch', 'ray') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout and "specgd/misalignment" in out.stdout

@@ -17,8 +17,13 @@ def test_derive_seed_is_deterministic_distinct_and_in_range():
 def test_derive_seed_is_stable_across_processes():
     # Python's hash() is salted per process; derive_seed must not be.
     code = "from raylab.seeding import derive_seed; print(derive_seed(3, 'x', 5))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONHASHSEED": "123", "PATH": ""})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
+    )
     assert int(out.stdout) == derive_seed(3, "x", 5)
 
 

@@ -6,10 +6,16 @@ from raylab.registry import configs_dir, get_spec
 from raylab.runner import load_run_config
 from raylab.runtime.tune import check_space, load_sweep
 
-SWEEPS = {"specgd/sweeps/lr.yaml": "specgd/trajectory", "label_noise/sweeps/phases.yaml": "label_noise/single",
-          "faa/sweeps/system.yaml": "faa/secrecy_vs_power", "tsp_mdf/sweeps/sampling.yaml": "tsp_mdf/tsp500",
-          "par/sweeps/seeds_alpha_par.yaml": "par/pendulum_medium", "par/sweeps/par_knobs.yaml": "par/pendulum_medium",
-          "par/sweeps/released_gate.yaml": "par/pendulum_medium", "par/sweeps/easy_data.yaml": "par/pendulum_expert"}
+SWEEPS = {
+    "specgd/sweeps/lr.yaml": "specgd/trajectory",
+    "label_noise/sweeps/phases.yaml": "label_noise/single",
+    "faa/sweeps/system.yaml": "faa/secrecy_vs_power",
+    "tsp_mdf/sweeps/sampling.yaml": "tsp_mdf/tsp500",
+    "par/sweeps/seeds_alpha_par.yaml": "par/pendulum_medium",
+    "par/sweeps/par_knobs.yaml": "par/pendulum_medium",
+    "par/sweeps/released_gate.yaml": "par/pendulum_medium",
+    "par/sweeps/easy_data.yaml": "par/pendulum_expert",
+}
 
 
 def test_every_sweep_file_is_listed():

@@ -23,16 +23,16 @@ def secrecy_rate(h_bob: torch.Tensor, h_eves: torch.Tensor, w: torch.Tensor, noi
 
 def grq(h_bob: torch.Tensor, h_eve: torch.Tensor, power: float, noise: float):
     """Optimal (rate, w) for one Eve, batched over leading axes, via the exact 2x2 reduction."""
-    basis, _ = torch.linalg.qr(torch.stack([h_bob, h_eve], dim=-1))                # (..., N, 2)
-    a = (basis.conj().transpose(-1, -2) @ h_bob[..., None])                          # (..., 2, 1)
-    b = (basis.conj().transpose(-1, -2) @ h_eve[..., None])
+    basis, _ = torch.linalg.qr(torch.stack([h_bob, h_eve], dim=-1))  # (..., N, 2)
+    a = basis.conj().transpose(-1, -2) @ h_bob[..., None]  # (..., 2, 1)
+    b = basis.conj().transpose(-1, -2) @ h_eve[..., None]
     c = noise / power
     eye = torch.eye(2, dtype=h_bob.dtype)
     mat_a = a @ a.conj().transpose(-1, -2) + c * eye
     chol = torch.linalg.cholesky(b @ b.conj().transpose(-1, -2) + c * eye)
     inv = torch.linalg.inv(chol)
     values, vectors = torch.linalg.eigh(inv @ mat_a @ inv.conj().transpose(-1, -2))
-    v = inv.conj().transpose(-1, -2) @ vectors[..., :, -1:]                           # (..., 2, 1)
+    v = inv.conj().transpose(-1, -2) @ vectors[..., :, -1:]  # (..., 2, 1)
     w = (basis @ v)[..., 0]
     w = w * (power**0.5 / torch.linalg.vector_norm(w, dim=-1, keepdim=True))
     return torch.clamp(torch.log2(values[..., -1]), min=0.0), w

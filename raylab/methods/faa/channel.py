@@ -22,11 +22,12 @@ class Paths:
 
     theta: np.ndarray
     phi: np.ndarray
-    gain: np.ndarray     # complex
+    gain: np.ndarray  # complex
 
 
-def draw_paths(rng: np.random.Generator, distances: list[float], paths: int, g0: float,
-               alpha: float) -> Paths:
+def draw_paths(
+    rng: np.random.Generator, distances: list[float], paths: int, g0: float, alpha: float
+) -> Paths:
     """Multipath: theta ~ U[0, pi], phi ~ U[-pi, pi], beta ~ CN(0, g0 d^-alpha / L) per user. Users are
     drawn one after another, so the first users are the same however many Eves follow."""
     draws = []
@@ -54,15 +55,17 @@ def pattern_amplitude(theta: torch.Tensor, relative_phi: torch.Tensor, kappa: fl
     return math.sqrt(2 * (1 + kappa)) * torch.abs(torch.sin(theta)) ** (kappa / 2) * front ** (kappa / 2)
 
 
-def channel(paths: Paths, psi: torch.Tensor, shape: str, n_v: int, n_h: int, wavelength: float,
-            kappa: float) -> torch.Tensor:
+def channel(
+    paths: Paths, psi: torch.Tensor, shape: str, n_v: int, n_h: int, wavelength: float, kappa: float
+) -> torch.Tensor:
     """Channel vectors (..., U, N), complex128, for shape parameter(s) psi (...)."""
-    positions, boresight = array_shape(shape, psi, n_v, n_h, wavelength / 2)        # (..., N, 3), (..., N)
-    theta, phi = torch.from_numpy(paths.theta), torch.from_numpy(paths.phi)          # (U, L)
-    direction = torch.stack([torch.sin(theta) * torch.cos(phi), torch.sin(theta) * torch.sin(phi),
-                             torch.cos(theta)], dim=-1)                               # (U, L, 3)
-    path_delay = torch.einsum("...nx,ulx->...unl", positions, direction)             # (..., U, N, L)
+    positions, boresight = array_shape(shape, psi, n_v, n_h, wavelength / 2)  # (..., N, 3), (..., N)
+    theta, phi = torch.from_numpy(paths.theta), torch.from_numpy(paths.phi)  # (U, L)
+    direction = torch.stack(
+        [torch.sin(theta) * torch.cos(phi), torch.sin(theta) * torch.sin(phi), torch.cos(theta)], dim=-1
+    )  # (U, L, 3)
+    path_delay = torch.einsum("...nx,ulx->...unl", positions, direction)  # (..., U, N, L)
     amplitude = pattern_amplitude(theta[:, None, :], phi[:, None, :] - boresight[..., None, :, None], kappa)
     phase = torch.exp(-1j * (2 * math.pi / wavelength) * path_delay)
-    gain = torch.from_numpy(paths.gain)[:, None, :]                                   # (U, 1, L)
+    gain = torch.from_numpy(paths.gain)[:, None, :]  # (U, 1, L)
     return (gain * amplitude * phase).sum(dim=-1) / math.sqrt(paths.theta.shape[1])

@@ -12,24 +12,39 @@ from raylab.methods.faa.sdr import SDRSolver
 from raylab.methods.faa.search import System, alternating_optimisation, psi_gradient, rate_at
 
 
-def grq_checks(rng: np.random.Generator, cases: int, n: int = 9, power: float = 1.0,
-               noise: float = 0.1, random_beamformers: int = 10_000) -> dict[str, float]:
+def grq_checks(
+    rng: np.random.Generator,
+    cases: int,
+    n: int = 9,
+    power: float = 1.0,
+    noise: float = 0.1,
+    random_beamformers: int = 10_000,
+) -> dict[str, float]:
     """Worst cases over random Gaussian (h_B, h_E): closed form vs log2 lambda_max, 2x2 vs N x N,
     GRQ minus the best of 1e4 random / MRT / ZF beams (>= 0 expected), SDR vs GRQ."""
-    sdr, out = SDRSolver(), {"rate_vs_lambda": 0.0, "reduced_vs_full": 0.0, "margin_vs_others": np.inf,
-                             "sdr_vs_grq": 0.0}
+    sdr, out = (
+        SDRSolver(),
+        {"rate_vs_lambda": 0.0, "reduced_vs_full": 0.0, "margin_vs_others": np.inf, "sdr_vs_grq": 0.0},
+    )
     for case in range(cases):
         h = torch.from_numpy(rng.standard_normal((2, n)) + 1j * rng.standard_normal((2, n)))
         rate, w = grq(h[0], h[1], power, noise)
         achieved = secrecy_rate(h[0], h[1:], w, noise)
         full, _ = grq_full(h[0].numpy(), h[1].numpy(), power, noise)
-        others = torch.cat([random_beams(rng, random_beamformers, n, power),
-                            torch.stack([mrt(h[0], power), zero_forcing(h[0], h[1], power)])])
+        others = torch.cat(
+            [
+                random_beams(rng, random_beamformers, n, power),
+                torch.stack([mrt(h[0], power), zero_forcing(h[0], h[1], power)]),
+            ]
+        )
         best_other = secrecy_rate(h[0], h[1:].expand(len(others), 1, n), others, noise).max()
         out["rate_vs_lambda"] = max(out["rate_vs_lambda"], abs(float(achieved - rate)))
         out["reduced_vs_full"] = max(out["reduced_vs_full"], abs(float(rate) - full))
         out["margin_vs_others"] = min(out["margin_vs_others"], float(rate - best_other))
-        out["sdr_vs_grq"] = max(out["sdr_vs_grq"], abs(sdr.solve(h[0].numpy(), h[1:].numpy(), power, noise)["bound"] - float(rate)))
+        out["sdr_vs_grq"] = max(
+            out["sdr_vs_grq"],
+            abs(sdr.solve(h[0].numpy(), h[1:].numpy(), power, noise)["bound"] - float(rate)),
+        )
     return out
 
 
@@ -55,8 +70,10 @@ def flat_at_zero(n_v: int, n_h: int, spacing: float) -> float:
     """Largest deviation from the flat UPA at psi = 0 over all shapes."""
     _, y, z = flat_coordinates(n_v, n_h, spacing)
     flat = torch.stack([torch.zeros_like(y), y, z], dim=-1)
-    return max(float((array_shape(s, torch.tensor(0.0), n_v, n_h, spacing)[0] - flat).abs().max())
-               for s in ("rotation", "bend", "fold"))
+    return max(
+        float((array_shape(s, torch.tensor(0.0), n_v, n_h, spacing)[0] - flat).abs().max())
+        for s in ("rotation", "bend", "fold")
+    )
 
 
 def degenerate_channel(system: System) -> dict[str, float]:

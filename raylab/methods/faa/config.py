@@ -16,16 +16,16 @@ class SystemConfig:
     shape: Shape = "rotation"
     n_v: int = 3
     n_h: int = 3
-    kappa: float = 4.0            # element-pattern sharpness
+    kappa: float = 4.0  # element-pattern sharpness
     paths: int = 10
-    wavelength: float = 0.03      # 10 GHz; spacing lambda / 2
-    g0_db: float = -40.0          # path gain at 1 m
-    alpha: float = 2.0            # path-loss exponent
+    wavelength: float = 0.03  # 10 GHz; spacing lambda / 2
+    g0_db: float = -40.0  # path gain at 1 m
+    alpha: float = 2.0  # path-loss exponent
     dist_bob: float = 50.0
     dist_eve: float = 60.0
     noise_dbm: float = -80.0
     power_dbm: float = 10.0
-    num_eves: int = 1             # GRQ / AO studies: one Eve (the "eves" study uses `eves` instead)
+    num_eves: int = 1  # GRQ / AO studies: one Eve (the "eves" study uses `eves` instead)
 
     def __post_init__(self):
         if min(self.n_v, self.n_h, self.paths, self.num_eves) < 1 or self.kappa < 0:
@@ -36,17 +36,17 @@ class SystemConfig:
 class FAAConfig:
     seed: int = 0
     kind: Kind = "power"
-    channels: int = 200           # Monte-Carlo channel draws (common to every scheme and parameter)
-    chunk: int = 10               # channels per Ray task
-    grid_points: int = 721        # exhaustive psi grid (0.5 degree for rotation)
-    starts: int = 8               # multi-start AO
+    channels: int = 200  # Monte-Carlo channel draws (common to every scheme and parameter)
+    chunk: int = 10  # channels per Ray task
+    grid_points: int = 721  # exhaustive psi grid (0.5 degree for rotation)
+    starts: int = 8  # multi-start AO
     ao_iters: int = 50
     system: SystemConfig = dataclasses.field(default_factory=SystemConfig)
     powers_dbm: list[float] = dataclasses.field(default_factory=lambda: [-10.0, 0.0, 10.0, 20.0, 30.0])
     sizes: list[list[int]] = dataclasses.field(default_factory=lambda: [[2, 2], [3, 3], [4, 4]])
     shapes: list[Shape] = dataclasses.field(default_factory=lambda: ["rotation", "bend", "fold"])
-    eves: list[int] = dataclasses.field(default_factory=lambda: [1, 2, 3, 4])   # "eves" study: K values
-    check_cases: int = 20         # convergence: random cases for the GRQ / SDR / gradient checks
+    eves: list[int] = dataclasses.field(default_factory=lambda: [1, 2, 3, 4])  # "eves" study: K values
+    check_cases: int = 20  # convergence: random cases for the GRQ / SDR / gradient checks
 
     def __post_init__(self):
         if min(self.channels, self.chunk, self.grid_points, self.starts, self.ao_iters) < 1:
@@ -56,4 +56,6 @@ class FAAConfig:
         if not self.eves or min(self.eves) < 1:
             raise ValueError("eves must list numbers of eavesdroppers >= 1")
         if self.system.num_eves != 1:
-            raise ValueError("system.num_eves: the GRQ / AO studies are for one Eve; use kind 'eves' for K > 1")
+            raise ValueError(
+                "system.num_eves: the GRQ / AO studies are for one Eve; use kind 'eves' for K > 1"
+            )

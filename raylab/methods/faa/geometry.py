@@ -42,7 +42,7 @@ def array_shape(shape: str, psi: torch.Tensor, n_v: int, n_h: int, spacing: floa
     elif shape == "rotation":
         x, y_new, phi = -y * torch.sin(psi), y * torch.cos(psi), psi + zeros
     elif shape == "bend":
-        step = psi / max(n_h - 1, 1)                  # angle between neighbouring columns
+        step = psi / max(n_h - 1, 1)  # angle between neighbouring columns
         alpha = offset * step
         # R (cos a - 1) and R sin a with R = d / step, written to stay smooth at psi = 0
         x = -spacing * offset * torch.sin(alpha / 2) * _sinc(alpha / 2)

@@ -42,7 +42,8 @@ class SDRSolver:
         return self._problems[(dim, eves)]
 
     def solve(self, h_bob: np.ndarray, h_eves: np.ndarray, power: float, noise: float) -> dict:
-        """{"bound": SDR rate (bit/s/Hz), "rank_one": rate of the principal-eigenvector beam}. The solver's W is projected onto the feasible set; both it and the rank-one
+        """{"bound": SDR rate (bit/s/Hz), "rank_one": rate of the principal-eigenvector beam}.
+        The solver's W is projected onto the feasible set; both it and the rank-one
         beam are feasible points of the relaxation, so "bound" is the better of the two."""
         scale = np.sqrt(power / noise)
         basis, _ = np.linalg.qr(np.column_stack([h_bob, *h_eves]) * scale)
@@ -56,13 +57,15 @@ class SDRSolver:
             raise RaylabError(f"SDR solver failed (status {problem.status}) for a {len(eves)}-Eve channel")
         values, vectors = np.linalg.eigh(z.value / u.value)
         values = np.clip(values, 0.0, None)
-        values /= max(1.0, values.sum())                      # project onto {W >= 0, tr W <= 1}
+        values /= max(1.0, values.sum())  # project onto {W >= 0, tr W <= 1}
         ratio = lambda quad: min((1 + quad(bob)) / (1 + quad(e)) for e in eves)  # noqa: E731
         bound = ratio(lambda h: float(np.real(h.conj() @ ((vectors * values) @ vectors.conj().T) @ h)))
         unit = vectors[:, -1]
         rank_one = ratio(lambda h: float(np.abs(h.conj() @ unit) ** 2))
-        return {"bound": max(float(np.log2(max(bound, rank_one))), 0.0),
-                "rank_one": max(float(np.log2(rank_one)), 0.0)}
+        return {
+            "bound": max(float(np.log2(max(bound, rank_one))), 0.0),
+            "rank_one": max(float(np.log2(rank_one)), 0.0),
+        }
 
     @staticmethod
     def _solved(problem: cp.Problem) -> bool:

@@ -70,8 +70,18 @@ def best_response(system: System, paths: Paths, psi: float) -> tuple[float, torc
     return float(rate), w
 
 
-def psi_step(system: System, paths: Paths, psi: float, rate: float, w: torch.Tensor, grad: float,
-             step0: float, shrink: float = 0.5, c: float = 1e-4, min_step: float = 1e-12):
+def psi_step(
+    system: System,
+    paths: Paths,
+    psi: float,
+    rate: float,
+    w: torch.Tensor,
+    grad: float,
+    step0: float,
+    shrink: float = 0.5,
+    c: float = 1e-4,
+    min_step: float = 1e-12,
+):
     """Armijo backtracking along sign(grad) from a first step `step0` (radians).
 
     `grad` is dR_s/dpsi at fixed w (autograd); by the envelope theorem it is also the gradient of
@@ -84,8 +94,9 @@ def psi_step(system: System, paths: Paths, psi: float, rate: float, w: torch.Ten
         return psi, rate, w
     step = step0
     while step >= min_step:
-        candidate = float(project(system.shape, torch.tensor(psi + step * math.copysign(1.0, grad),
-                                                             dtype=torch.float64)))
+        candidate = float(
+            project(system.shape, torch.tensor(psi + step * math.copysign(1.0, grad), dtype=torch.float64))
+        )
         new_rate, new_w = best_response(system, paths, candidate)
         if new_rate >= rate + c * step * abs(grad):
             return candidate, new_rate, new_w
@@ -109,8 +120,9 @@ def _displacement(shape: str, new: float, old: float) -> float:
     return (delta - low) % (high - low) + low if wraps else delta
 
 
-def alternating_optimisation(system: System, paths: Paths, psi0: float, max_iter: int = 50,
-                             tol: float = 1e-6) -> dict:
+def alternating_optimisation(
+    system: System, paths: Paths, psi0: float, max_iter: int = 50, tol: float = 1e-6
+) -> dict:
     """AO from psi0; returns the final rate, psi, w and the rate after every outer iteration."""
     psi = float(project(system.shape, torch.tensor(psi0, dtype=torch.float64)))
     rate, w = best_response(system, paths, psi)

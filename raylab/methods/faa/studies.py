@@ -23,8 +23,9 @@ def dbm_to_watt(dbm: float) -> float:
 
 def make_system(cfg: FAAConfig, **changes) -> System:
     s = dataclasses.replace(cfg.system, **changes)
-    return System(s.shape, s.n_v, s.n_h, s.wavelength, s.kappa, dbm_to_watt(s.power_dbm),
-                  dbm_to_watt(s.noise_dbm))
+    return System(
+        s.shape, s.n_v, s.n_h, s.wavelength, s.kappa, dbm_to_watt(s.power_dbm), dbm_to_watt(s.noise_dbm)
+    )
 
 
 def channel_paths(cfg: FAAConfig, index: int) -> Paths:
@@ -47,7 +48,9 @@ def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     grid, h, zero = _grid_channels(system, subset(paths, [0, 1]), cfg.grid_points)
     rng = np.random.default_rng(derive_seed(cfg.seed, "random", index))
     pick = int(rng.integers(len(grid)))
-    unit_random = random_beams(np.random.default_rng(derive_seed(cfg.seed, "beam", index)), 1, h.shape[-1], 1.0)[0]
+    unit_random = random_beams(
+        np.random.default_rng(derive_seed(cfg.seed, "beam", index)), 1, h.shape[-1], 1.0
+    )[0]
     out = {name: [] for name in ("joint", "bf_only", "shape_only", "mrt", "random")}
     for dbm in cfg.powers_dbm:
         power = dbm_to_watt(dbm)
@@ -86,13 +89,16 @@ def best_over_grid_sdr(system: System, h: torch.Tensor, eves: int, sdr: SDRSolve
     """The K-Eve optimum over the grid, by branch and bound: each single-Eve GRQ optimum bounds the
     K-Eve one from above, so psi values are solved (SDR) by decreasing bound until no bound can beat
     the best value found. Returns the SDR bound, the rank-one rate at that psi, and the solve count."""
-    bounds = torch.stack([grq(h[:, 0], h[:, 1 + k], system.power, system.noise)[0]
-                          for k in range(eves)]).min(0).values
+    bounds = (
+        torch.stack([grq(h[:, 0], h[:, 1 + k], system.power, system.noise)[0] for k in range(eves)])
+        .min(0)
+        .values
+    )
     best = {"bound": 0.0, "rank_one": 0.0, "solves": 0}
     for g in torch.argsort(bounds, descending=True).tolist():
         if float(bounds[g]) <= best["bound"] + 1e-9:
             break
-        found = sdr.solve(h[g, 0].numpy(), h[g, 1:1 + eves].numpy(), system.power, system.noise)
+        found = sdr.solve(h[g, 0].numpy(), h[g, 1 : 1 + eves].numpy(), system.power, system.noise)
         best["solves"] += 1
         if found["bound"] > best["bound"]:
             best.update(bound=min(found["bound"], float(bounds[g])), rank_one=found["rank_one"])
@@ -122,9 +128,18 @@ def eval_convergence(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     grid, h, _ = _grid_channels(system, two, cfg.grid_points)
     single = alternating_optimisation(system, two, 0.0, cfg.ao_iters)
     multi = multistart(system, two, cfg.starts, cfg.ao_iters)
-    return {"grid": float(grq(h[:, 0], h[:, 1], system.power, system.noise)[0].max()),
-            "single": single["rate"], "multi": multi["rate"], "history": single["history"]}
+    return {
+        "grid": float(grq(h[:, 0], h[:, 1], system.power, system.noise)[0].max()),
+        "single": single["rate"],
+        "multi": multi["rate"],
+        "history": single["history"],
+    }
 
 
-STUDIES = {"power": eval_power, "antennas": eval_antennas, "shapes": eval_shapes, "eves": eval_eves,
-           "convergence": eval_convergence}
+STUDIES = {
+    "power": eval_power,
+    "antennas": eval_antennas,
+    "shapes": eval_shapes,
+    "eves": eval_eves,
+    "convergence": eval_convergence,
+}

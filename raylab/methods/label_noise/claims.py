@@ -24,27 +24,71 @@ def two_phase(noisy: Trace, clean: Trace, steps: int, finished: bool) -> list[Cl
     """P1-a (Phase I), P1-b (ordering), P1-c (Phase II), P1-d (noise is the cause), P1-g."""
     norm0, cos0 = noisy["norm"][:, 0], noisy["cos"][:, 0]
     t_norm, t_align = phase_boundaries(noisy)
-    cos_at_t_norm = [noisy["cos"][s, np.searchsorted(noisy["step"], t)] - cos0[s] if np.isfinite(t) else np.inf
-                     for s, t in enumerate(t_norm)]
+    cos_at_t_norm = [
+        noisy["cos"][s, np.searchsorted(noisy["step"], t)] - cos0[s] if np.isfinite(t) else np.inf
+        for s, t in enumerate(t_norm)
+    ]
     claims = [
-        worst("P1-a.norm_5k", "Phase I: mean neuron norm at step 5k <= 0.6 x start",
-              _at(noisy, "norm", 5000) / norm0, "<=", 0.6),
-        worst("P1-b.order", "norm crosses 0.7x at least twice as early as |cos| rises by 0.15 (t_N/t_A)",
-              t_norm / t_align, "<", 0.5),
-        worst("P1-b.cos_at_t_norm", "|cos| has risen < 0.10 when the norm crosses 0.7x",
-              cos_at_t_norm, "<", 0.10),
-        worst("P1-c.cos", f"Phase II: mean |cos(w_j, beta*)| at step {steps} >= 0.45",
-              _at(noisy, "cos", steps), ">=", 0.45),
-        worst("P1-c.rank", f"Phase II: inverse stable rank at step {steps} >= 0.5",
-              _at(noisy, "inv_stable_rank", steps), ">=", 0.5),
-        worst("P1-d.norm", "delta=0: mean norm changes by < 1 %",
-              np.abs(clean["norm"][:, -1] / clean["norm"][:, 0] - 1), "<", 0.01),
-        worst("P1-d.cos", "delta=0: mean |cos| changes by < 0.02",
-              np.abs(clean["cos"][:, -1] - clean["cos"][:, 0]), "<", 0.02),
+        worst(
+            "P1-a.norm_5k",
+            "Phase I: mean neuron norm at step 5k <= 0.6 x start",
+            _at(noisy, "norm", 5000) / norm0,
+            "<=",
+            0.6,
+        ),
+        worst(
+            "P1-b.order",
+            "norm crosses 0.7x at least twice as early as |cos| rises by 0.15 (t_N/t_A)",
+            t_norm / t_align,
+            "<",
+            0.5,
+        ),
+        worst(
+            "P1-b.cos_at_t_norm",
+            "|cos| has risen < 0.10 when the norm crosses 0.7x",
+            cos_at_t_norm,
+            "<",
+            0.10,
+        ),
+        worst(
+            "P1-c.cos",
+            f"Phase II: mean |cos(w_j, beta*)| at step {steps} >= 0.45",
+            _at(noisy, "cos", steps),
+            ">=",
+            0.45,
+        ),
+        worst(
+            "P1-c.rank",
+            f"Phase II: inverse stable rank at step {steps} >= 0.5",
+            _at(noisy, "inv_stable_rank", steps),
+            ">=",
+            0.5,
+        ),
+        worst(
+            "P1-d.norm",
+            "delta=0: mean norm changes by < 1 %",
+            np.abs(clean["norm"][:, -1] / clean["norm"][:, 0] - 1),
+            "<",
+            0.01,
+        ),
+        worst(
+            "P1-d.cos",
+            "delta=0: mean |cos| changes by < 0.02",
+            np.abs(clean["cos"][:, -1] - clean["cos"][:, 0]),
+            "<",
+            0.02,
+        ),
     ]
     if finished:
-        claims.append(worst("P1-g.converge", "noise-free finishing steps bring the clean train loss < 1e-3",
-                            noisy["train_loss"][:, -1], "<", 1e-3))
+        claims.append(
+            worst(
+                "P1-g.converge",
+                "noise-free finishing steps bring the clean train loss < 1e-3",
+                noisy["train_loss"][:, -1],
+                "<",
+                1e-3,
+            )
+        )
     return claims
 
 
@@ -57,31 +101,65 @@ def periodic(trace: Trace, period: int, steps: int) -> list[Claim]:
     above 1 %, while the on-windows cut 13-38 %).
     """
     bounds = np.arange(0, steps + 1, period)
-    norms = np.stack([_at(trace, "norm", int(b)) for b in bounds], axis=1)   # (S, windows + 1)
+    norms = np.stack([_at(trace, "norm", int(b)) for b in bounds], axis=1)  # (S, windows + 1)
     change = norms[:, 1:] / norms[:, :-1] - 1
     on, off = -change[:, 0::2], np.abs(change[:, 1::2])
-    return [worst("P1-e.on_cut", "every noise-on window cuts the mean norm by > 5 %", on.ravel(), ">", 0.05),
-            worst("P1-e.off_flat", "every noise-off window changes the mean norm by < 1/10 of the "
-                  "preceding on-window's cut (deviation: relative)", (off / on[:, : off.shape[1]]).ravel(), "<", 0.1)]
+    return [
+        worst("P1-e.on_cut", "every noise-on window cuts the mean norm by > 5 %", on.ravel(), ">", 0.05),
+        worst(
+            "P1-e.off_flat",
+            "every noise-off window changes the mean norm by < 1/10 of the "
+            "preceding on-window's cut (deviation: relative)",
+            (off / on[:, : off.shape[1]]).ravel(),
+            "<",
+            0.1,
+        ),
+    ]
 
 
 def sam(sam_trace: Trace, sgd_trace: Trace) -> list[Claim]:
     """P1-f: SAM on clean labels shrinks and aligns; plain SGD with the same seed stays put."""
-    return [worst("P1-f.sam_norm", "SAM (clean labels, batch 1): final norm <= 0.4 x start",
-                  sam_trace["norm"][:, -1] / sam_trace["norm"][:, 0], "<=", 0.4),
-            worst("P1-f.sam_cos", "SAM: final mean |cos| >= 0.5", sam_trace["cos"][:, -1], ">=", 0.5),
-            worst("P1-f.sgd_norm", "plain SGD, same seeds: final norm within 1 % of start",
-                  np.abs(sgd_trace["norm"][:, -1] / sgd_trace["norm"][:, 0] - 1), "<", 0.01)]
+    return [
+        worst(
+            "P1-f.sam_norm",
+            "SAM (clean labels, batch 1): final norm <= 0.4 x start",
+            sam_trace["norm"][:, -1] / sam_trace["norm"][:, 0],
+            "<=",
+            0.4,
+        ),
+        worst("P1-f.sam_cos", "SAM: final mean |cos| >= 0.5", sam_trace["cos"][:, -1], ">=", 0.5),
+        worst(
+            "P1-f.sgd_norm",
+            "plain SGD, same seeds: final norm within 1 % of start",
+            np.abs(sgd_trace["norm"][:, -1] / sgd_trace["norm"][:, 0] - 1),
+            "<",
+            0.01,
+        ),
+    ]
 
 
 def phase_one_under_way(trace: Trace) -> list[Claim]:
     """Slow settings (the repository's m=1000, lr 1e-3): the norm has clearly started to fall."""
-    return [worst("P1-a.shrinking", "label noise shrinks the mean neuron norm: end <= 0.9 x start",
-                  trace["norm"][:, -1] / trace["norm"][:, 0], "<=", 0.9)]
+    return [
+        worst(
+            "P1-a.shrinking",
+            "label noise shrinks the mean neuron norm: end <= 0.9 x start",
+            trace["norm"][:, -1] / trace["norm"][:, 0],
+            "<=",
+            0.9,
+        )
+    ]
 
 
 def generalisation(noisy: Trace, clean: Trace) -> list[Claim]:
     """n < d: the paper's Figure 1 says noisy SGD generalises better; we record the measured ratio."""
     ratio = noisy["test_loss"][:, -1] / clean["test_loss"][:, -1]
-    return [worst("gen.test_ratio", "n < d: test loss of label-noise SGD / clean SGD < 1 (every seed)",
-                  ratio, "<", 1.0)]
+    return [
+        worst(
+            "gen.test_ratio",
+            "n < d: test loss of label-noise SGD / clean SGD < 1 (every seed)",
+            ratio,
+            "<",
+            1.0,
+        )
+    ]

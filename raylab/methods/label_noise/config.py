@@ -10,10 +10,10 @@ Kind = Literal["two_phase", "periodic", "sam", "generalisation", "readme_scale",
 
 @dataclasses.dataclass
 class DataConfig:
-    d: int = 20               # input dimension
-    n: int = 200              # training samples (n > d: the interpolator beta* is unique)
+    d: int = 20  # input dimension
+    n: int = 200  # training samples (n > d: the interpolator beta* is unique)
     n_test: int = 1000
-    sparsity: int = 0         # 0: dense unit teacher; k > 0: k non-zero entries (then normalised)
+    sparsity: int = 0  # 0: dense unit teacher; k > 0: k non-zero entries (then normalised)
 
     def __post_init__(self):
         if min(self.d, self.n, self.n_test) < 1 or not 0 <= self.sparsity <= self.d:
@@ -22,16 +22,16 @@ class DataConfig:
 
 @dataclasses.dataclass
 class TrainConfig:
-    m: int = 100                  # hidden width
+    m: int = 100  # hidden width
     lr: float = 5e-3
     steps: int = 40_000
-    batch: int = 1                # the drift scales like lr * delta^2 / batch: batch 1 makes it visible
-    delta: float = 4.0            # label-noise level
-    noise: Literal["gaussian", "sign"] = "gaussian"    # N(0, delta^2) or +-delta
-    fresh_noise: bool = True      # False: ablation, one noise draw per sample for the whole run
-    sam_rho: float = 0.0          # > 0: SAM instead of SGD
-    period: int = 0               # > 0: noise on for `period` steps, off for `period`, repeated
-    finish_steps: int = 0         # noise-free steps after `steps` (convergence check P1-g)
+    batch: int = 1  # the drift scales like lr * delta^2 / batch: batch 1 makes it visible
+    delta: float = 4.0  # label-noise level
+    noise: Literal["gaussian", "sign"] = "gaussian"  # N(0, delta^2) or +-delta
+    fresh_noise: bool = True  # False: ablation, one noise draw per sample for the whole run
+    sam_rho: float = 0.0  # > 0: SAM instead of SGD
+    period: int = 0  # > 0: noise on for `period` steps, off for `period`, repeated
+    finish_steps: int = 0  # noise-free steps after `steps` (convergence check P1-g)
 
     def __post_init__(self):
         if self.m < 1 or self.lr <= 0 or self.steps < 1 or self.batch < 1:
@@ -43,9 +43,9 @@ class TrainConfig:
 @dataclasses.dataclass
 class LabelNoiseConfig:
     seed: int = 0
-    kind: Kind = "two_phase"      # which study, and so which controls run beside it and which claims
-    num_seeds: int = 3            # independent (teacher, data, init) draws, vectorised in one run
-    log_every: int = 250          # metric grid (steps)
+    kind: Kind = "two_phase"  # which study, and so which controls run beside it and which claims
+    num_seeds: int = 3  # independent (teacher, data, init) draws, vectorised in one run
+    log_every: int = 250  # metric grid (steps)
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 
@@ -53,7 +53,9 @@ class LabelNoiseConfig:
         if self.num_seeds < 1 or self.log_every < 1:
             raise ValueError("num_seeds and log_every must be >= 1")
         if self.train.period and self.train.period % self.log_every:
-            raise ValueError("train.period must be a multiple of log_every (windows are measured on the grid)")
+            raise ValueError(
+                "train.period must be a multiple of log_every (windows are measured on the grid)"
+            )
 
 
 @dataclasses.dataclass
@@ -61,13 +63,13 @@ class DigitsConfig:
     """Real-data variant: scikit-learn's bundled 8x8 digits (no download), one hidden erf layer."""
 
     seed: int = 0
-    num_seeds: int = 3        # independent initialisations / sample streams (same train/test split)
+    num_seeds: int = 3  # independent initialisations / sample streams (same train/test split)
     n_train: int = 512
     hidden: int = 256
     lr: float = 0.05
     batch: int = 8
     steps: int = 10_000
-    flip_prob: float = 0.5    # each step, each label is replaced w.p. flip_prob by a uniform class
+    flip_prob: float = 0.5  # each step, each label is replaced w.p. flip_prob by a uniform class
     log_every: int = 500
 
     def __post_init__(self):

@@ -66,7 +66,7 @@ def sam_step(a, w, xb, targets, lr: float, rho: float):
     """Ascend by rho along the normalised batch gradient, then descend with the gradient there."""
     grad_a, grad_w = gradients(a, w, xb, targets)
     norm = np.sqrt(np.sum(grad_a**2, axis=1) + np.sum(grad_w**2, axis=(1, 2)))
-    scale = (rho / np.maximum(norm, 1e-12))
+    scale = rho / np.maximum(norm, 1e-12)
     grad_a, grad_w = gradients(a + scale[:, None] * grad_a, w + scale[:, None, None] * grad_w, xb, targets)
     return a - lr * grad_a, w - lr * grad_w
 
@@ -77,11 +77,17 @@ def metrics(a: np.ndarray, w: np.ndarray, task: Task) -> dict[str, np.ndarray]:
     cos = np.abs(np.einsum("smd,sd->sm", w, task.beta)) / np.maximum(norms, 1e-300)
     spectral = np.linalg.norm(w, ord=2, axis=(1, 2)) ** 2
     frobenius = np.sum(w**2, axis=(1, 2))
-    effective = np.einsum("sm,smd->sd", a, w)   # the linear map a^T W
+    effective = np.einsum("sm,smd->sd", a, w)  # the linear map a^T W
     train = 0.5 * np.mean((np.einsum("snd,sd->sn", task.x, effective) - task.y) ** 2, axis=1)
     test = 0.5 * np.mean((np.einsum("snd,sd->sn", task.x_test, effective) - task.y_test) ** 2, axis=1)
-    return {"norm": norms.mean(axis=1), "abs_a": np.abs(a).mean(axis=1), "cos": cos.mean(axis=1),
-            "inv_stable_rank": spectral / frobenius, "train_loss": train, "test_loss": test}
+    return {
+        "norm": norms.mean(axis=1),
+        "abs_a": np.abs(a).mean(axis=1),
+        "cos": cos.mean(axis=1),
+        "inv_stable_rank": spectral / frobenius,
+        "train_loss": train,
+        "test_loss": test,
+    }
 
 
 @dataclasses.dataclass
@@ -90,8 +96,8 @@ class Schedule:
 
     delta: float
     steps: int
-    period: int = 0          # 0: always on; else on for `period` steps, off for `period`, ...
-    finish_steps: int = 0    # extra noise-free steps after `steps`
+    period: int = 0  # 0: always on; else on for `period` steps, off for `period`, ...
+    finish_steps: int = 0  # extra noise-free steps after `steps`
 
     @property
     def total(self) -> int:
@@ -105,9 +111,20 @@ class Schedule:
         return self.delta
 
 
-def train(a, w, task: Task, schedule: Schedule, lr: float, batch: int, rng: np.random.Generator,
-          log_every: int, noise: str = "gaussian", sam_rho: float = 0.0, fresh_noise: bool = True,
-          on_log: Callable[[int, dict], None] | None = None) -> dict[str, np.ndarray]:
+def train(
+    a,
+    w,
+    task: Task,
+    schedule: Schedule,
+    lr: float,
+    batch: int,
+    rng: np.random.Generator,
+    log_every: int,
+    noise: str = "gaussian",
+    sam_rho: float = 0.0,
+    fresh_noise: bool = True,
+    on_log: Callable[[int, dict], None] | None = None,
+) -> dict[str, np.ndarray]:
     """Run the schedule; metrics (one row per seed) every `log_every` steps and at the end.
 
     `fresh_noise=False` is the ablation "noise drawn once per sample" (a fixed corrupted data set).
@@ -129,10 +146,12 @@ def train(a, w, task: Task, schedule: Schedule, lr: float, batch: int, rng: np.r
         targets = np.take_along_axis(task.y, idx, axis=1)
         level = schedule.level(step)
         if level:
-            unit = _draw_noise(rng, noise, idx.shape) if fresh_noise else np.take_along_axis(fixed, idx, axis=1)
+            unit = (
+                _draw_noise(rng, noise, idx.shape) if fresh_noise else np.take_along_axis(fixed, idx, axis=1)
+            )
             targets = targets + level * unit
         a, w = sam_step(a, w, xb, targets, lr, sam_rho) if sam_rho else sgd_step(a, w, xb, targets, lr)
-    out = {key: np.stack([r[key] for r in rows], axis=1) for key in rows[0]}   # (S, T)
+    out = {key: np.stack([r[key] for r in rows], axis=1) for key in rows[0]}  # (S, T)
     out["step"] = np.array(steps)
     return out
 
@@ -151,8 +170,9 @@ def first_step(steps: np.ndarray, condition: np.ndarray) -> float:
     return float(steps[hits[0]]) if hits.size else float("inf")
 
 
-def phase_boundaries(trace: dict[str, np.ndarray], norm_factor: float = 0.7,
-                     align_rise: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+def phase_boundaries(
+    trace: dict[str, np.ndarray], norm_factor: float = 0.7, align_rise: float = 0.15
+) -> tuple[np.ndarray, np.ndarray]:
     """Per seed: t_N (norm < 0.7 x start) and t_A (mean |cos| > start + 0.15)."""
     steps = trace["step"]
     t_norm = np.array([first_step(steps, row < norm_factor * row[0]) for row in trace["norm"]])

@@ -35,10 +35,14 @@ def train_condition(item: dict) -> dict[str, np.ndarray]:
     cfg = DigitsConfig(**item["cfg"])
     x, y, x_test, y_test = load_split(cfg.n_train, cfg.seed)
     init = torch.Generator().manual_seed(derive_seed(cfg.seed, "init", item["seed_index"]))
-    w1 = (torch.randn(cfg.hidden, x.shape[1], generator=init, dtype=torch.float64) / x.shape[1] ** 0.5)
+    w1 = torch.randn(cfg.hidden, x.shape[1], generator=init, dtype=torch.float64) / x.shape[1] ** 0.5
     w2 = torch.randn(10, cfg.hidden, generator=init, dtype=torch.float64) / cfg.hidden**0.5
-    params = [w1.requires_grad_(), torch.zeros(cfg.hidden, dtype=torch.float64, requires_grad=True),
-              w2.requires_grad_(), torch.zeros(10, dtype=torch.float64, requires_grad=True)]
+    params = [
+        w1.requires_grad_(),
+        torch.zeros(cfg.hidden, dtype=torch.float64, requires_grad=True),
+        w2.requires_grad_(),
+        torch.zeros(10, dtype=torch.float64, requires_grad=True),
+    ]
     forward = lambda inputs: torch.erf(inputs @ params[0].T + params[1]) @ params[2].T + params[3]  # noqa: E731
     opt = torch.optim.SGD(params, lr=cfg.lr)
     stream = torch.Generator().manual_seed(derive_seed(cfg.seed, "batches", item["seed_index"]))
@@ -65,11 +69,18 @@ def train_condition(item: dict) -> dict[str, np.ndarray]:
 
 def run(cfg: DigitsConfig, ctx: RunContext) -> ResultRecord:
     conditions = {"clean": 0.0, "noisy": cfg.flip_prob}
-    items = [{"cfg": ctx.config, "seed_index": s, "flip_prob": p, "label": label}
-             for label, p in conditions.items() for s in range(cfg.num_seeds)]
+    items = [
+        {"cfg": ctx.config, "seed_index": s, "flip_prob": p, "label": label}
+        for label, p in conditions.items()
+        for s in range(cfg.num_seeds)
+    ]
     traces = ctx.map(train_condition, items, name="digits-condition")
-    ratio = {label: np.array([t["norm_mean"][-1] / t["norm_mean"][0] for i, t in zip(items, traces)
-                              if i["label"] == label]) for label in conditions}
+    ratio = {
+        label: np.array(
+            [t["norm_mean"][-1] / t["norm_mean"][0] for i, t in zip(items, traces) if i["label"] == label]
+        )
+        for label in conditions
+    }
     metrics = {}
     for label in conditions:
         runs = [t for i, t in zip(items, traces) if i["label"] == label]
@@ -79,9 +90,16 @@ def run(cfg: DigitsConfig, ctx: RunContext) -> ResultRecord:
     ctx.report(metrics)
     _plot(items, traces, ctx.artifact("digits_norms.png"))
     shrink = ratio["noisy"] / ratio["clean"]
-    claims = [Claim.check("digits.shrink", "label noise ends with first-layer neuron norms >= 5 % below "
-                          "clean training's (worst seed: noisy/clean norm ratio <= 0.95)",
-                          float(shrink.max()), "<=", 0.95)]
+    claims = [
+        Claim.check(
+            "digits.shrink",
+            "label noise ends with first-layer neuron norms >= 5 % below "
+            "clean training's (worst seed: noisy/clean norm ratio <= 0.95)",
+            float(shrink.max()),
+            "<=",
+            0.95,
+        )
+    ]
     return ctx.result(metrics, claims)
 
 
@@ -92,7 +110,9 @@ def _plot(items: list[dict], traces: list[dict], path) -> None:
         label = item["label"] if item["seed_index"] == 0 else None
         mean, std = trace["norm_mean"], trace["norm_std"]
         axes[0][0].plot(trace["step"], mean, color=colours[item["label"]], label=label)
-        axes[0][0].fill_between(trace["step"], mean - std, mean + std, color=colours[item["label"]], alpha=0.1)
+        axes[0][0].fill_between(
+            trace["step"], mean - std, mean + std, color=colours[item["label"]], alpha=0.1
+        )
         axes[0][1].plot(trace["step"], trace["test_acc"], color=colours[item["label"]], label=label)
     axes[0][0].set_ylabel("first-layer neuron norm (mean +- std)")
     axes[0][1].set_ylabel("test accuracy")

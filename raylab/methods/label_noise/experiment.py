@@ -33,19 +33,35 @@ def conditions(cfg: LabelNoiseConfig) -> dict[str, TrainConfig]:
 def run_condition(item: dict, on_log=None) -> dict[str, np.ndarray]:
     """Train one condition for every seed; returns (seeds, steps) traces."""
     data, tc = item["data"], TrainConfig(**item["train"])
-    seed_rngs = [np.random.default_rng(derive_seed(item["base_seed"], "task", s)) for s in range(item["num_seeds"])]
+    seed_rngs = [
+        np.random.default_rng(derive_seed(item["base_seed"], "task", s)) for s in range(item["num_seeds"])
+    ]
     task = make_task(seed_rngs, data["d"], data["n"], data["n_test"], data["sparsity"])
     a, w = init_params(seed_rngs, tc.m, data["d"])
     schedule = Schedule(tc.delta, tc.steps, tc.period, tc.finish_steps)
     rng = np.random.default_rng(derive_seed(item["base_seed"], "train"))
-    return train(a, w, task, schedule, tc.lr, tc.batch, rng, item["log_every"], noise=tc.noise,
-                 sam_rho=tc.sam_rho, fresh_noise=tc.fresh_noise, on_log=on_log)
+    return train(
+        a,
+        w,
+        task,
+        schedule,
+        tc.lr,
+        tc.batch,
+        rng,
+        item["log_every"],
+        noise=tc.noise,
+        sam_rho=tc.sam_rho,
+        fresh_noise=tc.fresh_noise,
+        on_log=on_log,
+    )
 
 
 def summarise(label: str, trace: dict) -> dict[str, float]:
     t_norm, t_align = phase_boundaries(trace)
-    final = {key: float(trace[key][:, -1].mean()) for key in ("norm", "abs_a", "cos", "inv_stable_rank",
-                                                               "train_loss", "test_loss")}
+    final = {
+        key: float(trace[key][:, -1].mean())
+        for key in ("norm", "abs_a", "cos", "inv_stable_rank", "train_loss", "test_loss")
+    }
     final["norm_ratio"] = float((trace["norm"][:, -1] / trace["norm"][:, 0]).mean())
     final["t_norm"], final["t_align"] = float(t_norm.mean()), float(t_align.mean())
     return {f"eval/{label}/{key}": value for key, value in final.items()}
@@ -66,12 +82,22 @@ def evaluate(cfg: LabelNoiseConfig, traces: dict[str, dict]) -> list:
 
 def run(cfg: LabelNoiseConfig, ctx: RunContext) -> ResultRecord:
     runs = conditions(cfg)
-    items = [{"label": label, "train": dataclasses.asdict(tc), "data": dataclasses.asdict(cfg.data),
-              "base_seed": cfg.seed, "num_seeds": cfg.num_seeds, "log_every": cfg.log_every}
-             for label, tc in runs.items()]
+    items = [
+        {
+            "label": label,
+            "train": dataclasses.asdict(tc),
+            "data": dataclasses.asdict(cfg.data),
+            "base_seed": cfg.seed,
+            "num_seeds": cfg.num_seeds,
+            "log_every": cfg.log_every,
+        }
+        for label, tc in runs.items()
+    ]
     if len(items) == 1:
+
         def stream(step, row):
             ctx.report({f"train/{key}": float(np.mean(value)) for key, value in row.items()}, step=step)
+
         traces = {items[0]["label"]: run_condition(items[0], on_log=stream)}
     else:
         traces = dict(zip(runs, ctx.map(run_condition, items, name="label-noise-condition")))

@@ -9,8 +9,12 @@ import numpy as np
 from raylab.methods.label_noise.core import phase_boundaries
 from raylab.reporting.plots import new_figure, save_figure
 
-PANELS = (("norm", "mean ||w_j|| / start"), ("cos", "mean |cos(w_j, beta*)|"),
-          ("inv_stable_rank", "||W||_2^2 / ||W||_F^2"), ("test_loss", "test loss"))
+PANELS = (
+    ("norm", "mean ||w_j|| / start"),
+    ("cos", "mean |cos(w_j, beta*)|"),
+    ("inv_stable_rank", "||W||_2^2 / ||W||_F^2"),
+    ("test_loss", "test loss"),
+)
 
 
 def plot_conditions(traces: dict[str, dict], path: Path, title: str = "") -> Path:

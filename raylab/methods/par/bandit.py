@@ -21,9 +21,13 @@ def bandit_data(size: int, seed: int) -> dict[str, torch.Tensor]:
     rng = np.random.default_rng(derive_seed(seed, "bandit-data"))
     actions = np.clip(rng.normal(DATA_MEAN, 1.0, (size, 2)), -MAX_ACTION, MAX_ACTION)
     zeros = torch.zeros(size, 2)
-    return {"observations": zeros, "next_observations": zeros, "terminals": torch.zeros(size),
-            "actions": torch.as_tensor(actions, dtype=torch.float32),
-            "rewards": torch.as_tensor(-(actions ** 2).sum(1), dtype=torch.float32)}
+    return {
+        "observations": zeros,
+        "next_observations": zeros,
+        "terminals": torch.zeros(size),
+        "actions": torch.as_tensor(actions, dtype=torch.float32),
+        "rewards": torch.as_tensor(-(actions**2).sum(1), dtype=torch.float32),
+    }
 
 
 def top_fraction_mean(data: dict, batch: int, keep: float, draws: int, seed: int) -> np.ndarray:
@@ -48,8 +52,13 @@ def train_bandit(item: dict) -> dict:
     generator = torch.Generator().manual_seed(seed)
     data = bandit_data(cfg.dataset_size, item["seed"])
     replacer = cfg.par.build(cfg.steps) if item["par"] else None
-    learner_cfg = TD3BCConfig(hidden=cfg.hidden, alpha=cfg.alpha, actor_loss=item["loss"],
-                              policy_noise=cfg.policy_noise, noise_clip=cfg.noise_clip)
+    learner_cfg = TD3BCConfig(
+        hidden=cfg.hidden,
+        alpha=cfg.alpha,
+        actor_loss=item["loss"],
+        policy_noise=cfg.policy_noise,
+        noise_clip=cfg.noise_clip,
+    )
     learner = TD3BC(2, 2, MAX_ACTION, learner_cfg, replacer, generator)
     gate_steps = actor_steps = 0
     for step in range(cfg.steps):
@@ -60,7 +69,13 @@ def train_bandit(item: dict) -> dict:
             gate_steps += metrics["gate_open"]
     with torch.no_grad():
         action = learner.actor(torch.zeros(1, 2))[0].numpy()
-    return {"loss": item["loss"], "seed": item["seed"], "par": item["par"], "action": action.tolist(),
-            "reward": float(-(action ** 2).sum()), "norm": float(np.linalg.norm(action)),
-            "gate_open_frac": gate_steps / actor_steps if actor_steps else 0.0,
-            "p_final": replacer.ratio(cfg.steps - 1) if replacer else 0.0}
+    return {
+        "loss": item["loss"],
+        "seed": item["seed"],
+        "par": item["par"],
+        "action": action.tolist(),
+        "reward": float(-(action**2).sum()),
+        "norm": float(np.linalg.norm(action)),
+        "gate_open_frac": gate_steps / actor_steps if actor_steps else 0.0,
+        "p_final": replacer.ratio(cfg.steps - 1) if replacer else 0.0,
+    }

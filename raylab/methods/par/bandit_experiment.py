@@ -14,16 +14,32 @@ from raylab.reporting.plots import new_figure, save_figure
 
 
 def run(cfg: BanditConfig, ctx: RunContext) -> ResultRecord:
-    items = [{"cfg": ctx.config, "loss": loss, "seed": seed, "par": par}
-             for loss in cfg.losses for par in (False, True) for seed in cfg.seeds]
+    items = [
+        {"cfg": ctx.config, "loss": loss, "seed": seed, "par": par}
+        for loss in cfg.losses
+        for par in (False, True)
+        for seed in cfg.seeds
+    ]
     runs = ctx.map(train_bandit, items, name="par-bandit")
     by = {(r["loss"], r["par"], r["seed"]): r for r in runs}
-    target = top_fraction_mean(bandit_data(cfg.dataset_size, cfg.seed), cfg.batch, 1 - cfg.par.p_max, 2000, cfg.seed)
-    metrics: dict[str, float] = {"data/top_fraction_mean_x": float(target[0]), "data/top_fraction_mean_y": float(target[1])}
+    target = top_fraction_mean(
+        bandit_data(cfg.dataset_size, cfg.seed), cfg.batch, 1 - cfg.par.p_max, 2000, cfg.seed
+    )
+    metrics: dict[str, float] = {
+        "data/top_fraction_mean_x": float(target[0]),
+        "data/top_fraction_mean_y": float(target[1]),
+    }
     for (loss, par, seed), r in by.items():
         tag = f"{loss}/{'par' if par else 'base'}/seed{seed}"
-        metrics.update({f"{tag}/reward": r["reward"], f"{tag}/norm": r["norm"], f"{tag}/a0": r["action"][0],
-                        f"{tag}/a1": r["action"][1], f"{tag}/gate_open_frac": r["gate_open_frac"]})
+        metrics.update(
+            {
+                f"{tag}/reward": r["reward"],
+                f"{tag}/norm": r["norm"],
+                f"{tag}/a0": r["action"][0],
+                f"{tag}/a1": r["action"][1],
+                f"{tag}/gate_open_frac": r["gate_open_frac"],
+            }
+        )
     for loss in cfg.losses:
         for par in (False, True):
             tag = f"{loss}/{'par' if par else 'base'}"
@@ -41,21 +57,63 @@ def claims(cfg: BanditConfig, by: dict, target: np.ndarray) -> list[Claim]:
         base = [by[("mse", False, s)] for s in seeds]
         par = [by[("mse", True, s)] for s in seeds]
         found += [
-            Claim.worst_case("bandit.td3bc_at_data_mean", "TD3+BC ends within 0.3 of the data mean [2, 2] (every seed)",
-                             [np.linalg.norm(np.array(r["action"]) - DATA_MEAN) for r in base], "<=", 0.3),
-            Claim.worst_case("bandit.td3bc_reward_low", "TD3+BC reward >= -8.5 (every seed)", [r["reward"] for r in base], ">=", -8.5),
-            Claim.worst_case("bandit.td3bc_reward_high", "TD3+BC reward <= -7.0 (every seed)", [r["reward"] for r in base], "<=", -7.0),
-            Claim.worst_case("bandit.par_reward", "TD3+BC+PAR reward >= -3.2 (every seed)", [r["reward"] for r in par], ">=", -3.2),
-            Claim.worst_case("bandit.par_shrinks", "||a_PAR|| <= 0.65 ||a_TD3+BC|| (every seed; ratio)",
-                             [p["norm"] / b["norm"] for p, b in zip(par, base)], "<=", 0.65),
-            Claim.worst_case("bandit.par_at_filtered_mean", f"PAR ends within 0.2 of the top-{1 - cfg.par.p_max:.0%} "
-                             "batch mean (every seed)", [np.linalg.norm(np.array(r["action"]) - target) for r in par], "<=", 0.2),
+            Claim.worst_case(
+                "bandit.td3bc_at_data_mean",
+                "TD3+BC ends within 0.3 of the data mean [2, 2] (every seed)",
+                [np.linalg.norm(np.array(r["action"]) - DATA_MEAN) for r in base],
+                "<=",
+                0.3,
+            ),
+            Claim.worst_case(
+                "bandit.td3bc_reward_low",
+                "TD3+BC reward >= -8.5 (every seed)",
+                [r["reward"] for r in base],
+                ">=",
+                -8.5,
+            ),
+            Claim.worst_case(
+                "bandit.td3bc_reward_high",
+                "TD3+BC reward <= -7.0 (every seed)",
+                [r["reward"] for r in base],
+                "<=",
+                -7.0,
+            ),
+            Claim.worst_case(
+                "bandit.par_reward",
+                "TD3+BC+PAR reward >= -3.2 (every seed)",
+                [r["reward"] for r in par],
+                ">=",
+                -3.2,
+            ),
+            Claim.worst_case(
+                "bandit.par_shrinks",
+                "||a_PAR|| <= 0.65 ||a_TD3+BC|| (every seed; ratio)",
+                [p["norm"] / b["norm"] for p, b in zip(par, base)],
+                "<=",
+                0.65,
+            ),
+            Claim.worst_case(
+                "bandit.par_at_filtered_mean",
+                f"PAR ends within 0.2 of the top-{1 - cfg.par.p_max:.0%} batch mean (every seed)",
+                [np.linalg.norm(np.array(r["action"]) - target) for r in par],
+                "<=",
+                0.2,
+            ),
         ]
     for loss in ("kl", "mle"):
         if loss in cfg.losses:
-            ratio = np.mean([by[(loss, True, s)]["norm"] for s in seeds]) / np.mean([by[(loss, False, s)]["norm"] for s in seeds])
-            found.append(Claim.check(f"bandit.{loss}_shrinks", f"{loss.upper()} BC: PAR shrinks the mean ||a|| by >= 20 % "
-                                     "(ratio)", ratio, "<=", 0.8))
+            ratio = np.mean([by[(loss, True, s)]["norm"] for s in seeds]) / np.mean(
+                [by[(loss, False, s)]["norm"] for s in seeds]
+            )
+            found.append(
+                Claim.check(
+                    f"bandit.{loss}_shrinks",
+                    f"{loss.upper()} BC: PAR shrinks the mean ||a|| by >= 20 % (ratio)",
+                    ratio,
+                    "<=",
+                    0.8,
+                )
+            )
     return found
 
 
@@ -67,7 +125,7 @@ def plot(cfg: BanditConfig, by: dict, path) -> None:
     for col, loss in enumerate(cfg.losses):
         for row, par in enumerate((False, True)):
             ax = axes[row][col]
-            ax.contourf(xx, yy, -(xx ** 2 + yy ** 2), levels=20, cmap="viridis")
+            ax.contourf(xx, yy, -(xx**2 + yy**2), levels=20, cmap="viridis")
             ax.scatter(data[:, 0], data[:, 1], s=1, color="tab:blue", alpha=0.3)
             ax.scatter([0], [0], marker="*", s=120, color="lime")
             actions = np.array([by[(loss, par, s)]["action"] for s in cfg.seeds])

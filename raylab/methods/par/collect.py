@@ -13,7 +13,9 @@ from raylab.seeding import derive_seed
 Policy = Callable[[np.ndarray], np.ndarray]
 
 
-def rollout_episodes(env_id: str, policy: Policy, seed: int, episodes: int = 0, transitions: int = 0) -> list[dict]:
+def rollout_episodes(
+    env_id: str, policy: Policy, seed: int, episodes: int = 0, transitions: int = 0
+) -> list[dict]:
     """Whole episodes until `episodes` of them, or at least `transitions` steps, have been collected:
     observations (T+1, ...), actions, rewards, terminations, truncations (T, ...)."""
     import gymnasium as gym
@@ -23,7 +25,13 @@ def rollout_episodes(env_id: str, policy: Policy, seed: int, episodes: int = 0, 
     env, out, steps = gym.make(env_id), [], 0
     while (episodes and len(out) < episodes) or (transitions and steps < transitions):
         obs, _ = env.reset(seed=derive_seed(seed, env_id, "episode", len(out)) % 2**31)
-        rows: dict[str, list] = {"observations": [obs], "actions": [], "rewards": [], "terminations": [], "truncations": []}
+        rows: dict[str, list] = {
+            "observations": [obs],
+            "actions": [],
+            "rewards": [],
+            "terminations": [],
+            "truncations": [],
+        }
         done = False
         while not done:
             action = np.asarray(policy(obs), dtype=np.float32)
@@ -40,22 +48,52 @@ def rollout_episodes(env_id: str, policy: Policy, seed: int, episodes: int = 0, 
 
 def to_transitions(episodes: list[dict]) -> tuple[Transitions, np.ndarray]:
     """(flat transitions with terminations only as terminals, per-episode returns)."""
-    parts = zip(*((e["observations"][:-1], e["actions"], e["rewards"], e["observations"][1:], e["terminations"])
-                  for e in episodes))
-    return Transitions(*(np.concatenate(p).astype(np.float32) for p in parts)), np.array([e["rewards"].sum() for e in episodes])
+    parts = zip(
+        *(
+            (e["observations"][:-1], e["actions"], e["rewards"], e["observations"][1:], e["terminations"])
+            for e in episodes
+        )
+    )
+    return Transitions(*(np.concatenate(p).astype(np.float32) for p in parts)), np.array(
+        [e["rewards"].sum() for e in episodes]
+    )
 
 
-def write_minari(dataset_id: str, episodes: list[dict], env_id: str, ref_min: float, ref_max: float,
-                 algorithm: str, description: str) -> str:
+def write_minari(
+    dataset_id: str,
+    episodes: list[dict],
+    env_id: str,
+    ref_min: float,
+    ref_max: float,
+    algorithm: str,
+    description: str,
+) -> str:
     """The episodes as a minari dataset in the local store ($MINARI_DATASETS_PATH)."""
     import minari
     from minari.data_collector import EpisodeBuffer
 
-    buffers = [EpisodeBuffer(id=i, observations=list(e["observations"]), actions=list(e["actions"]),
-                             rewards=list(e["rewards"]), terminations=list(e["terminations"]),
-                             truncations=list(e["truncations"])) for i, e in enumerate(episodes)]
-    minari.create_dataset_from_buffers(dataset_id, buffers, env=env_id, eval_env=env_id, author="raylab",
-                                       author_email="n/a", code_permalink="raylab/methods/par/collect.py",
-                                       ref_min_score=ref_min, ref_max_score=ref_max, algorithm_name=algorithm,
-                                       description=description)
+    buffers = [
+        EpisodeBuffer(
+            id=i,
+            observations=list(e["observations"]),
+            actions=list(e["actions"]),
+            rewards=list(e["rewards"]),
+            terminations=list(e["terminations"]),
+            truncations=list(e["truncations"]),
+        )
+        for i, e in enumerate(episodes)
+    ]
+    minari.create_dataset_from_buffers(
+        dataset_id,
+        buffers,
+        env=env_id,
+        eval_env=env_id,
+        author="raylab",
+        author_email="n/a",
+        code_permalink="raylab/methods/par/collect.py",
+        ref_min_score=ref_min,
+        ref_max_score=ref_max,
+        algorithm_name=algorithm,
+        description=description,
+    )
     return dataset_id

@@ -14,14 +14,14 @@ class PARSettings:
     """Brief 1.4 defaults (T_start = half of training, P in [0, 0.5], beta 1.5, pool 2000, top-k by y)."""
 
     enabled: bool = False
-    start: float = 0.5            # T_start as a fraction of the training steps
+    start: float = 0.5  # T_start as a fraction of the training steps
     p_min: float = 0.0
     p_max: float = 0.5
     beta: float = 1.5
     pool_size: int = 2000
-    gate: str = "lifetime_mean"   # lifetime_mean (released) | off | window (non-paper)
+    gate: str = "lifetime_mean"  # lifetime_mean (released) | off | window (non-paper)
     window: int = 1000
-    rank: bool = True             # top-k by Bellman target (False: random kept rows)
+    rank: bool = True  # top-k by Bellman target (False: random kept rows)
 
     def __post_init__(self):
         if self.gate not in GATES:
@@ -32,8 +32,17 @@ class PARSettings:
     def build(self, steps: int) -> ProximalActionReplacer | None:
         if not self.enabled:
             return None
-        return ProximalActionReplacer(int(self.start * steps), steps, self.p_min, self.p_max, self.beta,
-                                      self.pool_size, self.gate, self.window, self.rank)
+        return ProximalActionReplacer(
+            int(self.start * steps),
+            steps,
+            self.p_min,
+            self.p_max,
+            self.beta,
+            self.pool_size,
+            self.gate,
+            self.window,
+            self.rank,
+        )
 
 
 @dataclasses.dataclass
@@ -71,13 +80,13 @@ class DatasetConfig:
 @dataclasses.dataclass
 class OfflineConfig:
     seed: int = 0
-    algo: str = "td3bc"           # td3bc | iql
+    algo: str = "td3bc"  # td3bc | iql
     dataset: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)
     steps: int = 20_000
     batch: int = 256
     eval_every: int = 5_000
     eval_episodes: int = 10
-    final_evals: int = 1          # the reported return: mean of the last `final_evals` evaluations
+    final_evals: int = 1  # the reported return: mean of the last `final_evals` evaluations
     td3bc: TD3BCConfig = dataclasses.field(default_factory=TD3BCConfig)
     iql: IQLConfig = dataclasses.field(default_factory=IQLConfig)
     par: PARSettings = dataclasses.field(default_factory=lambda: PARSettings(start=0.25))

@@ -13,8 +13,12 @@ import torch
 from raylab import DataMissing, RaylabError
 
 # D4RL reference returns (d4rl/infos.py; defined for the mujoco-py -v2 envs, close to v5).
-D4RL_REFS = {"hopper": (-20.272305, 3234.3), "halfcheetah": (-280.178953, 12135.0),
-             "walker2d": (1.629008, 4592.3), "ant": (-325.6, 3879.7)}
+D4RL_REFS = {
+    "hopper": (-20.272305, 3234.3),
+    "halfcheetah": (-280.178953, 12135.0),
+    "walker2d": (1.629008, 4592.3),
+    "ant": (-325.6, 3879.7),
+}
 FIELDS = ("observations", "actions", "rewards", "next_observations", "terminals")
 
 
@@ -41,8 +45,10 @@ class Transitions:
             values = getattr(self, field)
             if not np.isfinite(values).all():
                 rows = np.unique(np.nonzero(~np.isfinite(values))[0])
-                raise DatasetError(f"{name}: {field} has non-finite values in {len(rows)} transitions "
-                                   f"(first at index {rows[0]})")
+                raise DatasetError(
+                    f"{name}: {field} has non-finite values in {len(rows)} transitions "
+                    f"(first at index {rows[0]})"
+                )
 
     def state_stats(self, eps: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
         return self.observations.mean(0), self.observations.std(0) + eps
@@ -51,7 +57,9 @@ class Transitions:
         """Float tensors with normalised states (rewards and terminals flat)."""
         out = {f: torch.as_tensor(getattr(self, f), dtype=torch.float32) for f in FIELDS}
         for key in ("observations", "next_observations"):
-            out[key] = (out[key] - torch.as_tensor(mean, dtype=torch.float32)) / torch.as_tensor(std, dtype=torch.float32)
+            out[key] = (out[key] - torch.as_tensor(mean, dtype=torch.float32)) / torch.as_tensor(
+                std, dtype=torch.float32
+            )
         out["rewards"], out["terminals"] = out["rewards"].reshape(-1), out["terminals"].reshape(-1)
         return out
 
@@ -64,7 +72,7 @@ class OfflineDataset:
     ref_min: float
     ref_max: float
     max_action: float
-    behaviour_returns: np.ndarray | None = None   # per-episode returns of the data, when known
+    behaviour_returns: np.ndarray | None = None  # per-episode returns of the data, when known
 
     def normalised(self, returns) -> np.ndarray:
         return 100.0 * (np.asarray(returns) - self.ref_min) / (self.ref_max - self.ref_min)
@@ -80,30 +88,43 @@ def load_minari(dataset_id: str) -> OfflineDataset:
     if dataset_id not in local:
         from minari.storage.datasets_root_dir import get_dataset_path
 
-        raise DataMissing(f"minari dataset '{dataset_id}' is not in the local store {get_dataset_path()} "
-                           f"(local: {', '.join(sorted(local)) or 'none'}). Build one with "
-                           f"`python jobs/build_pendulum_datasets.py`, or run `minari download {dataset_id}` "
-                           f"where the internet is reachable and copy it here ($MINARI_DATASETS_PATH)")
+        raise DataMissing(
+            f"minari dataset '{dataset_id}' is not in the local store {get_dataset_path()} "
+            f"(local: {', '.join(sorted(local)) or 'none'}). Build one with "
+            f"`python jobs/build_pendulum_datasets.py`, or run `minari download {dataset_id}` "
+            f"where the internet is reachable and copy it here ($MINARI_DATASETS_PATH)"
+        )
     dataset = minari.load_dataset(dataset_id)
     obs_space, act_space = dataset.observation_space, dataset.action_space
     if len(getattr(obs_space, "shape", ()) or ()) != 1 or len(getattr(act_space, "shape", ()) or ()) != 1:
-        raise DatasetError(f"{dataset_id}: needs flat Box observation and action spaces, got {obs_space} / {act_space}")
+        raise DatasetError(
+            f"{dataset_id}: needs flat Box observation and action spaces, got {obs_space} / {act_space}"
+        )
     rows: dict[str, list] = {f: [] for f in FIELDS}
     returns = []
     for episode in dataset.iterate_episodes():
         obs = np.asarray(episode.observations)
-        if obs.ndim != 2 or obs.shape[1:] != obs_space.shape or np.shape(episode.actions)[1:] != act_space.shape:
-            raise DatasetError(f"{dataset_id}: episode {episode.id} does not match the dataset's spaces "
-                               f"(observations {obs.shape}, actions {np.shape(episode.actions)})")
-        for field, value in zip(FIELDS, (obs[:-1], episode.actions, episode.rewards, obs[1:], episode.terminations)):
+        if (
+            obs.ndim != 2
+            or obs.shape[1:] != obs_space.shape
+            or np.shape(episode.actions)[1:] != act_space.shape
+        ):
+            raise DatasetError(
+                f"{dataset_id}: episode {episode.id} does not match the dataset's spaces "
+                f"(observations {obs.shape}, actions {np.shape(episode.actions)})"
+            )
+        for field, value in zip(
+            FIELDS, (obs[:-1], episode.actions, episode.rewards, obs[1:], episode.terminations)
+        ):
             rows[field].append(np.asarray(value, dtype=np.float32))
         returns.append(float(np.sum(episode.rewards)))
     transitions = Transitions(**{f: np.concatenate(v) for f, v in rows.items()})
     transitions.check(dataset_id)
     ref_min, ref_max = _references(dataset, dataset_id)
     env_id = dataset.spec.env_spec.id if dataset.spec.env_spec is not None else ""
-    return OfflineDataset(dataset_id, transitions, env_id, ref_min, ref_max, float(np.max(act_space.high)),
-                          np.array(returns))
+    return OfflineDataset(
+        dataset_id, transitions, env_id, ref_min, ref_max, float(np.max(act_space.high)), np.array(returns)
+    )
 
 
 def _references(dataset, dataset_id: str) -> tuple[float, float]:
@@ -114,8 +135,10 @@ def _references(dataset, dataset_id: str) -> tuple[float, float]:
     for task, refs in D4RL_REFS.items():
         if task in dataset_id.lower():
             return refs
-    raise DatasetError(f"{dataset_id}: no ref_min_score / ref_max_score in its metadata and no D4RL "
-                       f"reference for it, so returns cannot be normalised")
+    raise DatasetError(
+        f"{dataset_id}: no ref_min_score / ref_max_score in its metadata and no D4RL "
+        f"reference for it, so returns cannot be normalised"
+    )
 
 
 def load_dataset(spec: str, episodes: int, seed: int) -> OfflineDataset:
@@ -128,5 +151,7 @@ def load_dataset(spec: str, episodes: int, seed: int) -> OfflineDataset:
 
         transitions, returns = pendulum.build(name, episodes, seed)
         transitions.check(spec)
-        return OfflineDataset(spec, transitions, pendulum.ENV_ID, pendulum.REF_MIN, pendulum.REF_MAX, 2.0, returns)
+        return OfflineDataset(
+            spec, transitions, pendulum.ENV_ID, pendulum.REF_MIN, pendulum.REF_MAX, 2.0, returns
+        )
     raise DatasetError(f"dataset id '{spec}' must be minari:<id> or pendulum:<random|weak|medium-mix|expert>")

@@ -45,8 +45,15 @@ class GaussianActor(nn.Module):
 
 
 class IQL:
-    def __init__(self, obs_dim: int, act_dim: int, max_action: float, cfg: IQLConfig,
-                 replacer: ProximalActionReplacer | None = None, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        max_action: float,
+        cfg: IQLConfig,
+        replacer: ProximalActionReplacer | None = None,
+        generator: torch.Generator | None = None,
+    ):
         self.cfg, self.replacer, self.generator = cfg, replacer, generator
         self.actor = GaussianActor(obs_dim, act_dim, max_action, cfg.hidden)
         self.critic, self.value = TwinCritic(obs_dim, act_dim, cfg.hidden), mlp(obs_dim, 1, cfg.hidden)
@@ -63,12 +70,14 @@ class IQL:
         with torch.no_grad():
             target_q = torch.min(*self.critic_target(obs, actions))
         diff = target_q - self._v(obs)
-        value_loss = (torch.abs(self.cfg.expectile - (diff < 0).float()) * diff ** 2).mean()
+        value_loss = (torch.abs(self.cfg.expectile - (diff < 0).float()) * diff**2).mean()
         self.value_opt.zero_grad()
         value_loss.backward()
         self.value_opt.step()
         with torch.no_grad():
-            y = batch["rewards"] + self.cfg.gamma * (1.0 - batch["terminals"]) * self._v(batch["next_observations"])
+            y = batch["rewards"] + self.cfg.gamma * (1.0 - batch["terminals"]) * self._v(
+                batch["next_observations"]
+            )
         q1, q2 = self.critic(obs, actions)
         critic_loss = F.mse_loss(q1, y) + F.mse_loss(q2, y)
         self.critic_opt.zero_grad()
@@ -77,10 +86,14 @@ class IQL:
         loss = float(critic_loss.detach())
         metrics = {"critic_loss": loss, "value_loss": float(value_loss.detach())}
         if self.replacer is not None:
-            obs, actions, info = self.replacer.mix(obs, actions, y, step, loss, self.actor_target, self.generator)
+            obs, actions, info = self.replacer.mix(
+                obs, actions, y, step, loss, self.actor_target, self.generator
+            )
             metrics.update(gate_open=float(info.gate_open), replaced=float(info.k), p=info.p)
-        with torch.no_grad():      # AWR weights on the (mixed) actor batch
-            weights = torch.exp(self.cfg.temperature * (torch.min(*self.critic_target(obs, actions)) - self._v(obs)))
+        with torch.no_grad():  # AWR weights on the (mixed) actor batch
+            weights = torch.exp(
+                self.cfg.temperature * (torch.min(*self.critic_target(obs, actions)) - self._v(obs))
+            )
         actor_loss = -(weights.clamp(max=100.0) * self.actor.log_prob(obs, actions)).mean()
         self.actor_opt.zero_grad()
         actor_loss.backward()
@@ -93,8 +106,20 @@ class IQL:
         return metrics
 
     def state_dict(self) -> dict:
-        return learner_state(self, ("actor", "critic", "value", "critic_target", "actor_target", "actor_opt",
-                                    "critic_opt", "value_opt", "replacer"))
+        return learner_state(
+            self,
+            (
+                "actor",
+                "critic",
+                "value",
+                "critic_target",
+                "actor_target",
+                "actor_opt",
+                "critic_opt",
+                "value_opt",
+                "replacer",
+            ),
+        )
 
     def load_state_dict(self, state: dict) -> None:
         load_learner_state(self, state)

@@ -20,8 +20,9 @@ from raylab.records import Claim, ResultRecord
 from raylab.seeding import derive_seed
 
 
-def evaluate(actor: torch.nn.Module, data: OfflineDataset, mean: np.ndarray, std: np.ndarray, episodes: int,
-             seed: int) -> np.ndarray:
+def evaluate(
+    actor: torch.nn.Module, data: OfflineDataset, mean: np.ndarray, std: np.ndarray, episodes: int, seed: int
+) -> np.ndarray:
     """Undiscounted returns of the deterministic actor on the dataset's environment."""
     import gymnasium as gym
 
@@ -49,7 +50,7 @@ def make_learner(cfg: OfflineConfig, data: OfflineDataset, generator: torch.Gene
 
 
 def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
-    torch.set_num_threads(1)      # 2 intra-op threads were 16x slower on 2 cores (brief 6)
+    torch.set_num_threads(1)  # 2 intra-op threads were 16x slower on 2 cores (brief 6)
     data = load_dataset(cfg.dataset.id, cfg.dataset.episodes, cfg.dataset.seed)
     mean, std = data.transitions.state_stats()
     tensors = data.transitions.to_torch(mean, std)
@@ -70,21 +71,40 @@ def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
             progress["actor_steps"] += 1
             progress["gate_open"] += int(metrics["gate_open"])
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            returns = evaluate(learner.actor, data, mean, std, cfg.eval_episodes, derive_seed(cfg.seed, step + 1))
+            returns = evaluate(
+                learner.actor, data, mean, std, cfg.eval_episodes, derive_seed(cfg.seed, step + 1)
+            )
             progress["evals"].append(float(data.normalised(returns).mean()))
-            ctx.report({"eval/norm_return": progress["evals"][-1], "eval/return": float(returns.mean()),
-                        "train/critic_loss": metrics["critic_loss"], "train/gate_open_frac": _gate_frac(progress),
-                        "train/p": replacer.ratio(step) if replacer else 0.0}, step + 1)
+            ctx.report(
+                {
+                    "eval/norm_return": progress["evals"][-1],
+                    "eval/return": float(returns.mean()),
+                    "train/critic_loss": metrics["critic_loss"],
+                    "train/gate_open_frac": _gate_frac(progress),
+                    "train/p": replacer.ratio(step) if replacer else 0.0,
+                },
+                step + 1,
+            )
         progress["step"] = step + 1
         if progress["step"] % cfg.checkpoint_every == 0 and progress["step"] < cfg.steps:
-            ctx.checkpointer.save({"learner": learner.state_dict(), "generator": generator.get_state(),
-                                   "progress": progress}, progress["step"])
-    final = float(np.mean(progress["evals"][-cfg.final_evals:]))
-    behaviour = float(data.normalised(data.behaviour_returns).mean()) if data.behaviour_returns is not None else float("nan")
-    result = {"eval/norm_return": final, "eval/behaviour_norm_return": behaviour,
-              "train/gate_open_frac": _gate_frac(progress), "train/actor_steps_after_start": float(progress["actor_steps"]),
-              "train/p_final": replacer.ratio(cfg.steps - 1) if replacer else 0.0,
-              "data/transitions": float(len(data.transitions))}
+            ctx.checkpointer.save(
+                {"learner": learner.state_dict(), "generator": generator.get_state(), "progress": progress},
+                progress["step"],
+            )
+    final = float(np.mean(progress["evals"][-cfg.final_evals :]))
+    behaviour = (
+        float(data.normalised(data.behaviour_returns).mean())
+        if data.behaviour_returns is not None
+        else float("nan")
+    )
+    result = {
+        "eval/norm_return": final,
+        "eval/behaviour_norm_return": behaviour,
+        "train/gate_open_frac": _gate_frac(progress),
+        "train/actor_steps_after_start": float(progress["actor_steps"]),
+        "train/p_final": replacer.ratio(cfg.steps - 1) if replacer else 0.0,
+        "data/transitions": float(len(data.transitions)),
+    }
     ctx.report(result)
     return ctx.result(result, _claims(cfg, result))
 
@@ -98,14 +118,40 @@ def _claims(cfg: OfflineConfig, m: dict) -> list[Claim]:
     compared across trials by the sweep (configs/par/sweeps/*.yaml)."""
     p_expected = cfg.par.p_max if cfg.par.enabled else 0.0
     one_step = (cfg.par.p_max - cfg.par.p_min) / max(1, cfg.steps - int(cfg.par.start * cfg.steps))
-    claims = [Claim.check("report.p_final", f"the schedule ends at p = {p_expected:g}, to one step's increment "
-                          "(|p_final - expected|)", abs(m["train/p_final"] - p_expected), "<=", one_step + 1e-12),
-              Claim.check("report.return_finite", "the final policy's normalised return is finite (|value|)",
-                          abs(m["eval/norm_return"]), "<", float("inf"))]
+    claims = [
+        Claim.check(
+            "report.p_final",
+            f"the schedule ends at p = {p_expected:g}, to one step's increment (|p_final - expected|)",
+            abs(m["train/p_final"] - p_expected),
+            "<=",
+            one_step + 1e-12,
+        ),
+        Claim.check(
+            "report.return_finite",
+            "the final policy's normalised return is finite (|value|)",
+            abs(m["eval/norm_return"]),
+            "<",
+            float("inf"),
+        ),
+    ]
     if not cfg.par.enabled:
-        claims.append(Claim.check("report.gate_off", "PAR off: the gate-open fraction is 0",
-                                  m["train/gate_open_frac"], "<=", 0.0))
+        claims.append(
+            Claim.check(
+                "report.gate_off",
+                "PAR off: the gate-open fraction is 0",
+                m["train/gate_open_frac"],
+                "<=",
+                0.0,
+            )
+        )
     elif cfg.par.gate == "off":
-        claims.append(Claim.check("report.gate_open", "gate off: PAR acts on every actor step after T_start",
-                                  m["train/gate_open_frac"], ">=", 1.0))
+        claims.append(
+            Claim.check(
+                "report.gate_open",
+                "gate off: PAR acts on every actor step after T_start",
+                m["train/gate_open_frac"],
+                ">=",
+                1.0,
+            )
+        )
     return claims

@@ -28,7 +28,7 @@ def expert_action(obs: np.ndarray) -> float:
     if c > 0.85:
         u = -(12 * theta + 2.5 * w)
     else:
-        energy = 0.5 * w ** 2 + 15 * (c - 1)
+        energy = 0.5 * w**2 + 15 * (c - 1)
         u = (2.0 if w >= 0 else -2.0) if energy < 0 else -0.3 * w
     return float(np.clip(u, -2.0, 2.0))
 
@@ -43,7 +43,8 @@ def behaviour_action(kind: str, obs: np.ndarray, rng: np.random.Generator) -> fl
 
 
 def episodes(kind: str, count: int, seed: int) -> list[dict[str, np.ndarray]]:
-    """`count` behaviour episodes (observations (T+1, 3), actions (T, 1), rewards, terminations, truncations)."""
+    """`count` behaviour episodes (observations (T+1, 3), actions (T, 1), rewards, terminations,
+    truncations)."""
     if kind not in KINDS:
         raise ValueError(f"unknown Pendulum dataset kind '{kind}' (choose from {', '.join(KINDS)})")
     rng = np.random.default_rng(derive_seed(seed, "pendulum", kind))
@@ -57,8 +58,15 @@ def build(kind: str, count: int, seed: int) -> tuple[Transitions, np.ndarray]:
 
 def write_minari(kind: str, count: int, seed: int, dataset_id: str) -> str:
     """Write the episodes as a minari dataset in the local store."""
-    return write_dataset(dataset_id, episodes(kind, count, seed), ENV_ID, REF_MIN, REF_MAX,
-                         f"hand-written swing-up controller ({kind})", f"Pendulum-v1 {kind} data (raylab, brief 4.2)")
+    return write_dataset(
+        dataset_id,
+        episodes(kind, count, seed),
+        ENV_ID,
+        REF_MIN,
+        REF_MAX,
+        f"hand-written swing-up controller ({kind})",
+        f"Pendulum-v1 {kind} data (raylab, brief 4.2)",
+    )
 
 
 def normalised(returns, ref_min: float = REF_MIN, ref_max: float = REF_MAX):

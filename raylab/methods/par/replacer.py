@@ -27,13 +27,23 @@ GATES = ("lifetime_mean", "off", "window")
 @dataclasses.dataclass
 class MixInfo:
     gate_open: bool
-    k: int            # rows replaced
-    p: float          # scheduled ratio at this step
+    k: int  # rows replaced
+    p: float  # scheduled ratio at this step
 
 
 class ProximalActionReplacer:
-    def __init__(self, t_start: int, t_total: int, p_min: float = 0.0, p_max: float = 0.5, beta: float = 1.5,
-                 pool_size: int = 2000, gate: str = "lifetime_mean", window: int = 1000, rank: bool = True):
+    def __init__(
+        self,
+        t_start: int,
+        t_total: int,
+        p_min: float = 0.0,
+        p_max: float = 0.5,
+        beta: float = 1.5,
+        pool_size: int = 2000,
+        gate: str = "lifetime_mean",
+        window: int = 1000,
+        rank: bool = True,
+    ):
         if gate not in GATES:
             raise ValueError(f"gate must be one of {', '.join(GATES)}, not '{gate}'")
         if not 0 <= p_min <= p_max <= 1 or not 0 <= t_start < t_total or pool_size < 1:
@@ -42,8 +52,8 @@ class ProximalActionReplacer:
         self.beta, self.pool_size, self.gate, self.window, self.rank = beta, pool_size, gate, window, rank
         self.pool_states: torch.Tensor | None = None
         self.pool_actions: torch.Tensor | None = None
-        self.loss_mean: float | None = None     # Lbar (lifetime) or the EMA (window)
-        self.observed = 0                        # critic losses seen (t in the Lbar update)
+        self.loss_mean: float | None = None  # Lbar (lifetime) or the EMA (window)
+        self.observed = 0  # critic losses seen (t in the Lbar update)
 
     def ratio(self, step: int) -> float:
         """p(t): 0 before t_start, then linear from p_min (t_start) to p_max (t_total)."""
@@ -70,9 +80,16 @@ class ProximalActionReplacer:
             self.loss_mean = self.loss_mean * t / (t + 1) + min(loss / (t + 1), 1.5 * self.loss_mean)
         self.observed += 1
 
-    def mix(self, states: torch.Tensor, actions: torch.Tensor, rank_key: torch.Tensor, step: int,
-            critic_loss: float, propose: Callable[[torch.Tensor], torch.Tensor],
-            generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, MixInfo]:
+    def mix(
+        self,
+        states: torch.Tensor,
+        actions: torch.Tensor,
+        rank_key: torch.Tensor,
+        step: int,
+        critic_loss: float,
+        propose: Callable[[torch.Tensor], torch.Tensor],
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, MixInfo]:
         """The actor's batch for this step: (S~, A~) and what happened. With the gate closed or k = 0
         the input tensors are returned as they are."""
         p = self.ratio(step)
@@ -84,21 +101,31 @@ class ProximalActionReplacer:
         k = min(int(batch * p), len(self.pool_states))
         if k == 0:
             return states, actions, MixInfo(True, 0, p)
-        keep = (torch.topk(rank_key.reshape(-1), batch - k).indices if self.rank
-                else torch.randperm(batch, generator=generator)[:batch - k])
+        keep = (
+            torch.topk(rank_key.reshape(-1), batch - k).indices
+            if self.rank
+            else torch.randperm(batch, generator=generator)[: batch - k]
+        )
         drawn = torch.randint(len(self.pool_states), (k,), generator=generator)
-        return (torch.cat([states[keep], self.pool_states[drawn]]),
-                torch.cat([actions[keep], self.pool_actions[drawn]]), MixInfo(True, k, p))
+        return (
+            torch.cat([states[keep], self.pool_states[drawn]]),
+            torch.cat([actions[keep], self.pool_actions[drawn]]),
+            MixInfo(True, k, p),
+        )
 
     def _push(self, states: torch.Tensor, proposed: torch.Tensor) -> None:
         states, proposed = states.detach(), proposed.detach()
         if self.pool_states is not None:
             states, proposed = torch.cat([self.pool_states, states]), torch.cat([self.pool_actions, proposed])
-        self.pool_states, self.pool_actions = states[-self.pool_size:], proposed[-self.pool_size:]
+        self.pool_states, self.pool_actions = states[-self.pool_size :], proposed[-self.pool_size :]
 
     def state_dict(self) -> dict:
-        return {"pool_states": self.pool_states, "pool_actions": self.pool_actions,
-                "loss_mean": self.loss_mean, "observed": self.observed}
+        return {
+            "pool_states": self.pool_states,
+            "pool_actions": self.pool_actions,
+            "loss_mean": self.loss_mean,
+            "observed": self.observed,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.pool_states, self.pool_actions = state["pool_states"], state["pool_actions"]

@@ -26,8 +26,8 @@ class TD3BCConfig:
     lr: float = 3e-4
     gamma: float = 0.99
     tau: float = 0.005
-    policy_noise: float = 0.2     # x max_action (CORL)
-    noise_clip: float = 0.5       # x max_action
+    policy_noise: float = 0.2  # x max_action (CORL)
+    noise_clip: float = 0.5  # x max_action
     policy_freq: int = 2
     alpha: float = 2.5
     actor_loss: str = "mse"
@@ -38,24 +38,42 @@ class TD3BCConfig:
 
 
 class TD3BC:
-    def __init__(self, obs_dim: int, act_dim: int, max_action: float, cfg: TD3BCConfig,
-                 replacer: ProximalActionReplacer | None = None, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        max_action: float,
+        cfg: TD3BCConfig,
+        replacer: ProximalActionReplacer | None = None,
+        generator: torch.Generator | None = None,
+    ):
         self.cfg, self.max_action, self.replacer, self.generator = cfg, max_action, replacer, generator
-        self.actor, self.critic = Actor(obs_dim, act_dim, max_action, cfg.hidden), TwinCritic(obs_dim, act_dim, cfg.hidden)
+        self.actor, self.critic = (
+            Actor(obs_dim, act_dim, max_action, cfg.hidden),
+            TwinCritic(obs_dim, act_dim, cfg.hidden),
+        )
         self.actor_target, self.critic_target = frozen_copy(self.actor), frozen_copy(self.critic)
         self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.lr)
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr)
         self.behaviour = Actor(obs_dim, act_dim, max_action, cfg.hidden) if cfg.actor_loss == "kl" else None
-        self.behaviour_opt = torch.optim.Adam(self.behaviour.parameters(), lr=cfg.lr) if self.behaviour else None
+        self.behaviour_opt = (
+            torch.optim.Adam(self.behaviour.parameters(), lr=cfg.lr) if self.behaviour else None
+        )
 
     def bellman_target(self, rewards, next_obs, terminals) -> torch.Tensor:
         """y = r + gamma (1 - d) min_i Q'_i(s', clip(pi'(s') + clip(eps)))  (terminations only)."""
         with torch.no_grad():
             next_act = self.actor_target(next_obs)
-            noise = (torch.randn(next_act.shape, generator=self.generator) * self.cfg.policy_noise * self.max_action)
+            noise = (
+                torch.randn(next_act.shape, generator=self.generator)
+                * self.cfg.policy_noise
+                * self.max_action
+            )
             noise = noise.clamp(-self.cfg.noise_clip * self.max_action, self.cfg.noise_clip * self.max_action)
             next_act = (next_act + noise).clamp(-self.max_action, self.max_action)
-            return rewards + self.cfg.gamma * (1.0 - terminals) * torch.min(*self.critic_target(next_obs, next_act))
+            return rewards + self.cfg.gamma * (1.0 - terminals) * torch.min(
+                *self.critic_target(next_obs, next_act)
+            )
 
     def update(self, batch: dict, step: int) -> dict:
         """One gradient step; the actor (and PAR) every `policy_freq` steps."""
@@ -70,8 +88,9 @@ class TD3BC:
         if step % self.cfg.policy_freq == 0:
             states, actions = batch["observations"], batch["actions"]
             if self.replacer is not None:
-                states, actions, info = self.replacer.mix(states, actions, target, step, loss, self.actor_target,
-                                                          self.generator)
+                states, actions, info = self.replacer.mix(
+                    states, actions, target, step, loss, self.actor_target, self.generator
+                )
                 metrics.update(gate_open=float(info.gate_open), replaced=float(info.k), p=info.p)
             metrics["actor_loss"] = self._actor_step(states, actions)
             polyak(self.critic_target, self.critic, self.cfg.tau)
@@ -102,8 +121,20 @@ class TD3BC:
         return float(loss.detach())
 
     def state_dict(self) -> dict:
-        return learner_state(self, ("actor", "critic", "actor_target", "critic_target", "actor_opt", "critic_opt",
-                                    "behaviour", "behaviour_opt", "replacer"))
+        return learner_state(
+            self,
+            (
+                "actor",
+                "critic",
+                "actor_target",
+                "critic_target",
+                "actor_opt",
+                "critic_opt",
+                "behaviour",
+                "behaviour_opt",
+                "replacer",
+            ),
+        )
 
     def load_state_dict(self, state: dict) -> None:
         load_learner_state(self, state)

@@ -22,8 +22,7 @@ def gradient_errors(d: int, lam: float, n_samples: int, rng: np.random.Generator
     w_t = torch.tensor(w, requires_grad=True)
     population_loss(w_t, torch.tensor(problem.sigma), torch.tensor(problem.theta)).backward()
     sampled = sample_grad(w, problem.x, problem.labels)
-    return {"autograd_rel_err": rel_err(closed, w_t.grad.numpy()),
-            "sample_rel_err": rel_err(sampled, closed)}
+    return {"autograd_rel_err": rel_err(closed, w_t.grad.numpy()), "sample_rel_err": rel_err(sampled, closed)}
 
 
 def matrix_with_condition(d: int, cond: float, rng: np.random.Generator) -> np.ndarray:
@@ -49,6 +48,9 @@ def polar_errors(d: int, rng: np.random.Generator, conds=(1.0, 10.0, 100.0)) -> 
         ns = _zeropower_via_newtonschulz(g_cond, (DEFAULT_A, DEFAULT_B, DEFAULT_C), DEFAULT_NS_STEPS, EPS)
         ns_sv = np.linalg.svd(ns.float().numpy(), compute_uv=False)
         ns_min, ns_max = min(ns_min, ns_sv.min()), max(ns_max, ns_sv.max())
-    return {"polar_sv_err": float(np.abs(sv - 1).max()),
-            "polar_nuclear_rel_err": abs(float(np.sum(p * g)) - nuclear) / nuclear,
-            "ns_sv_min": float(ns_min), "ns_sv_max": float(ns_max)}
+    return {
+        "polar_sv_err": float(np.abs(sv - 1).max()),
+        "polar_nuclear_rel_err": abs(float(np.sum(p * g)) - nuclear) / nuclear,
+        "ns_sv_min": float(ns_min),
+        "ns_sv_max": float(ns_max),
+    }

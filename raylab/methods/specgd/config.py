@@ -10,9 +10,9 @@ Optimiser = Literal["gd", "specgd", "normgd", "muon"]
 
 @dataclasses.dataclass
 class ProblemConfig:
-    d: int = 50                   # input dimension; the student is square (m = d)
-    init_scale: float = 1e-3      # W_0 entries ~ N(0, init_scale^2 / d)
-    n_samples: int = 0            # 0: population gradient; > 0: a fixed sample of this size
+    d: int = 50  # input dimension; the student is square (m = d)
+    init_scale: float = 1e-3  # W_0 entries ~ N(0, init_scale^2 / d)
+    n_samples: int = 0  # 0: population gradient; > 0: a fixed sample of this size
 
     def __post_init__(self):
         if self.d < 3:
@@ -38,7 +38,7 @@ class ContractionConfig:
     enabled: bool = True
     steps: int = 800
     specgd_lr: float = 0.02
-    specgd_decay: float = 0.99    # eta_k = specgd_lr * specgd_decay^k
+    specgd_decay: float = 0.99  # eta_k = specgd_lr * specgd_decay^k
     gd_lr: float = 0.05
 
 
@@ -47,10 +47,11 @@ class SpecGDConfig:
     seed: int = 0
     lams: list[float] = dataclasses.field(default_factory=lambda: [1.0, 3.0, 5.0, 20.0])
     optimisers: list[Optimiser] = dataclasses.field(
-        default_factory=lambda: ["gd", "specgd", "muon", "normgd"])
-    num_seeds: int = 3            # independent (theta, u, W_0[, X]) draws per (lam, optimiser)
+        default_factory=lambda: ["gd", "specgd", "muon", "normgd"]
+    )
+    num_seeds: int = 3  # independent (theta, u, W_0[, X]) draws per (lam, optimiser)
     steps: int = 300
-    report_every: int = 10        # metric grid for metrics.jsonl / Tune
+    report_every: int = 10  # metric grid for metrics.jsonl / Tune
     problem: ProblemConfig = dataclasses.field(default_factory=ProblemConfig)
     lr: LearningRates = dataclasses.field(default_factory=LearningRates)
     contraction: ContractionConfig = dataclasses.field(default_factory=ContractionConfig)

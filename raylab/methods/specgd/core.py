@@ -23,7 +23,7 @@ class PhaseRetrieval:
     theta: np.ndarray
     u: np.ndarray
     sigma: np.ndarray
-    x: np.ndarray | None = None   # (n, d) fixed sample; None means the population loss
+    x: np.ndarray | None = None  # (n, d) fixed sample; None means the population loss
 
     @property
     def labels(self) -> np.ndarray:
@@ -38,7 +38,7 @@ def make_problem(d: int, lam: float, rng: np.random.Generator, n_samples: int = 
     x = None
     if n_samples > 0:
         z = rng.standard_normal((n_samples, d))
-        x = z + (np.sqrt(lam) - 1.0) * np.outer(z @ u, u)   # Sigma^{1/2} z
+        x = z + (np.sqrt(lam) - 1.0) * np.outer(z @ u, u)  # Sigma^{1/2} z
     return PhaseRetrieval(theta, u, sigma, x)
 
 
@@ -121,8 +121,7 @@ class MuonStepper:
 
         self.torch = torch
         self.param = torch.nn.Parameter(torch.from_numpy(w0.copy()))
-        self.opt = torch.optim.Muon([self.param], lr=1.0, weight_decay=0.0, momentum=momentum,
-                                    nesterov=False)
+        self.opt = torch.optim.Muon([self.param], lr=1.0, weight_decay=0.0, momentum=momentum, nesterov=False)
 
     def __call__(self, w: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
         with self.torch.no_grad():
@@ -141,9 +140,15 @@ def make_stepper(method: str, w0: np.ndarray) -> Callable[[np.ndarray, np.ndarra
     raise ValueError(f"unknown optimiser '{method}' (choose from {', '.join(METHODS)})")
 
 
-def simulate(problem: PhaseRetrieval, w0: np.ndarray, method: str, lr: float, steps: int,
-             lr_decay: float = 1.0,
-             on_step: Callable[[int, dict], None] | None = None) -> dict[str, np.ndarray]:
+def simulate(
+    problem: PhaseRetrieval,
+    w0: np.ndarray,
+    method: str,
+    lr: float,
+    steps: int,
+    lr_decay: float = 1.0,
+    on_step: Callable[[int, dict], None] | None = None,
+) -> dict[str, np.ndarray]:
     """Run `steps` updates with eta_k = lr * lr_decay^k; summary statistics at every step 0..steps."""
     grad, step = gradient_fn(problem), make_stepper(method, w0)
     w = w0.copy()

@@ -24,41 +24,64 @@ def run_cell(cell: dict, on_step=None) -> dict:
     rng = np.random.default_rng(derive_seed(cell["base_seed"], "problem", cell["seed_index"]))
     problem = make_problem(cell["d"], cell["lam"], rng, n_samples=cell["n_samples"])
     w0 = init_weights(cell["d"], cell["d"], cell["init_scale"], rng)
-    return simulate(problem, w0, cell["optimiser"], cell["lr"], cell["steps"],
-                    lr_decay=cell["lr_decay"], on_step=on_step)
+    return simulate(
+        problem, w0, cell["optimiser"], cell["lr"], cell["steps"], lr_decay=cell["lr_decay"], on_step=on_step
+    )
 
 
 def summarise(traj: dict) -> dict:
     """The numbers the claims use: spike ratio, alignment and escape step of one trajectory."""
-    return {"max_spike_ratio": float(traj["spike_ratio"].max()),
-            "spike_growth": float(traj["spike_ratio"].max() / traj["spike_ratio"][0]),
-            "min_cos": float(traj["cos"].min()),
-            "min_cos_rel": float(traj["cos"].min() / traj["cos"][0]),
-            "escape_step": escape_step(traj["cos"]),
-            "final_error": float(traj["error"][-1])}
+    return {
+        "max_spike_ratio": float(traj["spike_ratio"].max()),
+        "spike_growth": float(traj["spike_ratio"].max() / traj["spike_ratio"][0]),
+        "min_cos": float(traj["cos"].min()),
+        "min_cos_rel": float(traj["cos"].min() / traj["cos"][0]),
+        "escape_step": escape_step(traj["cos"]),
+        "final_error": float(traj["error"][-1]),
+    }
 
 
 def _cells(cfg: SpecGDConfig) -> list[dict]:
-    common = {"base_seed": cfg.seed, "d": cfg.problem.d, "init_scale": cfg.problem.init_scale,
-              "n_samples": cfg.problem.n_samples, "steps": cfg.steps, "lr_decay": 1.0}
-    return [{**common, "lam": float(lam), "optimiser": opt, "lr": getattr(cfg.lr, opt), "seed_index": s}
-            for lam in cfg.lams for opt in cfg.optimisers for s in range(cfg.num_seeds)]
+    common = {
+        "base_seed": cfg.seed,
+        "d": cfg.problem.d,
+        "init_scale": cfg.problem.init_scale,
+        "n_samples": cfg.problem.n_samples,
+        "steps": cfg.steps,
+        "lr_decay": 1.0,
+    }
+    return [
+        {**common, "lam": float(lam), "optimiser": opt, "lr": getattr(cfg.lr, opt), "seed_index": s}
+        for lam in cfg.lams
+        for opt in cfg.optimisers
+        for s in range(cfg.num_seeds)
+    ]
 
 
 def _contraction_cells(cfg: SpecGDConfig) -> list[dict]:
     c = cfg.contraction
-    common = {"base_seed": cfg.seed, "d": cfg.problem.d, "init_scale": cfg.problem.init_scale,
-              "n_samples": 0, "steps": c.steps, "lam": 1.0}
-    return [{**common, "optimiser": opt, "lr": lr, "lr_decay": decay, "seed_index": s}
-            for opt, lr, decay in (("specgd", c.specgd_lr, c.specgd_decay), ("gd", c.gd_lr, 1.0))
-            for s in range(cfg.num_seeds)]
+    common = {
+        "base_seed": cfg.seed,
+        "d": cfg.problem.d,
+        "init_scale": cfg.problem.init_scale,
+        "n_samples": 0,
+        "steps": c.steps,
+        "lam": 1.0,
+    }
+    return [
+        {**common, "optimiser": opt, "lr": lr, "lr_decay": decay, "seed_index": s}
+        for opt, lr, decay in (("specgd", c.specgd_lr, c.specgd_decay), ("gd", c.gd_lr, 1.0))
+        for s in range(cfg.num_seeds)
+    ]
 
 
 def _simulate_all(cfg: SpecGDConfig, ctx: RunContext, cells: list[dict]) -> list[dict]:
     if len(cells) == 1:
+
         def stream(k, stats):
             if k % cfg.report_every == 0 or k == cfg.steps:
                 ctx.report({f"train/{key}": value for key, value in stats.items()}, step=k)
+
         return [run_cell(cells[0], on_step=stream)]
     return ctx.map(run_cell, cells, name="specgd-cell")
 
@@ -82,21 +105,28 @@ def run(cfg: SpecGDConfig, ctx: RunContext) -> ResultRecord:
     else:
         claims = claims_mod.population_claims(cells)
     if extra:
-        finals = [float(t["error"][-1]) for t in trajectories[len(grid):]]
-        specgd_final, gd_final = finals[: cfg.num_seeds], finals[cfg.num_seeds:]
+        finals = [float(t["error"][-1]) for t in trajectories[len(grid) :]]
+        specgd_final, gd_final = finals[: cfg.num_seeds], finals[cfg.num_seeds :]
         metrics["eval/contraction/specgd_final_error"] = float(np.mean(specgd_final))
         metrics["eval/contraction/gd_final_error"] = float(np.mean(gd_final))
         claims += claims_mod.contraction_claims(specgd_final, gd_final)
     if cfg.check_gradients:
         rng = np.random.default_rng(derive_seed(cfg.seed, "checks"))
-        numbers = {**checks.gradient_errors(cfg.problem.d, 20.0, 200_000, rng),
-                   **checks.polar_errors(cfg.problem.d, rng)}
+        numbers = {
+            **checks.gradient_errors(cfg.problem.d, 20.0, 200_000, rng),
+            **checks.polar_errors(cfg.problem.d, rng),
+        }
         metrics.update({f"check/{k}": v for k, v in numbers.items()})
         claims = claims_mod.check_claims(numbers) + claims
 
     seed0 = [(c, t) for c, t in zip(grid, trajectories) if c["seed_index"] == 0]
     plot_trajectories(seed0, ctx.artifact("trajectories.png"))
     last = trajectories[0]
-    metrics.update({"final/error": float(last["error"][-1]), "final/cos": float(last["cos"][-1]),
-                    "final/max_spike_ratio": float(last["spike_ratio"].max())})
+    metrics.update(
+        {
+            "final/error": float(last["error"][-1]),
+            "final/cos": float(last["cos"][-1]),
+            "final/max_spike_ratio": float(last["spike_ratio"].max()),
+        }
+    )
     return ctx.result(metrics, claims)

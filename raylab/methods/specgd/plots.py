@@ -16,8 +16,9 @@ def plot_trajectories(cells: list[tuple[dict, dict]], path: Path) -> Path:
     for col, lam in enumerate(lams):
         for cell, traj in (ct for ct in cells if ct[0]["lam"] == lam):
             for row, key in enumerate(("spike_ratio", "cos", "error")):
-                axes[row][col].plot(traj[key], color=STYLE.get(cell["optimiser"]),
-                                    label=cell["optimiser"], lw=1.2)
+                axes[row][col].plot(
+                    traj[key], color=STYLE.get(cell["optimiser"]), label=cell["optimiser"], lw=1.2
+                )
         axes[0][col].set_title(f"lambda = {lam:g}")
         axes[0][col].set_yscale("log")
         axes[2][col].set_yscale("log")

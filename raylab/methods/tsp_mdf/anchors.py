@@ -12,7 +12,7 @@ import numpy as np
 from raylab.methods.tsp_mdf.data import InstanceSet
 from raylab.methods.tsp_mdf.heuristics import insertion_tour, two_opt
 
-LKH_SCALE = 1e6   # unit-square coordinates -> integers for elkai (brief 3: without it instances collapse)
+LKH_SCALE = 1e6  # unit-square coordinates -> integers for elkai (brief 3: without it instances collapse)
 
 
 def _two_opt_item(item: dict, shared: InstanceSet) -> float:
@@ -22,13 +22,14 @@ def _two_opt_item(item: dict, shared: InstanceSet) -> float:
     return shared.length(i, two_opt(shared.unit[i], tour))
 
 
-def two_opt_lengths(data: InstanceSet, method: str, mdf_tours: list[np.ndarray], map_fn: Callable
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def two_opt_lengths(
+    data: InstanceSet, method: str, mdf_tours: list[np.ndarray], map_fn: Callable
+) -> tuple[np.ndarray, np.ndarray]:
     """(plain H + 2-opt, best MDF tour + 2-opt) lengths per instance, scored on the originals."""
     items = [{"instance": i, "method": method, "tour": None} for i in range(len(data.unit))]
     items += [{"instance": i, "method": method, "tour": t} for i, t in enumerate(mdf_tours)]
     lengths = np.array(map_fn(_two_opt_item, items, shared=data))
-    return lengths[:len(data.unit)], lengths[len(data.unit):]
+    return lengths[: len(data.unit)], lengths[len(data.unit) :]
 
 
 def lkh_tour(coords: np.ndarray, runs: int = 1) -> np.ndarray:

@@ -20,19 +20,34 @@ def plain_claims(m: dict, methods: list[str], nodes: int | None) -> list[Claim]:
     """Check 1 (and 14): plain heuristics match the published means - within 0.3 % over a whole Fu
     et al. file, within 0.5 % when only the run's own instances were built (brief check 14: one
     TSP-10000 instance vs 80.6). Plus: best-of-K with the unshifted sample is never worse than plain."""
-    claims = [Claim.check("mdf.never_worse", "best-of-K (sample 0 = the unshifted instance) is never longer than "
-                          "plain H (largest per-instance excess, first heuristic)",
-                          m[f"{methods[0]}/mdf/max_excess_over_plain"], "<=", 0.0)]
+    claims = [
+        Claim.check(
+            "mdf.never_worse",
+            "best-of-K (sample 0 = the unshifted instance) is never longer than "
+            "plain H (largest per-instance excess, first heuristic)",
+            m[f"{methods[0]}/mdf/max_excess_over_plain"],
+            "<=",
+            0.0,
+        )
+    ]
     for h in methods:
         published = PUBLISHED.get(nodes, {}).get(h)
         if published is None:
             continue
         full = f"{h}/plain_all/length" in m
         tolerance = 0.003 if full else 0.005
-        claims.append(Claim.check(f"plain.{SHORT[h]}", f"plain {SHORT[h]} mean length within {tolerance:.1%} of the "
-                                  f"published {published:.2f} (TSP-{nodes}, {'whole file' if full else 'this run'}; "
-                                  "relative deviation)", abs(m[f"{h}/plain{'_all' if full else ''}/length"] / published - 1),
-                                  "<=", tolerance, paper_value=published))
+        claims.append(
+            Claim.check(
+                f"plain.{SHORT[h]}",
+                f"plain {SHORT[h]} mean length within {tolerance:.1%} of the "
+                f"published {published:.2f} (TSP-{nodes}, {'whole file' if full else 'this run'}; "
+                "relative deviation)",
+                abs(m[f"{h}/plain{'_all' if full else ''}/length"] / published - 1),
+                "<=",
+                tolerance,
+                paper_value=published,
+            )
+        )
     return claims
 
 
@@ -40,32 +55,82 @@ def uniform_claims(m: dict, methods: list[str], samples: int, instances: int, ga
     """Checks 7-10 and 13 on random uniform instances (issue thresholds at 16 instances, K = 32)."""
     k = f"K{samples}"
     claims = [
-        Claim.check("ablation.range", f"random shifts (FI, sigma=0.001, K={samples}) give a gap in [8.3, 9.1] %",
-                    m[f"farthest/ablation_0.001/{k}/{gap}"], "<=", 9.1),
-        Claim.check("ablation.range_low", "... and not below 8.3 % (the brief's calibrated range)",
-                    m[f"farthest/ablation_0.001/{k}/{gap}"], ">=", 8.3),
-        Claim.check("ablation.large_sigma", "random shifts with sigma = 0.01 are worse than plain FI (gap difference)",
-                    m[f"farthest/large_sigma/{gap}"] - m[f"farthest/plain/{gap}"], ">", 0.0),
-        Claim.check("mdf.gap", f"trained modifier, FI+MDF at K={samples}: gap <= 8.2 %",
-                    m[f"farthest/mdf/{k}/{gap}"], "<=", 8.2),
-        Claim.check("mdf.vs_ablation", "FI+MDF beats the random-shift ablation (best sigma, same K) by >= 0.3 points",
-                    m[f"farthest/ablation/{k}/{gap}"] - m[f"farthest/mdf/{k}/{gap}"], ">=", 0.3),
-        Claim.check("mdf.wins", f"FI+MDF is shorter than the ablation on >= 11/16 instances (fraction of {instances})",
-                    m["farthest/mdf/wins"] / instances, ">=", 11 / 16),
+        Claim.check(
+            "ablation.range",
+            f"random shifts (FI, sigma=0.001, K={samples}) give a gap in [8.3, 9.1] %",
+            m[f"farthest/ablation_0.001/{k}/{gap}"],
+            "<=",
+            9.1,
+        ),
+        Claim.check(
+            "ablation.range_low",
+            "... and not below 8.3 % (the brief's calibrated range)",
+            m[f"farthest/ablation_0.001/{k}/{gap}"],
+            ">=",
+            8.3,
+        ),
+        Claim.check(
+            "ablation.large_sigma",
+            "random shifts with sigma = 0.01 are worse than plain FI (gap difference)",
+            m[f"farthest/large_sigma/{gap}"] - m[f"farthest/plain/{gap}"],
+            ">",
+            0.0,
+        ),
+        Claim.check(
+            "mdf.gap",
+            f"trained modifier, FI+MDF at K={samples}: gap <= 8.2 %",
+            m[f"farthest/mdf/{k}/{gap}"],
+            "<=",
+            8.2,
+        ),
+        Claim.check(
+            "mdf.vs_ablation",
+            "FI+MDF beats the random-shift ablation (best sigma, same K) by >= 0.3 points",
+            m[f"farthest/ablation/{k}/{gap}"] - m[f"farthest/mdf/{k}/{gap}"],
+            ">=",
+            0.3,
+        ),
+        Claim.check(
+            "mdf.wins",
+            f"FI+MDF is shorter than the ablation on >= 11/16 instances (fraction of {instances})",
+            m["farthest/mdf/wins"] / instances,
+            ">=",
+            11 / 16,
+        ),
     ]
     for h in methods:
         if h != "farthest":
-            claims.append(Claim.check(f"mdf.{SHORT[h]}", f"modifier trained with FI also helps {SHORT[h]}: "
-                                      f"ablation gap - MDF gap > 0", m[f"{h}/ablation/{k}/{gap}"]
-                                      - m[f"{h}/mdf/{k}/{gap}"], ">", 0.0))
+            claims.append(
+                Claim.check(
+                    f"mdf.{SHORT[h]}",
+                    f"modifier trained with FI also helps {SHORT[h]}: ablation gap - MDF gap > 0",
+                    m[f"{h}/ablation/{k}/{gap}"] - m[f"{h}/mdf/{k}/{gap}"],
+                    ">",
+                    0.0,
+                )
+            )
     if "farthest/two_opt/mdf" in m:
-        claims.append(Claim.check("mdf.two_opt", "FI+MDF+2-opt has a lower gap than FI+2-opt (points)",
-                                  m["farthest/two_opt/plain"] - m["farthest/two_opt/mdf"], ">", 0.0,
-                                  paper_value=None))
+        claims.append(
+            Claim.check(
+                "mdf.two_opt",
+                "FI+MDF+2-opt has a lower gap than FI+2-opt (points)",
+                m["farthest/two_opt/plain"] - m["farthest/two_opt/mdf"],
+                ">",
+                0.0,
+                paper_value=None,
+            )
+        )
     return claims
 
 
 def tsplib_claims(m: dict, instances: int) -> list[Claim]:
     """Check 12: FI+MDF at K=32 beats plain FI on >= 4 of 5 TSPLIB instances (TSPLIB metric)."""
-    return [Claim.check("tsplib.wins", "FI+MDF beats plain FI on >= 4/5 instances (fraction)",
-                        m["farthest/mdf/wins_vs_plain"] / instances, ">=", 4 / 5)]
+    return [
+        Claim.check(
+            "tsplib.wins",
+            "FI+MDF beats plain FI on >= 4/5 instances (fraction)",
+            m["farthest/mdf/wins_vs_plain"] / instances,
+            ">=",
+            4 / 5,
+        )
+    ]

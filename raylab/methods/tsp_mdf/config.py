@@ -15,22 +15,22 @@ class TrainConfig:
     """REINFORCE on random uniform N=`nodes` instances generated on the fly (brief 1.2 [R])."""
 
     seed: int = 0
-    method: str = "farthest"      # the heuristic used for the training rollouts
+    method: str = "farthest"  # the heuristic used for the training rollouts
     nodes: int = 100
     batch: int = 16
-    samples: int = 16             # K rollouts per instance
+    samples: int = 16  # K rollouts per instance
     steps: int = 3000
-    max_minutes: float = 10.0     # the issue's training budget; training stops early when reached
-    lr: float = 3e-4              # 1e-3 drifted into an uneven sigma allocation that hurt at N=500
+    max_minutes: float = 10.0  # the issue's training budget; training stops early when reached
+    lr: float = 3e-4  # 1e-3 drifted into an uneven sigma allocation that hurt at N=500
     objective: Objective = "best_of_m"
-    best_of: int = 4              # m of the best_of_m objective
+    best_of: int = 4  # m of the best_of_m objective
     neighbours: int = 8
     hidden: int = 64
     layers: int = 3
-    sigma_scale: float = 0.05     # mean sigma_i in units of d_i (~ the absolute sigma = 0.001 ablation at N=500)
-    mean_max: float = 0.0         # |mu_i| bound in d_i; 0 = noise allocation only (learned means hurt at N=500)
-    clip: float = 0.5             # ||delta_i|| <= clip * d_i
-    instances_per_item: int = 8   # rollouts of this many instances per sampler task (few, large tasks)
+    sigma_scale: float = 0.05  # mean sigma_i in units of d_i (~ the absolute sigma = 0.001 ablation at N=500)
+    mean_max: float = 0.0  # |mu_i| bound in d_i; 0 = noise allocation only (learned means hurt at N=500)
+    clip: float = 0.5  # ||delta_i|| <= clip * d_i
+    instances_per_item: int = 8  # rollouts of this many instances per sampler task (few, large tasks)
     held_out: int = 32
     eval_every: int = 50
     checkpoint_every: int = 100
@@ -51,10 +51,10 @@ class DataConfig:
     A relative path is looked up in ../shared/data/tsp/ when it is not found from the working dir."""
 
     path: str = "test-500-coords.npy"
-    instances: int = 16           # the first n instances (all when 0)
-    names: list[str] = dataclasses.field(default_factory=list)   # TSPLIB folder: which instances
-    references: str = ""          # per-instance reference lengths (.npy) for the mean per-instance gap
-    reference_mean: float = 0.0   # literature reference for the gap of means (0: none)
+    instances: int = 16  # the first n instances (all when 0)
+    names: list[str] = dataclasses.field(default_factory=list)  # TSPLIB folder: which instances
+    references: str = ""  # per-instance reference lengths (.npy) for the mean per-instance gap
+    reference_mean: float = 0.0  # literature reference for the gap of means (0: none)
 
 
 @dataclasses.dataclass
@@ -62,22 +62,24 @@ class TSPConfig:
     seed: int = 0
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
-    modifier: str = ""            # a saved modifier.pt to evaluate instead of training one
+    modifier: str = ""  # a saved modifier.pt to evaluate instead of training one
     methods: list[str] = dataclasses.field(default_factory=lambda: ["farthest", "random", "nearest"])
-    samples: int = 32             # K at test time
-    k_values: list[int] = dataclasses.field(default_factory=lambda: [8, 32, 128])   # gap-vs-K curve
+    samples: int = 32  # K at test time
+    k_values: list[int] = dataclasses.field(default_factory=lambda: [8, 32, 128])  # gap-vs-K curve
     ablation_sigmas: list[float] = dataclasses.field(default_factory=lambda: [0.0005, 0.001, 0.002])
-    large_sigma: float = 0.01     # the "too large" control
-    two_opt: bool = True          # also report best-of-K + 2-opt vs plain + 2-opt (FI)
-    lkh: int = 0                  # instances solved by LKH-3 (elkai) as an anchor in the same run
-    chunk: int = 8                # constructions per sampler task
-    plain_full_set: bool = True   # plain means over the whole .npy file (the published-mean check)
-    claims: str = "uniform"       # which claim set: uniform | plain | tsplib
+    large_sigma: float = 0.01  # the "too large" control
+    two_opt: bool = True  # also report best-of-K + 2-opt vs plain + 2-opt (FI)
+    lkh: int = 0  # instances solved by LKH-3 (elkai) as an anchor in the same run
+    chunk: int = 8  # constructions per sampler task
+    plain_full_set: bool = True  # plain means over the whole .npy file (the published-mean check)
+    claims: str = "uniform"  # which claim set: uniform | plain | tsplib
 
     def __post_init__(self):
         unknown = [m for m in self.methods if m not in METHODS]
         if unknown or not self.methods:
-            raise ValueError(f"methods must be a non-empty subset of {', '.join(METHODS)}; got {self.methods}")
+            raise ValueError(
+                f"methods must be a non-empty subset of {', '.join(METHODS)}; got {self.methods}"
+            )
         if self.samples < 1 or any(k < 1 for k in self.k_values) or self.chunk < 1:
             raise ValueError("samples, k_values and chunk must be >= 1")
         if self.claims not in ("uniform", "plain", "tsplib"):

@@ -24,9 +24,9 @@ DATA_ENV = "RAYLAB_TSP_DATA"
 @dataclasses.dataclass
 class InstanceSet:
     names: list[str]
-    unit: list[np.ndarray]                 # (n, 2) coordinates in [0, 1]^2, what models see
-    originals: list[Instance]              # what tours are scored on
-    references: np.ndarray | None          # per-instance reference lengths (original metric)
+    unit: list[np.ndarray]  # (n, 2) coordinates in [0, 1]^2, what models see
+    originals: list[Instance]  # what tours are scored on
+    references: np.ndarray | None  # per-instance reference lengths (original metric)
 
     def length(self, index: int, tour: np.ndarray) -> float:
         """Tour length on the original instance (TSPLIB metric for TSPLIB files)."""
@@ -40,14 +40,19 @@ def resolve(path: str) -> Path:
     """`path` as given, else under $RAYLAB_TSP_DATA, else under ../shared/data/tsp of a source checkout."""
     candidates = [Path(path)]
     if not Path(path).is_absolute():
-        roots = [os.environ.get(DATA_ENV), Path(__file__).resolve().parents[3].parent / "shared" / "data" / "tsp"]
+        roots = [
+            os.environ.get(DATA_ENV),
+            Path(__file__).resolve().parents[3].parent / "shared" / "data" / "tsp",
+        ]
         candidates += [Path(root) / path for root in roots if root]
     for candidate in candidates:
         if candidate.exists():
             return candidate
-    raise DataMissing(f"TSP data '{path}' not found (looked in: {', '.join(str(c) for c in candidates)}); "
-                      f"set {DATA_ENV} to the folder holding it, pass --set data.path=<file or folder>, or "
-                      f"use --set data.path=random:<N> for generated instances")
+    raise DataMissing(
+        f"TSP data '{path}' not found (looked in: {', '.join(str(c) for c in candidates)}); "
+        f"set {DATA_ENV} to the folder holding it, pass --set data.path=<file or folder>, or "
+        f"use --set data.path=random:<N> for generated instances"
+    )
 
 
 def _euclidean(name: str, coords: np.ndarray) -> Instance:
@@ -64,10 +69,14 @@ def load_npy(path: Path, count: int) -> tuple[list[str], list[Instance]]:
     if not np.isfinite(array).all():
         raise RaylabError(f"{path}: coordinates contain NaN or infinity")
     array = array[:count] if count else array
-    return [f"{path.stem}[{i}]" for i in range(len(array))], [_euclidean(f"{i}", c) for i, c in enumerate(array)]
+    return [f"{path.stem}[{i}]" for i in range(len(array))], [
+        _euclidean(f"{i}", c) for i, c in enumerate(array)
+    ]
 
 
-def load_tsplib(path: Path, names: list[str], count: int) -> tuple[list[str], list[Instance], np.ndarray | None]:
+def load_tsplib(
+    path: Path, names: list[str], count: int
+) -> tuple[list[str], list[Instance], np.ndarray | None]:
     files = [path] if path.is_file() else sorted(path.glob("*.tsp"))
     if names:
         by_name = {f.stem: f for f in files}
@@ -102,9 +111,11 @@ def load(cfg: DataConfig, seed: int) -> InstanceSet:
         else:
             names, instances, references = load_tsplib(path, cfg.names, cfg.instances)
     if cfg.references:
-        references = np.load(resolve(cfg.references))[:len(instances)]
+        references = np.load(resolve(cfg.references))[: len(instances)]
         if len(references) != len(instances):
-            raise RaylabError(f"{cfg.references}: {len(references)} references for {len(instances)} instances")
+            raise RaylabError(
+                f"{cfg.references}: {len(references)} references for {len(instances)} instances"
+            )
     return InstanceSet(names, [_model_view(i.coords) for i in instances], instances, references)
 
 

@@ -24,8 +24,8 @@ from raylab.methods.tsp_mdf.sampling import ShiftModel, best_of_k, random_shift_
 class Sampled:
     """All K_max sample lengths per instance (original metric; column 0 = plain H) and best tours."""
 
-    lengths: np.ndarray        # (instances, K_max)
-    tours: list[np.ndarray]    # best tour over all K_max samples, per instance
+    lengths: np.ndarray  # (instances, K_max)
+    tours: list[np.ndarray]  # best tour over all K_max samples, per instance
     seconds: float
 
     def best(self, k: int) -> np.ndarray:
@@ -37,14 +37,16 @@ class Sampled:
         return self.lengths[:, 0]
 
 
-def sample(data: InstanceSet, models: list[ShiftModel], k: int, method: str, seed: int, chunk: int,
-           map_fn: Callable) -> Sampled:
+def sample(
+    data: InstanceSet, models: list[ShiftModel], k: int, method: str, seed: int, chunk: int, map_fn: Callable
+) -> Sampled:
     """Best-of-k over `models` on every instance, scored with the instance's own metric."""
     began = time.perf_counter()
     tsplib = any(o.metric != "EUCLIDEAN" for o in data.originals)
     results = best_of_k(map_fn, data.unit, models, k, method, seed, chunk, data.originals if tsplib else None)
-    return Sampled(np.stack([r["lengths"] for r in results]), [r["tour"] for r in results],
-                   time.perf_counter() - began)
+    return Sampled(
+        np.stack([r["lengths"] for r in results]), [r["tour"] for r in results], time.perf_counter() - began
+    )
 
 
 def ablation_models(data: InstanceSet, sigma: float) -> list[ShiftModel]:

@@ -17,7 +17,14 @@ from raylab.methods.tsp_mdf import claims as claim_sets, plots
 from raylab.methods.tsp_mdf.anchors import lkh_lengths, two_opt_lengths
 from raylab.methods.tsp_mdf.config import TSPConfig
 from raylab.methods.tsp_mdf.data import InstanceSet, load
-from raylab.methods.tsp_mdf.evaluate import Sampled, ablation_models, gaps, modifier_models, per_instance_gap, sample
+from raylab.methods.tsp_mdf.evaluate import (
+    Sampled,
+    ablation_models,
+    gaps,
+    modifier_models,
+    per_instance_gap,
+    sample,
+)
 from raylab.methods.tsp_mdf.heuristics import insertion_tour
 from raylab.methods.tsp_mdf.modifier import InstanceModifier
 from raylab.methods.tsp_mdf.train import train_modifier
@@ -34,18 +41,28 @@ def obtain_modifier(cfg: TSPConfig, ctx: RunContext, map_fn) -> tuple[InstanceMo
         return net, saved.get("history", []), 0.0
     began = time.perf_counter()
     latest = ctx.checkpointer.load_latest()
-    net, history = train_modifier(cfg.train, map_fn, ctx.report, state=latest[1] if latest else None,
-                                  save=ctx.checkpointer.save)
+    net, history = train_modifier(
+        cfg.train, map_fn, ctx.report, state=latest[1] if latest else None, save=ctx.checkpointer.save
+    )
     minutes = (time.perf_counter() - began) / 60
-    torch.save({"arch": net.arch, "state": net.state_dict(), "history": history, "train": ctx.config["train"]},
-               ctx.artifact("modifier.pt"))
+    torch.save(
+        {"arch": net.arch, "state": net.state_dict(), "history": history, "train": ctx.config["train"]},
+        ctx.artifact("modifier.pt"),
+    )
     plots.plot_training(history, ctx.artifact("training.png"))
     return net, history, minutes
 
 
-def _record(metrics: dict, prefix: str, sampled: Sampled, data: InstanceSet, cfg: TSPConfig, ks: list[int]) -> None:
+def _record(
+    metrics: dict, prefix: str, sampled: Sampled, data: InstanceSet, cfg: TSPConfig, ks: list[int]
+) -> None:
     for k in ks:
-        metrics.update({f"{prefix}/K{k}/{key}": v for key, v in gaps(sampled.best(k), data, cfg.data.reference_mean).items()})
+        metrics.update(
+            {
+                f"{prefix}/K{k}/{key}": v
+                for key, v in gaps(sampled.best(k), data, cfg.data.reference_mean).items()
+            }
+        )
 
 
 def gap_key(data: InstanceSet) -> str:
@@ -59,70 +76,105 @@ def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
     net, history, train_minutes = obtain_modifier(cfg, ctx, map_fn)
     untrained = InstanceModifier(**net.arch)
     ks, seed = sorted(set(cfg.k_values) | {cfg.samples}), derive_seed(cfg.seed, "test-noise")
-    metrics: dict[str, float] = {"time/train_minutes": train_minutes, "data/instances": float(len(data.unit)),
-                                 "data/nodes": float(np.mean([len(c) for c in data.unit]))}
+    metrics: dict[str, float] = {
+        "time/train_minutes": train_minutes,
+        "data/instances": float(len(data.unit)),
+        "data/nodes": float(np.mean([len(c) for c in data.unit])),
+    }
     if history:
-        metrics.update({f"train/final/{k.split('/', 1)[1]}": v for k, v in history[-1].items() if k != "step"})
+        metrics.update(
+            {f"train/final/{k.split('/', 1)[1]}": v for k, v in history[-1].items() if k != "step"}
+        )
         metrics["train/steps"] = float(history[-1]["step"])
     key, curves, sampled_runs = gap_key(data), {}, {}
     for h in cfg.methods:
-        sampled_runs[h], curves[h] = evaluate_heuristic(h, cfg, data, (net, untrained), ks, seed, map_fn, metrics)
+        sampled_runs[h], curves[h] = evaluate_heuristic(
+            h, cfg, data, (net, untrained), ks, seed, map_fn, metrics
+        )
     _extras(cfg, data, sampled_runs, metrics, map_fn, seed, key)
     nodes = _plain_full_set(cfg, map_fn, metrics)
     plots.plot_gap_vs_k(ks, curves, f"{key} (%)", ctx.artifact("gap_vs_k.png"))
     h = cfg.methods[0]
     best = sampled_runs[h]["mdf"]
-    plots.plot_tours(data.unit[0], {f"plain {h}": (insertion_tour(data.unit[0], h), float(best.plain[0])),
-                                    f"{h}+MDF K={max(ks)}": (best.tours[0], float(best.best(max(ks))[0]))},
-                     ctx.artifact("tour.png"))
+    plots.plot_tours(
+        data.unit[0],
+        {
+            f"plain {h}": (insertion_tour(data.unit[0], h), float(best.plain[0])),
+            f"{h}+MDF K={max(ks)}": (best.tours[0], float(best.best(max(ks))[0])),
+        },
+        ctx.artifact("tour.png"),
+    )
     ctx.report(metrics)
     return ctx.result(metrics, _claims(cfg, data, metrics, key, nodes))
 
 
-def evaluate_heuristic(h: str, cfg: TSPConfig, data: InstanceSet, nets: tuple, ks: list[int], seed: int, map_fn,
-                       metrics: dict) -> tuple[dict[str, Sampled], dict[str, list[float]]]:
+def evaluate_heuristic(
+    h: str, cfg: TSPConfig, data: InstanceSet, nets: tuple, ks: list[int], seed: int, map_fn, metrics: dict
+) -> tuple[dict[str, Sampled], dict[str, list[float]]]:
     """Plain, trained / untrained modifier and every ablation sigma for heuristic `h` on one sample
     stream; records their gaps at each K, the best sigma, wins and timings; returns the runs and
     the gap-vs-K curves."""
     key, k_max = gap_key(data), max(ks)
-    runs = {name: sample(data, modifier_models(net, data, h, cfg.train.clip), k_max, h, seed, cfg.chunk, map_fn)
-            for name, net in zip(("mdf", "untrained"), nets)}
+    runs = {
+        name: sample(data, modifier_models(net, data, h, cfg.train.clip), k_max, h, seed, cfg.chunk, map_fn)
+        for name, net in zip(("mdf", "untrained"), nets)
+    }
     for sigma in cfg.ablation_sigmas:
-        runs[f"ablation_{sigma:g}"] = sample(data, ablation_models(data, sigma), k_max, h, seed, cfg.chunk, map_fn)
-    metrics.update({f"{h}/plain/{k}": v for k, v in gaps(runs["mdf"].plain, data, cfg.data.reference_mean).items()})
-    best_sigma = min(cfg.ablation_sigmas, key=lambda s: gaps(runs[f"ablation_{s:g}"].best(cfg.samples), data,
-                                                            cfg.data.reference_mean)[key])
+        runs[f"ablation_{sigma:g}"] = sample(
+            data, ablation_models(data, sigma), k_max, h, seed, cfg.chunk, map_fn
+        )
+    metrics.update(
+        {f"{h}/plain/{k}": v for k, v in gaps(runs["mdf"].plain, data, cfg.data.reference_mean).items()}
+    )
+    best_sigma = min(
+        cfg.ablation_sigmas,
+        key=lambda s: gaps(runs[f"ablation_{s:g}"].best(cfg.samples), data, cfg.data.reference_mean)[key],
+    )
     runs["ablation"] = runs[f"ablation_{best_sigma:g}"]
     for name, sampled in runs.items():
         _record(metrics, f"{h}/{name}", sampled, data, cfg, ks)
     metrics[f"{h}/ablation/best_sigma"] = best_sigma
-    for name in ("mdf", "ablation"):   # at the configured K (the sweep metric when K varies)
+    for name in ("mdf", "ablation"):  # at the configured K (the sweep metric when K varies)
         metrics[f"{h}/{name}/selected_K/{key}"] = metrics[f"{h}/{name}/K{cfg.samples}/{key}"]
     mdf, ablation = runs["mdf"].best(cfg.samples), runs["ablation"].best(cfg.samples)
-    if data.references is not None and len(data.names) <= 20:     # TSPLIB-sized sets: per-instance table
-        for name, plain_gap, mdf_gap in zip(data.names, per_instance_gap(runs["mdf"].plain, data),
-                                            per_instance_gap(mdf, data)):
-            metrics[f"{h}/instance/{name}/plain_gap"], metrics[f"{h}/instance/{name}/mdf_gap"] = plain_gap, mdf_gap
+    if data.references is not None and len(data.names) <= 20:  # TSPLIB-sized sets: per-instance table
+        for name, plain_gap, mdf_gap in zip(
+            data.names, per_instance_gap(runs["mdf"].plain, data), per_instance_gap(mdf, data)
+        ):
+            metrics[f"{h}/instance/{name}/plain_gap"], metrics[f"{h}/instance/{name}/mdf_gap"] = (
+                plain_gap,
+                mdf_gap,
+            )
     metrics[f"{h}/mdf/wins"] = float(np.sum(mdf < ablation))
     metrics[f"{h}/mdf/wins_vs_plain"] = float(np.sum(mdf < runs["mdf"].plain))
     metrics[f"{h}/mdf/max_excess_over_plain"] = float(np.max(runs["mdf"].best(max(ks)) - runs["mdf"].plain))
     metrics[f"{h}/mdf/wins_vs_untrained"] = float(np.sum(mdf < runs["untrained"].best(cfg.samples)))
     metrics[f"time/{h}/mdf_seconds_per_instance"] = runs["mdf"].seconds / len(data.unit)
     metrics[f"time/{h}/constructions_per_s"] = k_max * len(data.unit) / runs["mdf"].seconds
-    labels = {"ablation": f"random shifts (sigma={best_sigma:g})", "untrained": "untrained modifier",
-              "mdf": "trained modifier (MDF)"}
+    labels = {
+        "ablation": f"random shifts (sigma={best_sigma:g})",
+        "untrained": "untrained modifier",
+        "mdf": "trained modifier (MDF)",
+    }
     curve = {"plain": [metrics[f"{h}/plain/{key}"]] * len(ks)}
     curve.update({label: [metrics[f"{h}/{name}/K{k}/{key}"] for k in ks] for name, label in labels.items()})
     return runs, curve
 
 
-def _extras(cfg: TSPConfig, data: InstanceSet, runs: dict, metrics: dict, map_fn, seed: int, key: str) -> None:
-    """The sigma = 0.01 control (best of K shifted samples), 2-opt on plain and best MDF tours, and the LKH-3 anchor (FI)."""
+def _extras(
+    cfg: TSPConfig, data: InstanceSet, runs: dict, metrics: dict, map_fn, seed: int, key: str
+) -> None:
+    """The sigma = 0.01 control (best of K shifted samples), 2-opt on plain and best MDF tours, and
+    the LKH-3 anchor (FI)."""
     if "farthest" not in runs:
         return
-    large = sample(data, ablation_models(data, cfg.large_sigma), cfg.samples + 1, "farthest", seed, cfg.chunk, map_fn)
-    shifted_best = large.lengths[:, 1:].min(axis=1)    # without the plain sample, which would always win here
-    metrics.update({f"farthest/large_sigma/{k}": v for k, v in gaps(shifted_best, data, cfg.data.reference_mean).items()})
+    large = sample(
+        data, ablation_models(data, cfg.large_sigma), cfg.samples + 1, "farthest", seed, cfg.chunk, map_fn
+    )
+    shifted_best = large.lengths[:, 1:].min(axis=1)  # without the plain sample, which would always win here
+    metrics.update(
+        {f"farthest/large_sigma/{k}": v for k, v in gaps(shifted_best, data, cfg.data.reference_mean).items()}
+    )
     if cfg.two_opt:
         plain, mdf = two_opt_lengths(data, "farthest", runs["farthest"]["mdf"].tours, map_fn)
         metrics["farthest/two_opt/plain"] = gaps(plain, data, cfg.data.reference_mean)[key]
@@ -132,7 +184,7 @@ def _extras(cfg: TSPConfig, data: InstanceSet, runs: dict, metrics: dict, map_fn
         if lengths is not None:
             metrics["lkh/length"] = float(lengths.mean())
             if data.references is not None:
-                metrics["lkh/gap"] = float(100 * np.mean(lengths / data.references[:len(lengths)] - 1))
+                metrics["lkh/gap"] = float(100 * np.mean(lengths / data.references[: len(lengths)] - 1))
 
 
 def _plain_full_set(cfg: TSPConfig, map_fn, metrics: dict) -> int | None:

@@ -44,9 +44,9 @@ def _first_node(coords, method):
 def _insertion(coords, method):
     n = coords.shape[0]
     tour = np.empty(n, dtype=np.int64)
-    order = np.empty(n, dtype=np.int64)     # order[step] = the node inserted at that step
+    order = np.empty(n, dtype=np.int64)  # order[step] = the node inserted at that step
     in_tour = np.zeros(n, dtype=np.bool_)
-    to_tour = np.full(n, np.inf)            # distance of each unvisited node to the tour
+    to_tour = np.full(n, np.inf)  # distance of each unvisited node to the tour
     size = 0
     for step in range(n):
         if step == 0:
@@ -62,7 +62,7 @@ def _insertion(coords, method):
                     node, best = i, to_tour[i]
         order[step] = node
         if size < 2:
-            position = size                  # Kool: [a] then [a, b]
+            position = size  # Kool: [a] then [a, b]
         else:
             position, cheapest = 0, np.inf
             for k in range(size):
@@ -129,10 +129,12 @@ def _two_opt(coords, tour, max_passes):
                     best_gain, best_i, best_j = gain, i, j
         if best_i < 0:
             break
-        tour[best_i + 1:best_j + 1] = tour[best_i + 1:best_j + 1][::-1].copy()
+        tour[best_i + 1 : best_j + 1] = tour[best_i + 1 : best_j + 1][::-1].copy()
     return tour
 
 
 def two_opt(coords: np.ndarray, tour: np.ndarray, max_passes: int = 100_000) -> np.ndarray:
     """Best-improvement 2-opt to a local optimum (each pass applies the single best move)."""
-    return _two_opt(np.ascontiguousarray(coords, dtype=np.float64), np.array(tour, dtype=np.int64), max_passes)
+    return _two_opt(
+        np.ascontiguousarray(coords, dtype=np.float64), np.array(tour, dtype=np.int64), max_passes
+    )

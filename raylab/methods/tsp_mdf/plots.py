@@ -10,7 +10,9 @@ import numpy as np
 from raylab.reporting.plots import new_figure, save_figure
 
 
-def plot_gap_vs_k(k_values: list[int], curves: dict[str, dict[str, list[float]]], ylabel: str, path: Path) -> Path:
+def plot_gap_vs_k(
+    k_values: list[int], curves: dict[str, dict[str, list[float]]], ylabel: str, path: Path
+) -> Path:
     """curves[method][label] = gap per K."""
     fig, axes = new_figure(rows=1, cols=len(curves), panel_size=(3.8, 3.0))
     for ax, (method, lines) in zip(axes[0], curves.items()):
@@ -41,13 +43,18 @@ def plot_tours(coords: np.ndarray, tours: dict[str, tuple[np.ndarray, float]], p
 def plot_training(history: list[dict], path: Path) -> Path:
     fig, axes = new_figure(rows=1, cols=2)
     steps = [h["step"] for h in history]
-    for key, label in (("held_out/mean_sample", "mean sample"), ("held_out/best_of_k", "best of K"),
-                       ("held_out/plain", "plain")):
+    for key, label in (
+        ("held_out/mean_sample", "mean sample"),
+        ("held_out/best_of_k", "best of K"),
+        ("held_out/plain", "plain"),
+    ):
         axes[0][0].plot(steps, [h[key] for h in history], marker=".", label=label)
     axes[0][0].set_xlabel("training step")
     axes[0][0].set_ylabel("held-out tour length")
     axes[0][0].legend(fontsize=7)
-    axes[0][1].plot(steps, [h["held_out/sigma_spread"] for h in history], marker=".", label="sigma_i spread (cv)")
+    axes[0][1].plot(
+        steps, [h["held_out/sigma_spread"] for h in history], marker=".", label="sigma_i spread (cv)"
+    )
     axes[0][1].plot(steps, [h["held_out/mean_shift"] for h in history], marker=".", label="mean |mu_i| (d_i)")
     axes[0][1].set_xlabel("training step")
     axes[0][1].legend(fontsize=7)

@@ -25,10 +25,10 @@ from raylab.seeding import derive_seed
 class ShiftModel:
     """Per-node shift parameters of one instance (the modifier's output, or a fixed ablation)."""
 
-    mean: np.ndarray        # (n, 2), in units of `unit`
-    sigma: np.ndarray       # (n,)
-    unit: np.ndarray        # (n,) per-node length unit
-    clip: float = np.inf    # ||delta_i|| <= clip * unit_i
+    mean: np.ndarray  # (n, 2), in units of `unit`
+    sigma: np.ndarray  # (n,)
+    unit: np.ndarray  # (n,) per-node length unit
+    clip: float = np.inf  # ||delta_i|| <= clip * unit_i
 
 
 def nearest_neighbour_distance(coords: np.ndarray) -> np.ndarray:
@@ -55,15 +55,28 @@ def shift(model: ShiftModel, noise: np.ndarray) -> np.ndarray:
     return delta
 
 
-def evaluate_samples(coords: np.ndarray, model: ShiftModel, method: str, sample_ids, seed: int,
-                     instance_id: int, original: Instance | None = None) -> tuple[np.ndarray, np.ndarray]:
+def evaluate_samples(
+    coords: np.ndarray,
+    model: ShiftModel,
+    method: str,
+    sample_ids,
+    seed: int,
+    instance_id: int,
+    original: Instance | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Lengths of the tours built on each sample, scored on the unshifted instance (`original` with
     its TSPLIB metric when given, else Euclidean on `coords`); and the best tour."""
     lengths, best_tour = [], None
     for sample_id in sample_ids:
-        moved = coords if sample_id == 0 else coords + shift(model, sample_noise(seed, instance_id, sample_id, len(coords)))
+        moved = (
+            coords
+            if sample_id == 0
+            else coords + shift(model, sample_noise(seed, instance_id, sample_id, len(coords)))
+        )
         tour = insertion_tour(moved, method)
-        lengths.append(tour_length(coords, tour) if original is None else float(tsplib_length(original, tour)))
+        lengths.append(
+            tour_length(coords, tour) if original is None else float(tsplib_length(original, tour))
+        )
         if lengths[-1] == min(lengths):
             best_tour = tour
     return np.array(lengths), best_tour
@@ -76,15 +89,30 @@ def evaluate_chunk(item: dict, shared: dict) -> list[dict]:
     originals = shared.get("originals")
     out = []
     for i, model in zip(item["instances"], item["models"]):
-        lengths, tour = evaluate_samples(shared["coords"][i], ShiftModel(**model), item["method"],
-                                         range(item["start"], item["stop"]), item["seed"], i,
-                                         originals[i] if originals else None)
+        lengths, tour = evaluate_samples(
+            shared["coords"][i],
+            ShiftModel(**model),
+            item["method"],
+            range(item["start"], item["stop"]),
+            item["seed"],
+            i,
+            originals[i] if originals else None,
+        )
         out.append({"instance": i, "start": item["start"], "lengths": lengths, "tour": tour})
     return out
 
 
-def best_of_k(map_fn: Callable, coords, models: list[ShiftModel], samples: int, method: str,
-              seed: int, chunk: int = 8, originals: list[Instance] | None = None, per_item: int = 1) -> list[dict]:
+def best_of_k(
+    map_fn: Callable,
+    coords,
+    models: list[ShiftModel],
+    samples: int,
+    method: str,
+    seed: int,
+    chunk: int = 8,
+    originals: list[Instance] | None = None,
+    per_item: int = 1,
+) -> list[dict]:
     """Per instance: all K lengths (sample order), the best length and its tour.
 
     `coords` is a list (or stacked array) of (n_i, 2) instances; `originals` (TSPLIB) switch scoring
@@ -95,14 +123,27 @@ def best_of_k(map_fn: Callable, coords, models: list[ShiftModel], samples: int, 
         groups = [list(range(g, min(g + per_item, len(coords)))) for g in range(0, len(coords), per_item)]
         spans = [(0, samples)]
     else:
-        groups, spans = [[i] for i in range(len(coords))], [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
-    items = [{"instances": group, "start": start, "stop": stop, "method": method, "seed": seed,
-              "models": [dataclasses.asdict(models[i]) for i in group]} for group in groups for start, stop in spans]
+        groups, spans = (
+            [[i] for i in range(len(coords))],
+            [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)],
+        )
+    items = [
+        {
+            "instances": group,
+            "start": start,
+            "stop": stop,
+            "method": method,
+            "seed": seed,
+            "models": [dataclasses.asdict(models[i]) for i in group],
+        }
+        for group in groups
+        for start, stop in spans
+    ]
     shared = {"coords": [np.ascontiguousarray(c, dtype=np.float64) for c in coords], "originals": originals}
     results: list[dict] = [{"lengths": np.empty(samples), "best": np.inf, "tour": None} for _ in coords]
     for out in (row for rows in map_fn(evaluate_chunk, items, shared=shared) for row in rows):
         res = results[out["instance"]]
-        res["lengths"][out["start"]:out["start"] + len(out["lengths"])] = out["lengths"]
+        res["lengths"][out["start"] : out["start"] + len(out["lengths"])] = out["lengths"]
         if out["lengths"].min() < res["best"]:
             res["best"], res["tour"] = float(out["lengths"].min()), out["tour"]
     return results

@@ -9,7 +9,8 @@ Advantages A_k of the K rollouts of one instance, all divided by b = mean_k L_k:
   "best_of_m"  A_k = unbiased leave-one-out gradient weight of E[min of m of the K samples].
 # DEVIATION: "best_of_m" is ours. At test time only the best of K tours counts, and the mean-of-K
 # baseline optimises the average sample, which shrinks sigma towards the plain heuristic. For
-# subsets S of size m, grad E[min_S L] = E[sum_{k in S} (min S - min(S without k)) grad log p_k]; averaging over
+# subsets S of size m, grad E[min_S L] = E[sum_{k in S} (min S - min(S without k)) grad log p_k];
+# averaging over
 # all subsets of the K rollouts, the sample of rank i (1 = shortest) gets
 #   A_(i) = sum_{j > i} C(K-j, m-2) (L_(i) - L_(j)) / C(K-1, m-1),
 # which is zero for the worst m-1 samples and for m = K leaves only the winner (L_(1) - L_(2)).
@@ -40,8 +41,8 @@ def best_of_m_weights(lengths: np.ndarray, m: int) -> np.ndarray:
     ranked = np.take_along_axis(lengths, order, axis=1)
     advantages = np.zeros_like(lengths)
     for i in range(k - 1):
-        rank_adv = ((ranked[:, i:i + 1] - ranked[:, i + 1:]) * coef[i + 1:]).sum(axis=1)
-        np.put_along_axis(advantages, order[:, i:i + 1], rank_adv[:, None], axis=1)
+        rank_adv = ((ranked[:, i : i + 1] - ranked[:, i + 1 :]) * coef[i + 1 :]).sum(axis=1)
+        np.put_along_axis(advantages, order[:, i : i + 1], rank_adv[:, None], axis=1)
     return advantages
 
 
@@ -63,11 +64,16 @@ def rollouts(net: InstanceModifier, coords: np.ndarray, cfg: TrainConfig, map_fn
     """K modified instances per instance: lengths (B, K+1) with the plain tour in column 0, and the
     differentiable log-probabilities (B, K) of the K shifts."""
     models, mean, sigma = shift_models(net, list(coords), cfg.method, cfg.clip)
-    results = best_of_k(map_fn, coords, models, cfg.samples + 1, cfg.method, seed, per_item=cfg.instances_per_item)
+    results = best_of_k(
+        map_fn, coords, models, cfg.samples + 1, cfg.method, seed, per_item=cfg.instances_per_item
+    )
     lengths = np.stack([r["lengths"] for r in results])
     n = coords.shape[1]
-    noise = torch.from_numpy(np.stack([[sample_noise(seed, b, s, n) for s in range(1, cfg.samples + 1)]
-                                       for b in range(len(coords))])).float()
+    noise = torch.from_numpy(
+        np.stack(
+            [[sample_noise(seed, b, s, n) for s in range(1, cfg.samples + 1)] for b in range(len(coords))]
+        )
+    ).float()
     return lengths, log_prob(mean, sigma, noise), (mean, sigma)
 
 
@@ -79,15 +85,25 @@ def evaluate_held_out(net: InstanceModifier, coords: np.ndarray, cfg: TrainConfi
     """Mean sampled length, best-of-K and plain length on the fixed held-out instances; how unevenly
     the noise is spread over nodes (coefficient of variation of sigma_i) and the mean |mu_i|."""
     with torch.no_grad():
-        lengths, _, (mean, sigma) = rollouts(net, coords, cfg, map_fn, derive_seed(cfg.seed, "held-out-noise"))
-    return {"held_out/mean_sample": float(lengths[:, 1:].mean()), "held_out/best_of_k": float(lengths.min(1).mean()),
-            "held_out/plain": float(lengths[:, 0].mean()), "held_out/sigma_spread": float((sigma.std(1) / sigma.mean(1)).mean()),
-            "held_out/mean_shift": float(mean.norm(dim=-1).mean())}
+        lengths, _, (mean, sigma) = rollouts(
+            net, coords, cfg, map_fn, derive_seed(cfg.seed, "held-out-noise")
+        )
+    return {
+        "held_out/mean_sample": float(lengths[:, 1:].mean()),
+        "held_out/best_of_k": float(lengths.min(1).mean()),
+        "held_out/plain": float(lengths[:, 0].mean()),
+        "held_out/sigma_spread": float((sigma.std(1) / sigma.mean(1)).mean()),
+        "held_out/mean_shift": float(mean.norm(dim=-1).mean()),
+    }
 
 
-def train_modifier(cfg: TrainConfig, map_fn: Callable, report: Callable[[dict, int], None],
-                   state: dict | None = None, save: Callable[[dict, int], None] | None = None
-                   ) -> tuple[InstanceModifier, list[dict]]:
+def train_modifier(
+    cfg: TrainConfig,
+    map_fn: Callable,
+    report: Callable[[dict, int], None],
+    state: dict | None = None,
+    save: Callable[[dict, int], None] | None = None,
+) -> tuple[InstanceModifier, list[dict]]:
     """Train for cfg.steps (or until cfg.max_minutes); resumes from `state` (a `save`d checkpoint)."""
     torch.manual_seed(derive_seed(cfg.seed, "modifier-init"))
     net = InstanceModifier(cfg.neighbours, cfg.hidden, cfg.layers, cfg.sigma_scale, cfg.mean_max)
@@ -103,7 +119,9 @@ def train_modifier(cfg: TrainConfig, map_fn: Callable, report: Callable[[dict, i
         if done % cfg.eval_every == 0:
             history.append({"step": done, **evaluate_held_out(net, validation, cfg, map_fn)})
             report(history[-1], done)
-        coords = np.random.default_rng(derive_seed(cfg.seed, "train-instances", done)).random((cfg.batch, cfg.nodes, 2))
+        coords = np.random.default_rng(derive_seed(cfg.seed, "train-instances", done)).random(
+            (cfg.batch, cfg.nodes, 2)
+        )
         lengths, logp, _ = rollouts(net, coords, cfg, map_fn, derive_seed(cfg.seed, "train-noise", done))
         adv = torch.from_numpy(advantages(lengths[:, 1:], lengths[:, 0], cfg.objective, cfg.best_of)).float()
         loss = (adv * logp).mean()
@@ -112,8 +130,15 @@ def train_modifier(cfg: TrainConfig, map_fn: Callable, report: Callable[[dict, i
         optimiser.step()
         done += 1
         if save and done % cfg.checkpoint_every == 0:
-            save({"net": net.state_dict(), "optimiser": optimiser.state_dict(), "history": history,
-                  "step": done}, done)
+            save(
+                {
+                    "net": net.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "history": history,
+                    "step": done,
+                },
+                done,
+            )
     history.append({"step": done, **evaluate_held_out(net, validation, cfg, map_fn)})
     report(history[-1], done)
     return net, history

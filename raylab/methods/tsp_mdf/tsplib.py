@@ -22,7 +22,7 @@ class TSPLIBError(RaylabError):
 @dataclasses.dataclass
 class Instance:
     name: str
-    coords: np.ndarray          # (n, 2) as written in the file
+    coords: np.ndarray  # (n, 2) as written in the file
     metric: str
 
 
@@ -36,8 +36,8 @@ def _header_and_body(path: Path, section: str) -> tuple[dict[str, str], list[tup
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if text.upper().startswith(section):
-            body = [(n, l.strip()) for n, l in enumerate(lines[number:], start=number + 1)]
-            return header, [(n, l) for n, l in body if l and l.upper() not in ("EOF", "-1")]
+            body = [(n, text.strip()) for n, text in enumerate(lines[number:], start=number + 1)]
+            return header, [(n, text) for n, text in body if text and text.upper() not in ("EOF", "-1")]
         key, sep, value = text.partition(":")
         if sep:
             header[key.strip().upper()] = value.strip()
@@ -58,8 +58,10 @@ def read_tsp(path: str | Path) -> Instance:
     header, body = _header_and_body(path, "NODE_COORD_SECTION")
     metric = header.get("EDGE_WEIGHT_TYPE", "")
     if metric not in METRICS:
-        raise TSPLIBError(f"{path}: EDGE_WEIGHT_TYPE {metric or '(missing)'} is not supported "
-                          f"(supported: {', '.join(METRICS)})")
+        raise TSPLIBError(
+            f"{path}: EDGE_WEIGHT_TYPE {metric or '(missing)'} is not supported "
+            f"(supported: {', '.join(METRICS)})"
+        )
     n = _dimension(path, header)
     coords = []
     for number, line in body:
@@ -92,8 +94,16 @@ def read_tour(path: str | Path, n: int | None = None) -> np.ndarray:
 def write_tour(path: str | Path, name: str, tour: np.ndarray, length: float | None = None) -> Path:
     path = Path(path)
     comment = [f"COMMENT : Length = {length:g}"] if length is not None else []
-    lines = [f"NAME : {name}", "TYPE : TOUR", *comment, f"DIMENSION : {len(tour)}", "TOUR_SECTION",
-             *(str(int(node) + 1) for node in tour), "-1", "EOF"]
+    lines = [
+        f"NAME : {name}",
+        "TYPE : TOUR",
+        *comment,
+        f"DIMENSION : {len(tour)}",
+        "TOUR_SECTION",
+        *(str(int(node) + 1) for node in tour),
+        "-1",
+        "EOF",
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -116,7 +126,7 @@ def edge_lengths(instance: Instance, tour: np.ndarray) -> np.ndarray:
         return np.floor(d + 0.5)
     if instance.metric == "CEIL_2D":
         return np.ceil(d)
-    r = np.sqrt(((a - b) ** 2).sum(axis=1) / 10.0)            # ATT pseudo-Euclidean
+    r = np.sqrt(((a - b) ** 2).sum(axis=1) / 10.0)  # ATT pseudo-Euclidean
     t = np.floor(r + 0.5)
     return np.where(t < r, t + 1, t)
 

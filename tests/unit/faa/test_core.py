@@ -12,7 +12,7 @@ from raylab.methods.faa.channel import draw_paths
 from raylab.methods.faa.geometry import array_shape
 from raylab.methods.faa.search import System, alternating_optimisation
 
-D = 0.015   # lambda / 2 at 10 GHz
+D = 0.015  # lambda / 2 at 10 GHz
 SYSTEM = System("rotation", 3, 3, 0.03, 4.0, 1e-2, 1e-11)
 
 
@@ -29,7 +29,7 @@ def test_neighbouring_columns_keep_their_spacing(shape):
     gaps = torch.linalg.vector_norm(positions[1:] - positions[:-1], dim=-1)
     step = 1.1 / 3
     expected = 2 * (D / step) * math.sin(step / 2) if shape == "bend" else D
-    if shape == "fold":   # 4 columns: y = -1.5d, -0.5d, 0.5d, 1.5d; the middle pair straddles the hinge
+    if shape == "fold":  # 4 columns: y = -1.5d, -0.5d, 0.5d, 1.5d; the middle pair straddles the hinge
         torch.testing.assert_close(gaps[[0, 2]], torch.full((2,), D, dtype=torch.float64))
     else:
         torch.testing.assert_close(gaps, torch.full((3,), expected, dtype=torch.float64))
@@ -74,9 +74,9 @@ def test_sdr_with_more_eves_is_bounded_by_each_single_eve_optimum():
     h = rng.standard_normal((4, 9)) + 1j * rng.standard_normal((4, 9))
     singles = [float(grq(torch.from_numpy(h[0]), torch.from_numpy(h[k]), 1.0, 0.1)[0]) for k in (1, 2, 3)]
     sdr = SDRSolver()
-    rates = [sdr.solve(h[0], h[1:1 + k], 1.0, 0.1) for k in (1, 2, 3)]
-    assert rates[0]["bound"] == pytest.approx(singles[0], abs=1e-4)       # tight for one Eve
+    rates = [sdr.solve(h[0], h[1 : 1 + k], 1.0, 0.1) for k in (1, 2, 3)]
+    assert rates[0]["bound"] == pytest.approx(singles[0], abs=1e-4)  # tight for one Eve
     for k, found in enumerate(rates, start=1):
-        assert found["bound"] <= min(singles[:k]) + 1e-4                   # a max-min of ratios
+        assert found["bound"] <= min(singles[:k]) + 1e-4  # a max-min of ratios
         assert found["rank_one"] <= found["bound"] + 1e-9
     assert rates[2]["bound"] <= rates[1]["bound"] + 1e-4 <= rates[0]["bound"] + 2e-4

@@ -7,8 +7,16 @@ import pytest
 
 from raylab.methods.label_noise import claims
 from raylab.methods.label_noise.config import TrainConfig
-from raylab.methods.label_noise.core import (Schedule, gradients, init_params, make_task, metrics,
-                                             phase_boundaries, sam_step, sgd_step)
+from raylab.methods.label_noise.core import (
+    Schedule,
+    gradients,
+    init_params,
+    make_task,
+    metrics,
+    phase_boundaries,
+    sam_step,
+    sgd_step,
+)
 from raylab.methods.label_noise.experiment import run_condition
 
 
@@ -33,7 +41,9 @@ def test_gradients_match_central_differences(setup):
         wp, wm = w.copy(), w.copy()
         wp[s, j, k] += h
         wm[s, j, k] -= h
-        assert grad_w[s, j, k] == pytest.approx((loss(a, wp, xb, t) - loss(a, wm, xb, t))[s] / (2 * h), rel=1e-6)
+        assert grad_w[s, j, k] == pytest.approx(
+            (loss(a, wp, xb, t) - loss(a, wm, xb, t))[s] / (2 * h), rel=1e-6
+        )
         ap, am = a.copy(), a.copy()
         ap[s, j] += h
         am[s, j] -= h
@@ -53,8 +63,8 @@ def test_sam_with_zero_radius_is_sgd_and_otherwise_uses_the_perturbed_gradient(s
 
 def test_indicators_of_a_rank_one_aligned_network(setup):
     task, a, w = setup
-    w = np.einsum("sm,sd->smd", np.ones((2, 7)), task.beta) * 0.5    # every w_j = 0.5 beta*
-    a = np.full((2, 7), 2.0 / 7)                                       # a^T W = beta*^T
+    w = np.einsum("sm,sd->smd", np.ones((2, 7)), task.beta) * 0.5  # every w_j = 0.5 beta*
+    a = np.full((2, 7), 2.0 / 7)  # a^T W = beta*^T
     row = metrics(a, w, task)
     np.testing.assert_allclose(row["cos"], 1.0)
     np.testing.assert_allclose(row["inv_stable_rank"], 1.0)
@@ -78,8 +88,11 @@ def test_schedule_windows():
 
 
 def test_phase_boundaries_on_a_synthetic_trace():
-    trace = {"step": np.array([0, 10, 20, 30]), "norm": np.array([[1.0, 0.8, 0.6, 0.5]]),
-             "cos": np.array([[0.2, 0.25, 0.3, 0.4]])}
+    trace = {
+        "step": np.array([0, 10, 20, 30]),
+        "norm": np.array([[1.0, 0.8, 0.6, 0.5]]),
+        "cos": np.array([[0.2, 0.25, 0.3, 0.4]]),
+    }
     t_norm, t_align = phase_boundaries(trace)
     assert (t_norm[0], t_align[0]) == (20.0, 30.0)
 
@@ -87,8 +100,13 @@ def test_phase_boundaries_on_a_synthetic_trace():
 def c1_item(**train_changes) -> dict:
     """Brief config C1, cut to the first 5,000 steps (where P1-a is measured)."""
     train = dataclasses.replace(TrainConfig(steps=5000), **train_changes)
-    return {"train": dataclasses.asdict(train), "data": {"d": 20, "n": 200, "n_test": 100, "sparsity": 0},
-            "base_seed": 0, "num_seeds": 3, "log_every": 250}
+    return {
+        "train": dataclasses.asdict(train),
+        "data": {"d": 20, "n": 200, "n_test": 100, "sparsity": 0},
+        "base_seed": 0,
+        "num_seeds": 3,
+        "log_every": 250,
+    }
 
 
 def norm_ratio_at_5k(trace) -> np.ndarray:
@@ -108,6 +126,6 @@ def test_full_batch_averaging_fails_phase_one():
 def test_periodic_claim_measures_each_window():
     trace = {"step": np.array([0, 2, 4, 6, 8]), "norm": np.array([[1.0, 0.8, 0.799, 0.6, 0.599]])}
     on, off = claims.periodic(trace, period=2, steps=8)
-    assert on.passed and on.value == pytest.approx(0.2)                  # worst on-window: 1.0 -> 0.8
+    assert on.passed and on.value == pytest.approx(0.2)  # worst on-window: 1.0 -> 0.8
     worst_off = max((0.8 - 0.799) / 0.8 / 0.2, (0.6 - 0.599) / 0.6 / (1 - 0.6 / 0.799))
     assert off.passed and off.value == pytest.approx(worst_off)

@@ -22,7 +22,13 @@ def test_the_expert_controller_swings_up_and_weak_data_sits_in_between():
     _, weak = pendulum.build("weak", 5, seed=1)
     _, random = pendulum.build("random", 5, seed=1)
     # brief 4.2: expert about -139 (normalised 100), weak about -660 (51), random about -1195 (0)
-    assert pendulum.normalised(expert).mean() > 85 > pendulum.normalised(weak).mean() > 25 > pendulum.normalised(random).mean()
+    assert (
+        pendulum.normalised(expert).mean()
+        > 85
+        > pendulum.normalised(weak).mean()
+        > 25
+        > pendulum.normalised(random).mean()
+    )
 
 
 def test_minari_round_trip_equals_the_on_the_fly_dataset(tmp_path, monkeypatch):
@@ -32,21 +38,34 @@ def test_minari_round_trip_equals_the_on_the_fly_dataset(tmp_path, monkeypatch):
     stored = load_dataset("minari:test/pendulum/weak-v0", 0, 0)
     fresh = load_dataset("pendulum:weak", 3, 0)
     for field in ("observations", "actions", "rewards", "next_observations", "terminals"):
-        np.testing.assert_array_equal(getattr(stored.transitions, field).reshape(getattr(fresh.transitions, field).shape),
-                                      getattr(fresh.transitions, field))
-    assert stored.env_id == "Pendulum-v1" and (stored.ref_min, stored.ref_max) == (pendulum.REF_MIN, pendulum.REF_MAX)
+        np.testing.assert_array_equal(
+            getattr(stored.transitions, field).reshape(getattr(fresh.transitions, field).shape),
+            getattr(fresh.transitions, field),
+        )
+    assert stored.env_id == "Pendulum-v1" and (stored.ref_min, stored.ref_max) == (
+        pendulum.REF_MIN,
+        pendulum.REF_MAX,
+    )
     with pytest.raises(DataMissing, match="'nope/x-v0' is not in the local store.*test/pendulum/weak-v0"):
         load_dataset("minari:nope/x-v0", 0, 0)
 
 
 def test_unusable_data_is_named():
     good = pendulum.build("random", 1, seed=2)[0]
-    bad = Transitions(**{f: getattr(good, f).copy() for f in ("observations", "actions", "rewards",
-                                                              "next_observations", "terminals")})
+    bad = Transitions(
+        **{
+            f: getattr(good, f).copy()
+            for f in ("observations", "actions", "rewards", "next_observations", "terminals")
+        }
+    )
     bad.rewards[5] = np.nan
-    with pytest.raises(DatasetError, match="rewards has non-finite values in 1 transitions \\(first at index 5\\)"):
+    with pytest.raises(
+        DatasetError, match="rewards has non-finite values in 1 transitions \\(first at index 5\\)"
+    ):
         bad.check("my-data")
-    short = Transitions(good.observations, good.actions[:-1], good.rewards, good.next_observations, good.terminals)
+    short = Transitions(
+        good.observations, good.actions[:-1], good.rewards, good.next_observations, good.terminals
+    )
     with pytest.raises(DatasetError, match="different or zero lengths"):
         short.check("my-data")
     with pytest.raises(DatasetError, match="must be minari:<id> or pendulum:"):

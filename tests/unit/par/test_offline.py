@@ -11,9 +11,15 @@ from raylab.runner import run_experiment
 
 
 def small(**overrides) -> OfflineConfig:
-    base = {"dataset": DatasetConfig(episodes=3), "steps": 400, "eval_every": 200, "eval_episodes": 1,
-            "checkpoint_every": 200, "td3bc": TD3BCConfig(hidden=32),
-            "par": PARSettings(enabled=True, start=0.25, gate="off")}
+    base = {
+        "dataset": DatasetConfig(episodes=3),
+        "steps": 400,
+        "eval_every": 200,
+        "eval_episodes": 1,
+        "checkpoint_every": 200,
+        "td3bc": TD3BCConfig(hidden=32),
+        "par": PARSettings(enabled=True, start=0.25, gate="off"),
+    }
     return OfflineConfig(**{**base, **overrides})
 
 
@@ -24,10 +30,10 @@ def run(cfg, out):
 def test_resuming_from_the_checkpoint_reproduces_the_uninterrupted_run(tmp_path):
     straight = run(small(), tmp_path / "straight")
     resumed_dir = tmp_path / "resumed"
-    first = run(small(), resumed_dir)                     # leaves a checkpoint at step 200
+    first = run(small(), resumed_dir)  # leaves a checkpoint at step 200
     assert (resumed_dir / "checkpoints" / "step_00000200" / "state.pkl").exists()
     (resumed_dir / "result.json").unlink()
-    again = run(small(), resumed_dir)                     # resumes from step 200
+    again = run(small(), resumed_dir)  # resumes from step 200
     assert straight.status == first.status == again.status == "ok"
     assert again.metrics == straight.metrics
     assert straight.metrics["train/gate_open_frac"] == 1.0

@@ -21,12 +21,12 @@ def test_schedule_is_zero_before_start_then_linear_to_p_max():
 
 def test_top_k_keeps_the_largest_keys_and_k_zero_leaves_the_batch_untouched():
     states, actions = batch(10)
-    proposals = lambda s: torch.full((len(s), 2), 7.0)   # noqa: E731
+    proposals = lambda s: torch.full((len(s), 2), 7.0)  # noqa: E731
     par = ProximalActionReplacer(0, 10, 0.3, 0.3, gate="off")
     mixed_s, mixed_a, info = par.mix(states, actions, torch.arange(10.0), 5, 1.0, proposals)
     assert info.k == 3 and info.gate_open
     torch.testing.assert_close(mixed_s[:7], states[[9, 8, 7, 6, 5, 4, 3]])  # the 7 largest keys, kept
-    assert torch.all(mixed_a[7:] == 7.0)                                     # 3 pool rows
+    assert torch.all(mixed_a[7:] == 7.0)  # 3 pool rows
     zero = ProximalActionReplacer(0, 10, 0.0, 0.0, gate="off")
     same_s, same_a, info = zero.mix(states, actions, torch.arange(10.0), 5, 1.0, proposals)
     assert info.k == 0 and same_s is states and same_a is actions
@@ -40,14 +40,14 @@ def test_k_is_capped_by_the_pool_and_the_pool_is_a_fifo_of_detached_target_actio
     for step in range(3):
         states, actions = batch(8, seed=step)
         _, _, info = par.mix(states, actions, torch.zeros(8), step, 1.0, target)
-    assert info.k == 8 and len(par.pool_states) == 20           # 24 pushed, the last 20 kept
+    assert info.k == 8 and len(par.pool_states) == 20  # 24 pushed, the last 20 kept
     newest, _ = batch(8, seed=2)
     torch.testing.assert_close(par.pool_states[-8:], newest)
     torch.testing.assert_close(par.pool_actions[-8:], target(newest).detach())
     assert not par.pool_actions.requires_grad
     first = ProximalActionReplacer(0, 100, 1.0, 1.0, pool_size=20, gate="off")
     _, _, info = first.mix(*batch(8), torch.zeros(8), 0, 1.0, target)
-    assert info.k == 8                                          # pool filled before drawing
+    assert info.k == 8  # pool filled before drawing
 
 
 def test_lifetime_gate_closes_on_a_loss_spike_for_that_step_only():
@@ -56,18 +56,21 @@ def test_lifetime_gate_closes_on_a_loss_spike_for_that_step_only():
         par.observe_critic_loss(loss)
     states, actions = batch(8)
     closed_s, closed_a, info = par.mix(states, actions, torch.zeros(8), 4, 10.0, lambda s: s[:, :2])
-    assert not info.gate_open and closed_s is states and par.pool_states is None   # nothing pushed
-    par.observe_critic_loss(10.0)                                # increment clipped at 1.5 Lbar
+    assert not info.gate_open and closed_s is states and par.pool_states is None  # nothing pushed
+    par.observe_critic_loss(10.0)  # increment clipped at 1.5 Lbar
     assert par.loss_mean == pytest.approx(1.0 * 3 / 4 + 1.5)
     _, _, info = par.mix(states, actions, torch.zeros(8), 6, 1.0, lambda s: s[:, :2])
     assert info.gate_open and info.k == 4
-    assert not ProximalActionReplacer(10, 100).gate_open(5, 0.0)   # never before t_start
+    assert not ProximalActionReplacer(10, 100).gate_open(5, 0.0)  # never before t_start
 
 
 def test_windowed_gate_follows_a_rising_loss_where_the_lifetime_mean_lags():
-    lifetime, window = ProximalActionReplacer(0, 10, gate="lifetime_mean"), ProximalActionReplacer(0, 10, gate="window", window=10)
+    lifetime, window = (
+        ProximalActionReplacer(0, 10, gate="lifetime_mean"),
+        ProximalActionReplacer(0, 10, gate="window", window=10),
+    )
     for step in range(300):
-        loss = 1.0 + step / 10                                   # the critic loss keeps rising
+        loss = 1.0 + step / 10  # the critic loss keeps rising
         for par in (lifetime, window):
             par.observe_critic_loss(loss)
     assert not lifetime.gate_open(300, 31.0) and window.gate_open(300, 31.0)
@@ -76,11 +79,22 @@ def test_windowed_gate_follows_a_rising_loss_where_the_lifetime_mean_lags():
 def test_the_critic_gradient_is_the_same_with_par_on_and_off():
     """Same networks, same batch, same noise: PAR (gate open, pool full) changes only the actor step."""
     states, actions = batch(16)
-    data = {"observations": states, "actions": actions, "rewards": torch.randn(16),
-            "next_observations": states.flip(0), "terminals": torch.zeros(16)}
+    data = {
+        "observations": states,
+        "actions": actions,
+        "rewards": torch.randn(16),
+        "next_observations": states.flip(0),
+        "terminals": torch.zeros(16),
+    }
     torch.manual_seed(0)
-    with_par = TD3BC(3, 2, 1.0, TD3BCConfig(hidden=16), ProximalActionReplacer(0, 8, 0.5, 0.5, gate="off"),
-                     torch.Generator().manual_seed(1))
+    with_par = TD3BC(
+        3,
+        2,
+        1.0,
+        TD3BCConfig(hidden=16),
+        ProximalActionReplacer(0, 8, 0.5, 0.5, gate="off"),
+        torch.Generator().manual_seed(1),
+    )
     for step in range(4):
         with_par.update(data, step)
     without = TD3BC(3, 2, 1.0, TD3BCConfig(hidden=16), None, torch.Generator())
@@ -89,7 +103,8 @@ def test_the_critic_gradient_is_the_same_with_par_on_and_off():
     for name, learner in (("on", with_par), ("off", without)):
         learner.generator.manual_seed(7)
         learner.critic_opt.step = lambda learner=learner, name=name: grads.setdefault(
-            name, [p.grad.clone() for p in learner.critic.parameters()])
+            name, [p.grad.clone() for p in learner.critic.parameters()]
+        )
         metrics = learner.update(data, 4)
     assert metrics["actor_loss"] is not None and with_par.replacer.pool_states is not None
     for x, y in zip(grads["on"], grads["off"]):

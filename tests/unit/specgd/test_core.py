@@ -5,8 +5,16 @@ import pytest
 import torch
 
 from raylab.methods.specgd import checks
-from raylab.methods.specgd.core import (MuonStepper, escape_step, make_problem, polar, population_grad,
-                                        population_loss, simulate, summary_stats)
+from raylab.methods.specgd.core import (
+    MuonStepper,
+    escape_step,
+    make_problem,
+    polar,
+    population_grad,
+    population_loss,
+    simulate,
+    summary_stats,
+)
 
 D = 20
 
@@ -21,19 +29,21 @@ def test_population_loss_matches_monte_carlo(rng):
     problem = make_problem(6, 5.0, rng, n_samples=400_000)
     w = rng.standard_normal((6, 6)) * 0.5
     residual = np.sum((problem.x @ w.T) ** 2, axis=1) - problem.labels
-    assert 0.25 * np.mean(residual**2) == pytest.approx(population_loss(w, problem.sigma, problem.theta), rel=0.03)
+    assert 0.25 * np.mean(residual**2) == pytest.approx(
+        population_loss(w, problem.sigma, problem.theta), rel=0.03
+    )
 
 
 def test_population_gradient_equals_autograd_and_large_sample(rng):
     errors = checks.gradient_errors(D, 20.0, 200_000, rng)
-    assert errors["autograd_rel_err"] < 1e-8          # float64 round-off only
-    assert errors["sample_rel_err"] < 0.05            # sampling error ~ 1/sqrt(n) x kurtosis factor
+    assert errors["autograd_rel_err"] < 1e-8  # float64 round-off only
+    assert errors["sample_rel_err"] < 0.05  # sampling error ~ 1/sqrt(n) x kurtosis factor
 
 
 def test_polar_factor_and_newton_schulz(rng):
     errors = checks.polar_errors(D, rng)
     assert errors["polar_sv_err"] < 1e-10
-    assert errors["polar_nuclear_rel_err"] < 1e-12    # <polar(G), G> = ||G||_*
+    assert errors["polar_nuclear_rel_err"] < 1e-12  # <polar(G), G> = ||G||_*
     assert 0.5 <= errors["ns_sv_min"] and errors["ns_sv_max"] <= 1.5
 
 
@@ -86,8 +96,13 @@ def test_muon_stepper_is_one_newton_schulz_step(rng):
     from torch.optim._muon import DEFAULT_A, DEFAULT_B, DEFAULT_C, EPS, _zeropower_via_newtonschulz
 
     w, g = rng.standard_normal((D, D)), rng.standard_normal((D, D))
-    expected = w - 0.1 * _zeropower_via_newtonschulz(torch.from_numpy(g), (DEFAULT_A, DEFAULT_B, DEFAULT_C),
-                                                     5, EPS).double().numpy()
+    expected = (
+        w
+        - 0.1
+        * _zeropower_via_newtonschulz(torch.from_numpy(g), (DEFAULT_A, DEFAULT_B, DEFAULT_C), 5, EPS)
+        .double()
+        .numpy()
+    )
     np.testing.assert_allclose(MuonStepper(w)(w, g, 0.1), expected, atol=1e-12)
 
 

@@ -16,13 +16,12 @@ from tests.unit.tsp_mdf import serial_map
 TSPLIB = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp" / "tsplib"
 
 
-
 def test_npy_sets_load_the_first_instances_and_bad_files_are_named(tmp_path):
     coords = np.random.default_rng(0).random((5, 30, 2))
     np.save(tmp_path / "set.npy", coords)
     data = load(DataConfig(path=str(tmp_path / "set.npy"), instances=3), seed=0)
     assert len(data.unit) == 3 and data.references is None
-    np.testing.assert_array_equal(data.unit[1], coords[1])          # already in the unit square: unchanged
+    np.testing.assert_array_equal(data.unit[1], coords[1])  # already in the unit square: unchanged
     np.save(tmp_path / "flat.npy", coords[0])
     with pytest.raises(RaylabError, match=r"flat.npy: expected an array of shape \(instances"):
         load(DataConfig(path=str(tmp_path / "flat.npy")), seed=0)

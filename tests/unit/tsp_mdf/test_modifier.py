@@ -19,7 +19,7 @@ def test_features_are_invariant_to_translation_and_scale():
     np.testing.assert_allclose(moved, base, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(moved_ids, ids)
     np.testing.assert_allclose(moved_unit, 3.7 * unit, rtol=1e-12)
-    assert np.all(ids != np.arange(60)[:, None])          # a node is not its own neighbour
+    assert np.all(ids != np.arange(60)[:, None])  # a node is not its own neighbour
 
 
 def test_tiny_instances_are_padded_to_the_trained_width():
@@ -32,7 +32,7 @@ def test_untrained_modifier_is_the_uniform_scale_free_ablation_and_sigma_mean_is
     net = InstanceModifier(sigma_scale=0.05)
     models, mean, sigma = shift_models(net, coords, "farthest", clip=0.5)
     assert torch.all(mean == 0) and torch.allclose(sigma, torch.full_like(sigma, 0.05))
-    torch.nn.init.normal_(net.head.weight)                 # any weights: the mean sigma_i stays the scale
+    torch.nn.init.normal_(net.head.weight)  # any weights: the mean sigma_i stays the scale
     _, _, sigma = shift_models(net, coords, "farthest", clip=0.5)
     assert sigma.std() > 0
     torch.testing.assert_close(sigma.mean(dim=1), torch.full((3,), 0.05), rtol=1e-5, atol=0)
@@ -44,7 +44,9 @@ def test_log_prob_is_the_diagonal_gaussian_density_of_the_drawn_shift():
     mean, sigma = torch.randn(2, 7, 2) * 0.1, torch.rand(2, 7) * 0.1 + 0.01
     noise = torch.randn(2, 3, 7, 2)
     z = mean[:, None] + sigma[:, None, :, None] * noise
-    expected = torch.distributions.Normal(mean[:, None], sigma[:, None, :, None]).log_prob(z).sum(dim=(-1, -2))
+    expected = (
+        torch.distributions.Normal(mean[:, None], sigma[:, None, :, None]).log_prob(z).sum(dim=(-1, -2))
+    )
     torch.testing.assert_close(log_prob(mean, sigma, noise), expected, rtol=1e-5, atol=1e-4)
 
 
@@ -65,7 +67,7 @@ def test_best_of_m_weights_match_the_subset_definition(m):
     weights = best_of_m_weights(lengths, m)
     for row, expected in zip(weights, map(lambda r: brute_force_best_of_m(r, m), lengths)):
         np.testing.assert_allclose(row, expected, atol=1e-12)
-    assert np.all(weights <= 0)       # only ever pushes probability towards shorter tours
+    assert np.all(weights <= 0)  # only ever pushes probability towards shorter tours
 
 
 def test_best_of_k_leaves_only_the_winner():

@@ -7,12 +7,17 @@ import numpy as np
 import pytest
 
 from raylab.methods.tsp_mdf.heuristics import insertion_tour, tour_length
-from raylab.methods.tsp_mdf.sampling import (ShiftModel, best_of_k, evaluate_samples, nearest_neighbour_distance,
-                                             random_shift_model, shift)
+from raylab.methods.tsp_mdf.sampling import (
+    ShiftModel,
+    best_of_k,
+    evaluate_samples,
+    nearest_neighbour_distance,
+    random_shift_model,
+    shift,
+)
 from tests.unit.tsp_mdf import serial_map
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp"
-
 
 
 def test_sample_zero_is_the_plain_heuristic_and_best_of_k_never_loses():

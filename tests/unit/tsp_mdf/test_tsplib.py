@@ -6,8 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from raylab.methods.tsp_mdf.tsplib import (Instance, TSPLIBError, read_optimal_lengths, read_tour, read_tsp,
-                                           tsplib_length, unit_square, write_tour)
+from raylab.methods.tsp_mdf.tsplib import (
+    Instance,
+    TSPLIBError,
+    read_optimal_lengths,
+    read_tour,
+    read_tsp,
+    tsplib_length,
+    unit_square,
+    write_tour,
+)
 
 TSPLIB = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp" / "tsplib"
 needs_data = pytest.mark.skipif(not TSPLIB.is_dir(), reason="needs ../shared/data/tsp/tsplib")
@@ -30,13 +38,25 @@ def write(tmp_path, text, name="bad.tsp"):
     return path
 
 
-@pytest.mark.parametrize("text, message", [
-    ("NAME: x\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\nEOF\n", "missing DIMENSION"),
-    ("DIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 1\nEOF\n", "DIMENSION is 3 but"),
-    ("DIMENSION: 2\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 abc\nEOF\n", "line 5: non-numeric"),
-    ("DIMENSION: 2\nEDGE_WEIGHT_TYPE: EXPLICIT\nNODE_COORD_SECTION\n1 0 0\n2 1 1\n", "EXPLICIT is not supported"),
-    ("DIMENSION: 2\nEDGE_WEIGHT_TYPE: EUC_2D\n", "no NODE_COORD_SECTION"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("NAME: x\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\nEOF\n", "missing DIMENSION"),
+        (
+            "DIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 1\nEOF\n",
+            "DIMENSION is 3 but",
+        ),
+        (
+            "DIMENSION: 2\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 abc\nEOF\n",
+            "line 5: non-numeric",
+        ),
+        (
+            "DIMENSION: 2\nEDGE_WEIGHT_TYPE: EXPLICIT\nNODE_COORD_SECTION\n1 0 0\n2 1 1\n",
+            "EXPLICIT is not supported",
+        ),
+        ("DIMENSION: 2\nEDGE_WEIGHT_TYPE: EUC_2D\n", "no NODE_COORD_SECTION"),
+    ],
+)
 def test_malformed_files_are_named(tmp_path, text, message):
     with pytest.raises(TSPLIBError, match=message) as info:
         read_tsp(write(tmp_path, text))
@@ -53,7 +73,7 @@ def test_tour_round_trip_and_bad_tour(tmp_path):
 
 
 def test_metrics_follow_the_tsplib_definitions():
-    square = np.array([[0.0, 0.0], [3.0, 4.0]])                       # distance 5 each way
+    square = np.array([[0.0, 0.0], [3.0, 4.0]])  # distance 5 each way
     assert tsplib_length(Instance("e", square + [[0, 0], [0.2, 0]], "EUC_2D"), np.array([0, 1])) == 10
     assert tsplib_length(Instance("c", square + [[0, 0], [0.2, 0]], "CEIL_2D"), np.array([0, 1])) == 12
     # ATT: r = sqrt(25 / 10) = 1.58.., nint 2 >= r, so 2 per edge
