@@ -9,6 +9,7 @@ core count for items of a few seconds) and checks that both paths gave identical
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 
@@ -17,29 +18,18 @@ import numpy as np
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-import ray  # noqa: E402
 
 from raylab.context import SerialMapper  # noqa: E402
-from raylab.methods.specgd.experiment import run_cell  # noqa: E402
-from raylab.runtime.cluster import local_init_kwargs  # noqa: E402
+from raylab.methods.specgd.experiment import Cell, run_cell  # noqa: E402
+from raylab.seeding import derive_seed  # noqa: E402
+from raylab.runtime.cluster import ray_session  # noqa: E402
 from raylab.runtime.parallel import RayMapper  # noqa: E402
 
 
-def grid(d: int, steps: int, seeds: int) -> list[dict]:
+def grid(d: int, steps: int, seeds: int) -> list[Cell]:
     lrs = {"gd": 0.05, "specgd": 0.01, "muon": 0.01}
     return [
-        {
-            "base_seed": 0,
-            "seed_index": s,
-            "d": d,
-            "lam": lam,
-            "n_samples": 0,
-            "init_scale": 1e-3,
-            "optimiser": opt,
-            "lr": lr,
-            "steps": steps,
-            "lr_decay": 1.0,
-        }
+        Cell(derive_seed(0, "problem", s), d, lam, 0, 1e-3, opt, lr, steps)
         for lam in (1.0, 3.0, 5.0, 20.0)
         for opt, lr in lrs.items()
         for s in range(seeds)
@@ -63,13 +53,14 @@ def main() -> None:
     serial_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    ray.init(**local_init_kwargs(), log_to_driver=False)
+    session = contextlib.ExitStack()  # the runtime's session: a private local Ray, stopped by close()
+    session.enter_context(ray_session(log_to_driver=False))
     init_s = time.perf_counter() - start
     start = time.perf_counter()
     parallel = RayMapper(progress=False).map(run_cell, cells, name="cell")
     ray_s = time.perf_counter() - start
     start = time.perf_counter()
-    ray.shutdown()
+    session.close()
     shutdown_s = time.perf_counter() - start
 
     identical = all(np.array_equal(a[k], b[k]) for a, b in zip(serial, parallel) for k in a)

@@ -12,6 +12,7 @@ Random uniform instances are used where a Fu et al. file is missing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -21,12 +22,11 @@ import numpy as np
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-import ray  # noqa: E402
 
 from raylab.context import SerialMapper  # noqa: E402
 from raylab.methods.tsp_mdf.heuristics import insertion_tour  # noqa: E402
 from raylab.methods.tsp_mdf.sampling import best_of_k, random_shift_model  # noqa: E402
-from raylab.runtime.cluster import local_init_kwargs  # noqa: E402
+from raylab.runtime.cluster import ray_session  # noqa: E402
 from raylab.runtime.parallel import RayMapper  # noqa: E402
 
 
@@ -99,7 +99,8 @@ def ray_speed(data: Path, count: int, samples: int, chunk: int) -> None:
         f"{os.cpu_count()} CPUs"
     )
     print(f"serial (baseline): {builds / serial_s:7.0f} constructions/s ({serial_s:.2f} s)")
-    ray.init(**local_init_kwargs(), log_to_driver=False)
+    session = contextlib.ExitStack()  # the runtime's session: a private local Ray, stopped by close()
+    session.enter_context(ray_session(log_to_driver=False))
     for actors in (1, 2):
         mapper = RayMapper(backend="actors", num_actors=actors, progress=False)
         timed(
@@ -112,7 +113,7 @@ def ray_speed(data: Path, count: int, samples: int, chunk: int) -> None:
             f"{ray_s / serial_s:.2f}x the serial time, identical: {same}"
         )
         mapper.close()
-    ray.shutdown()
+    session.close()
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ gap against per-instance references when given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 
@@ -19,12 +20,11 @@ import numpy as np
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-import ray  # noqa: E402
 
 from raylab.context import SerialMapper  # noqa: E402
 from raylab.methods.tsp_mdf.heuristics import insertion_tour  # noqa: E402
 from raylab.methods.tsp_mdf.sampling import best_of_k, random_shift_model  # noqa: E402
-from raylab.runtime.cluster import local_init_kwargs  # noqa: E402
+from raylab.runtime.cluster import ray_session  # noqa: E402
 from raylab.runtime.parallel import RayMapper  # noqa: E402
 
 
@@ -57,7 +57,8 @@ def main() -> None:
     )
     serial_s = time.perf_counter() - start
 
-    ray.init(**local_init_kwargs(), log_to_driver=False)
+    session = contextlib.ExitStack()  # the runtime's session: a private local Ray, stopped by close()
+    session.enter_context(ray_session(log_to_driver=False))
     mapper = RayMapper(backend="actors", progress=False)
     best_of_k(
         lambda f, items, shared: mapper.map(f, items, name="tsp", shared=shared),
@@ -78,7 +79,7 @@ def main() -> None:
         chunk=args.chunk,
     )
     ray_s = time.perf_counter() - start
-    ray.shutdown()
+    session.close()
 
     same = all(np.array_equal(a["lengths"], b["lengths"]) for a, b in zip(serial, parallel))
     print(

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the uploaded wor
 
 from raylab.methods.par.data import D4RL_REFS  # noqa: E402
 from raylab.runtime.cluster import ray_session  # noqa: E402
-from raylab.runtime.rl_datasets import build_datasets, train_sac  # noqa: E402
+from raylab.methods.par.rllib import build_datasets, train_sac  # noqa: E402
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -48,7 +48,7 @@ def _mapper(args, spec):
         return SerialMapper()
     from raylab.runtime.parallel import RayMapper
 
-    return RayMapper(**spec.mapper)
+    return RayMapper(**spec.mapper_options)
 
 
 def _session(args):
@@ -78,14 +78,33 @@ def cmd_show(args) -> int:
     return 0
 
 
+def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> ResultRecord:
+    """Run the loop here, or, when the experiment needs a GPU and runs on Ray, as a task placed in a
+    bundle of its registered resources (the driver's node may have no GPU). The record lands in
+    out_dir on the node that ran it: on a multi-node cluster pass an --out on shared storage."""
+    mapper = _mapper(args, spec)
+    if args.serial or not spec.resources.get("gpu"):
+        return run_experiment(spec, cfg, out_dir, mapper=mapper, run_id=run_id)
+    from raylab.runtime.placement import run_placed
+
+    return run_placed(
+        run_experiment,
+        spec,
+        cfg,
+        Path(out_dir).resolve(),
+        resources=spec.resources,
+        name=f"{spec.name}-run",
+        mapper=mapper,
+        run_id=run_id,
+    )
+
+
 def cmd_run(args) -> int:
     spec, cfg = _config(args)
     run_id = new_run_id(cfg)
     out_dir = Path(args.out) if args.out else default_out_dir(spec, run_id)
     with _session(args):
-        record = run_experiment(
-            spec, cfg, out_dir, mapper=_mapper(args, spec), smoke=args.smoke, run_id=run_id
-        )
+        record = _execute(args, spec, cfg, out_dir, run_id)
     print(_summary(record, out_dir))
     return 0 if record.status == "ok" else 1
 
@@ -98,7 +117,7 @@ def cmd_tune(args) -> int:
     sweep = load_sweep(args.sweep, smoke=args.smoke, num_samples=args.num_samples)
     out_dir = Path(args.out) if args.out else Path("runs") / spec.name / f"tune-{new_run_id(cfg)}"
     with ray_session(args.address):
-        summary = run_sweep(spec, cfg, sweep, out_dir, smoke=args.smoke)
+        summary = run_sweep(spec, cfg, sweep, out_dir)
     print(_trials_table(summary))
     print(
         f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "
@@ -158,9 +177,7 @@ def cmd_reproduce(args) -> int:
     with _session(args):
         for spec in specs:
             cfg = load_run_config(spec, smoke=args.smoke)
-            record = run_experiment(
-                spec, cfg, out_root / spec.name, mapper=_mapper(args, spec), smoke=args.smoke
-            )
+            record = _execute(args, spec, cfg, out_root / spec.name)
             print(_summary(record, out_root / spec.name), flush=True)
             records.append(record)
     report = build_report(out_root, title=f"raylab reproduction ({'smoke' if args.smoke else 'full'})")

@@ -19,7 +19,6 @@ from tqdm import tqdm
 
 from raylab import RaylabError
 from raylab.records import METRICS_FILE, Claim, ResultRecord, append_jsonl
-from raylab.seeding import derive_seed
 
 log = logging.getLogger("raylab")
 
@@ -56,25 +55,12 @@ def limit_threads(threads: int) -> Iterator[None]:
                 torch.set_num_threads(torch_threads)
 
 
-def call_item(
-    fn: Callable,
-    item: Any,
-    index: int,
-    name: str,
-    base_seed: int | None = None,
-    shared: Any = None,
-    threads: int = 1,
-) -> Any:
-    """Run `fn` on one item exactly as every mapper does: `fn(item[, seed=][, shared=])`.
-
-    The per-item seed is `derive_seed(base_seed, name, index)` and the thread count is fixed, so
-    serial and Ray results match bit for bit.
+def call_item(fn: Callable, item: Any, index: int, name: str, shared: Any = None, threads: int = 1) -> Any:
+    """Run `fn` on one item exactly as every mapper does: `fn(item[, shared=])`, `threads` BLAS/torch
+    threads. Items carry their own seeds (derived from the run seed by name, see `raylab.seeding`),
+    so serial and Ray results match bit for bit.
     """
-    kwargs = {}
-    if base_seed is not None:
-        kwargs["seed"] = derive_seed(base_seed, name, index)
-    if shared is not None:
-        kwargs["shared"] = shared
+    kwargs = {"shared": shared} if shared is not None else {}
     try:
         with limit_threads(threads):
             return fn(item, **kwargs)
@@ -85,9 +71,7 @@ def call_item(
 
 
 class Mapper(Protocol):
-    def map(
-        self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None, shared: Any = None
-    ) -> list: ...
+    def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list: ...
 
 
 class SerialMapper:
@@ -97,11 +81,9 @@ class SerialMapper:
     def __init__(self, progress: bool = True, threads: int = 1):
         self.progress, self.threads = progress, threads
 
-    def map(
-        self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None, shared: Any = None
-    ) -> list:
+    def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
         bar = tqdm(items, desc=name, disable=None if self.progress else True, leave=False)
-        return [call_item(fn, item, i, name, base_seed, shared, self.threads) for i, item in enumerate(bar)]
+        return [call_item(fn, item, i, name, shared, self.threads) for i, item in enumerate(bar)]
 
 
 class Reporter:
@@ -156,17 +138,14 @@ class RunContext:
     config_hash: str = ""
     mapper: Mapper = dataclasses.field(default_factory=SerialMapper)
     checkpointer: Checkpointer | None = None  # always set by `create`
-    smoke: bool = False
     artifacts: list[str] = dataclasses.field(default_factory=list)
 
     def report(self, metrics: dict, step: int | None = None) -> None:
         self.reporter.report(metrics, step)
 
-    def map(
-        self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None, shared: Any = None
-    ) -> list:
+    def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
         """Fan `fn` out over `items` (Ray tasks or serially); results come back in item order."""
-        return self.mapper.map(fn, items, name=name, base_seed=base_seed, shared=shared)
+        return self.mapper.map(fn, items, name=name, shared=shared)
 
     def artifact(self, filename: str) -> Path:
         """Path for an output file (plot, table) in the run folder; it is listed in result.json."""
@@ -196,7 +175,6 @@ class RunContext:
         *,
         mapper: Mapper | None = None,
         sinks: Iterable[MetricSink] = (),
-        smoke: bool = False,
         checkpointer: Checkpointer | None = None,
     ) -> "RunContext":
         out_dir = Path(out_dir)
@@ -208,5 +186,4 @@ class RunContext:
             reporter=Reporter(out_dir, sinks),
             mapper=mapper or SerialMapper(),
             checkpointer=checkpointer or Checkpointer(out_dir),
-            smoke=smoke,
         )

@@ -36,6 +36,9 @@ class ExperimentSpec:
     summary: str
     config_cls: str  # "module:Class", imported on demand
     entry: str  # "module:function", run(cfg, ctx) -> ResultRecord
+    # What one run (the driver loop), one Tune trial and one fan-out item each need, e.g.
+    # {"cpu": 1, "gpu": 1}: Tune reserves it per trial, the Ray mapper per item, the runner caps the
+    # loop's BLAS/torch threads at its CPUs.
     resources: dict[str, float] = dataclasses.field(default_factory=lambda: {"cpu": 1})
     reproduce: bool = True  # part of the method's reproduction set (`raylab reproduce`)
     mapper: dict[str, Any] = dataclasses.field(default_factory=dict)  # RayMapper options
@@ -43,6 +46,20 @@ class ExperimentSpec:
     # like every other claim, but not required by the conformance test. Each is explained in the
     # method README and in the open issue's note; remove an id once the claim holds.
     open_claims: tuple[str, ...] = ()
+
+    @property
+    def threads(self) -> int:
+        """BLAS/torch threads of the run's loop: its CPUs (at least one)."""
+        return max(1, int(self.resources.get("cpu", 1)))
+
+    @property
+    def mapper_options(self) -> dict[str, Any]:
+        """RayMapper options: the per-item resources, then the experiment's own mapper settings."""
+        return {
+            "num_cpus": self.resources.get("cpu", 1),
+            "num_gpus": self.resources.get("gpu", 0),
+            **self.mapper,
+        }
 
     @property
     def method(self) -> str:
@@ -65,6 +82,7 @@ class ExperimentSpec:
 
 def _specgd(experiment: str, summary: str, reproduce: bool = True) -> ExperimentSpec:
     return ExperimentSpec(
+        resources={"cpu": 1},  # one thread: small numpy cells, bit-identical serially and on Ray
         name=f"specgd/{experiment}",
         summary=summary,
         config_cls="raylab.methods.specgd.config:SpecGDConfig",
@@ -82,6 +100,7 @@ def _label_noise(
 ) -> ExperimentSpec:
     package = "raylab.methods.label_noise"
     return ExperimentSpec(
+        resources={"cpu": 1},  # one thread: vectorised numpy over seeds
         name=f"label_noise/{experiment}",
         summary=summary,
         config_cls=f"{package}.{config_cls}",
@@ -92,6 +111,7 @@ def _label_noise(
 
 def _faa(experiment: str, summary: str) -> ExperimentSpec:
     return ExperimentSpec(
+        resources={"cpu": 1},  # one thread: per-channel numpy / cvxpy
         name=f"faa/{experiment}",
         summary=summary,
         config_cls="raylab.methods.faa.config:FAAConfig",
@@ -104,6 +124,7 @@ def _tsp(
 ) -> ExperimentSpec:
     """TSP sampling keeps numba-compiled heuristics warm in a persistent actor pool."""
     return ExperimentSpec(
+        resources={"cpu": 1},  # numba heuristics in one-CPU sampler actors; one torch thread for training
         name=f"tsp_mdf/{experiment}",
         summary=summary,
         config_cls="raylab.methods.tsp_mdf.config:TSPConfig",
@@ -117,6 +138,7 @@ def _tsp(
 def _par(experiment: str, summary: str, reproduce: bool = True, bandit: bool = False) -> ExperimentSpec:
     package = "raylab.methods.par"
     return ExperimentSpec(
+        resources={"cpu": 1},  # one torch thread: 2 intra-op threads were 16x slower on 2 cores
         name=f"par/{experiment}",
         summary=summary,
         reproduce=reproduce,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from raylab.config import config_hash, resolve_config, to_dict
-from raylab.context import Checkpointer, Mapper, MetricSink, RunContext
+from raylab.context import Checkpointer, Mapper, MetricSink, RunContext, limit_threads
 from raylab.records import ResultRecord, package_versions, write_record
 from raylab.registry import ExperimentSpec
 from raylab.seeding import seed_everything
@@ -49,7 +49,6 @@ def run_experiment(
     *,
     mapper: Mapper | None = None,
     sinks: Iterable[MetricSink] = (),
-    smoke: bool = False,
     run_id: str | None = None,
     checkpointer: Checkpointer | None = None,
 ) -> ResultRecord:
@@ -57,17 +56,19 @@ def run_experiment(
 
     A failing loop gives a record with status "failed" and the error (full traceback in
     traceback.txt), Ctrl-C one with status "interrupted" (then re-raised); the metrics reported so
-    far stay in metrics.jsonl and the record.
+    far stay in metrics.jsonl and the record. The loop runs with as many BLAS/torch threads as the
+    experiment's registered CPUs, restored afterwards (`limit_threads`).
     """
     run_id = run_id or new_run_id(cfg)
     ctx = RunContext.create(
-        spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, smoke=smoke, checkpointer=checkpointer
+        spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, checkpointer=checkpointer
     )
     ctx.run_id, ctx.config, ctx.config_hash = run_id, to_dict(cfg), config_hash(cfg)
     seed_everything(cfg.seed)
     start = time.perf_counter()
     try:
-        record = spec.load_entry()(cfg, ctx)
+        with limit_threads(spec.threads):
+            record = spec.load_entry()(cfg, ctx)
     except KeyboardInterrupt:
         _finish(_failed_record(spec, ctx, "interrupted", "KeyboardInterrupt"), start, out_dir)
         raise

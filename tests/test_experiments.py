@@ -15,7 +15,7 @@ from raylab.runner import load_run_config, run_experiment
 @pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.name)
 def test_smoke_config_runs_and_is_reproducible(spec, tmp_path):
     cfg = load_run_config(spec, smoke=True)
-    first = run_experiment(spec, cfg, tmp_path / "1", mapper=SerialMapper(progress=False), smoke=True)
+    first = run_experiment(spec, cfg, tmp_path / "1", mapper=SerialMapper(progress=False))
     record = read_record(tmp_path / "1")
     if record.status == "failed" and record.error.startswith("DataMissing:"):
         pytest.skip(
@@ -37,7 +37,7 @@ def test_smoke_config_runs_and_is_reproducible(spec, tmp_path):
     for artifact in record.artifacts:
         assert (tmp_path / "1" / artifact).stat().st_size > 0
     assert (tmp_path / "1" / "metrics.jsonl").exists()
-    second = run_experiment(spec, cfg, tmp_path / "2", mapper=SerialMapper(progress=False), smoke=True)
+    second = run_experiment(spec, cfg, tmp_path / "2", mapper=SerialMapper(progress=False))
     assert untimed(second.metrics) == untimed(first.metrics)
 
 

@@ -1,7 +1,7 @@
 """Fan-out over Ray: tasks or a pool of warm actors, ordered results identical to SerialMapper.
 
-Every item runs through `raylab.context.call_item`, so seeds (`derive_seed(base, name, index)`)
-and error messages are the same as on the serial path. Tasks are named `<name>[<index>]` and
+Every item runs through `raylab.context.call_item`, so thread limits and error messages are the
+same as on the serial path (items carry their own seeds). Tasks are named `<name>[<index>]` and
 actors `<name>-worker-<k>` so the Ray dashboard shows what is running.
 """
 
@@ -16,11 +16,9 @@ from tqdm import tqdm
 from raylab.context import ItemError, call_item
 
 
-def _run_item(
-    fn: Callable, item: Any, index: int, name: str, base_seed: int | None, shared: Any, threads: int = 1
-):
+def _run_item(fn: Callable, item: Any, index: int, name: str, shared: Any, threads: int = 1):
     try:
-        return True, call_item(fn, item, index, name, base_seed, shared, threads)
+        return True, call_item(fn, item, index, name, shared, threads)
     except ItemError as exc:
         return False, str(exc)
 
@@ -37,8 +35,8 @@ class _ItemWorker:
     def __init__(self, threads: int):
         self.threads = threads
 
-    def run(self, fn: Callable, item: Any, index: int, name: str, base_seed: int | None, shared: Any):
-        return _run_item(fn, item, index, name, base_seed, shared, self.threads)
+    def run(self, fn: Callable, item: Any, index: int, name: str, shared: Any):
+        return _run_item(fn, item, index, name, shared, self.threads)
 
 
 class RayMapper:
@@ -68,9 +66,7 @@ class RayMapper:
         self.threads = max(1, int(num_cpus))  # BLAS/torch threads per item, as on the serial path
         self._actors: list | None = None
 
-    def map(
-        self, fn: Callable, items: Sequence, *, name: str, base_seed: int | None = None, shared: Any = None
-    ) -> list:
+    def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
         if not items:
             return []
         shared_ref = ray.put(shared) if shared is not None else None
@@ -83,12 +79,12 @@ class RayMapper:
             }
             refs = [
                 _run_item_task.options(name=f"{name}[{i}]", **resources).remote(
-                    fn_ref, item, i, name, base_seed, shared_ref, self.threads
+                    fn_ref, item, i, name, shared_ref, self.threads
                 )
                 for i, item in enumerate(items)
             ]
             return self._collect(refs, name)
-        return self._map_actors(fn, items, name, base_seed, shared_ref)
+        return self._map_actors(fn, items, name, shared_ref)
 
     def _pool(self, name: str) -> list:
         """The mapper's actors, created on its first actor map (named after that map)."""
@@ -109,12 +105,10 @@ class RayMapper:
             ]
         return self._actors
 
-    def _map_actors(self, fn, items, name, base_seed, shared_ref) -> list:
+    def _map_actors(self, fn, items, name, shared_ref) -> list:
         actors, fn_ref = self._pool(name), ray.put(fn)
         refs = [
-            actors[i % len(actors)]
-            .run.options(name=f"{name}[{i}]")
-            .remote(fn_ref, item, i, name, base_seed, shared_ref)
+            actors[i % len(actors)].run.options(name=f"{name}[{i}]").remote(fn_ref, item, i, name, shared_ref)
             for i, item in enumerate(items)
         ]
         return self._collect(refs, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from typing import Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import ray
 from ray.util.placement_group import placement_group, remove_placement_group
@@ -90,10 +90,35 @@ def reserved(
         remove_placement_group(group)
 
 
-def in_bundle(group, index: int) -> dict:
-    """`.options(**in_bundle(pg, i))` schedules a task or actor inside bundle `i`."""
+def in_bundle(group, index: int, capture_child_tasks: bool = True) -> dict:
+    """`.options(**in_bundle(pg, i))` schedules a task or actor inside bundle `i` (and, by default,
+    the tasks it starts too)."""
     return {
         "scheduling_strategy": PlacementGroupSchedulingStrategy(
-            group, placement_group_bundle_index=index, placement_group_capture_child_tasks=True
+            group, placement_group_bundle_index=index, placement_group_capture_child_tasks=capture_child_tasks
         )
     }
+
+
+def run_bundle(resources: Mapping[str, float]) -> dict[str, float]:
+    """An experiment's registered resources ({"cpu": 1, "gpu": 1}) as a placement bundle."""
+    return {key.upper(): float(value) for key, value in resources.items() if value}
+
+
+def run_placed(
+    fn: Callable[..., Any], *args, resources: Mapping[str, float], name: str, timeout_s: float = 600, **kwargs
+) -> Any:
+    """Run `fn(*args, **kwargs)` as a Ray task inside a bundle reserved for `resources`, and return
+    its result. This is how a run whose loop needs a GPU gets onto a GPU node when the driver has
+    none. Tasks the loop fans out are not captured by the bundle: they ask the cluster for their
+    own resources (a captured 1-GPU item inside a 1-GPU bundle would wait for ever)."""
+    bundle = run_bundle(resources)
+    with reserved([bundle], "PACK", timeout_s=timeout_s, name=name) as group:
+        task = ray.remote(fn).options(
+            name=name,
+            num_cpus=bundle.get("CPU", 0),
+            num_gpus=bundle.get("GPU", 0),
+            max_retries=0,
+            **in_bundle(group, 0, capture_child_tasks=False),
+        )
+        return ray.get(task.remote(*args, **kwargs))

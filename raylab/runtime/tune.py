@@ -125,7 +125,7 @@ class TuneCheckpointer(Checkpointer):
         tune.report(metrics, checkpoint=checkpoint)
 
 
-def _trial(values: dict, spec: ExperimentSpec, base_data: dict, smoke: bool) -> None:
+def _trial(values: dict, spec: ExperimentSpec, base_data: dict) -> None:
     """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune."""
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
@@ -145,7 +145,6 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict, smoke: bool) -> 
         out_dir,
         mapper=SerialMapper(progress=False),
         sinks=[to_tune],
-        smoke=smoke,
         checkpointer=checkpointer,
     )
     if record.status != "ok":
@@ -153,14 +152,12 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict, smoke: bool) -> 
     checkpointer.report({**latest, **record.metrics, "claims_passed": float(record.claims_passed)})
 
 
-def run_sweep(
-    spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path, smoke: bool = False
-) -> dict:
+def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path) -> dict:
     """Run the sweep; write `tune_summary.json` and `best_config.yaml` into out_dir; return the summary."""
     out_dir = Path(out_dir).resolve()
     check_space(sweep, base_cfg)
     trainable = tune.with_resources(
-        tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg), smoke=smoke),
+        tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg)),
         sweep.resources_per_trial or dict(spec.resources),
     )
     tuner = tune.Tuner(

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]
 def test_par_smoke_sweep_reports_return_gate_and_ratio(ray_cluster, tmp_path):
     spec = get_spec("par/pendulum_medium")
     sweep = load_sweep(configs_dir() / "par/sweeps/seeds_alpha_par.yaml", smoke=True)
-    summary = run_sweep(spec, load_run_config(spec, smoke=True), sweep, tmp_path, smoke=True)
+    summary = run_sweep(spec, load_run_config(spec, smoke=True), sweep, tmp_path)
     assert summary["num_trials"] == 2 and summary["num_errors"] == 0
     for trial in summary["trials"]:
         values, numbers = trial["config"], trial["summary"]

@@ -1,5 +1,6 @@
 """Placement groups on the shared cluster, which declares 2 fake GPUs (tasks see CUDA_VISIBLE_DEVICES)."""
 
+import dataclasses
 import os
 
 import pytest
@@ -48,3 +49,37 @@ def test_shortage_explanations():
     assert "fits on no single node" in shortage([{"CPU": 4}], "PACK", [{"CPU": 2}, {"CPU": 2}])
     assert "STRICT_SPREAD needs 2 nodes" in shortage([{"CPU": 1}] * 2, "STRICT_SPREAD", [node])
     assert "STRICT_PACK" in shortage([{"CPU": 2}, {"CPU": 2}], "STRICT_PACK", [{"CPU": 2}, {"CPU": 2}])
+
+
+@dataclasses.dataclass
+class Probe:
+    seed: int = 0
+
+
+def gpu_probe(cfg, ctx):
+    """An experiment whose loop records the GPUs Ray gave it."""
+    from raylab.records import Claim
+
+    gpus = [float(g) for g in ray.get_gpu_ids()]
+    return ctx.result(
+        {"eval/gpus": float(len(gpus))}, [Claim.check("probe.gpu", "at least one GPU", len(gpus), ">=", 1)]
+    )
+
+
+def test_a_gpu_experiment_runs_in_a_reserved_bundle(ray_cluster, tmp_path):
+    from raylab.records import read_record
+    from raylab.registry import ExperimentSpec
+    from raylab.runner import run_experiment
+    from raylab.runtime.placement import run_placed
+
+    spec = ExperimentSpec(
+        name="probe/gpu",
+        summary="",
+        config_cls="",
+        entry=f"{__name__}:gpu_probe",
+        resources={"cpu": 1, "gpu": 1},
+    )
+    record = run_placed(run_experiment, spec, Probe(), tmp_path, resources=spec.resources, name="probe-run")
+    assert record.status == "ok", record.error
+    assert read_record(tmp_path).metrics["eval/gpus"] == 1.0
+    assert ray.available_resources().get("GPU") == 2.0  # the bundle is released afterwards

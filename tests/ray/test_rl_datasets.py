@@ -10,7 +10,7 @@ def test_sac_checkpoints_become_minari_datasets(ray_cluster, tmp_path, monkeypat
     pytest.importorskip("minari")
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
     from raylab.methods.par.data import load_dataset
-    from raylab.runtime.rl_datasets import build_datasets, train_sac
+    from raylab.methods.par.rllib import build_datasets, train_sac
 
     saved = train_sac("Pendulum-v1", iterations=2, every=1, out_dir=tmp_path / "sac", eval_episodes=1)
     assert [c.iteration for c in saved] == [1, 2] and all(c.eval_return < 0 for c in saved)

@@ -13,7 +13,7 @@ def test_iql_with_par_trains_and_checkpoints_its_state(ray_cluster, tmp_path):
 
     from raylab.methods.par.config import PARSettings
     from raylab.methods.par.pendulum import build
-    from raylab.runtime.rllib_par import PAR_STATE, par_iql_learner, write_parquet
+    from raylab.methods.par.rllib import PAR_STATE, par_iql_learner, write_parquet
 
     data, _ = build("weak", 10, seed=0)
     write_parquet(data, tmp_path / "data", episode_length=200)

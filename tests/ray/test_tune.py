@@ -20,7 +20,7 @@ def test_smoke_sweep_writes_records_and_the_best_config(ray_cluster, tmp_path):
     spec = get_spec("specgd/trajectory")
     cfg = load_run_config(spec, smoke=True)
     sweep = load_sweep(configs_dir() / "specgd/sweeps/lr.yaml", smoke=True)
-    summary = run_sweep(spec, cfg, sweep, tmp_path, smoke=True)
+    summary = run_sweep(spec, cfg, sweep, tmp_path)
 
     assert summary["num_trials"] == 2 and summary["num_errors"] == 0
     metrics = [t["metric"] for t in summary["trials"]]

@@ -8,9 +8,10 @@ by its rank-one beam) inside a branch and bound over the grid; AO itself is for 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from raylab.config import from_dict
 from raylab.context import RunContext
 from raylab.methods.faa import checks, claims as claim_sets, plots
 from raylab.methods.faa.config import FAAConfig
@@ -19,11 +20,19 @@ from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
 
-def evaluate_chunk(item: dict) -> list[dict]:
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """One work item: channels [start, stop) of the run (each channel's draw is seeded by its index)."""
+
+    cfg: FAAConfig
+    start: int
+    stop: int
+
+
+def evaluate_chunk(item: Chunk) -> list[dict]:
     """Evaluate channels [start, stop) for the study `cfg.kind`."""
-    cfg = from_dict(FAAConfig, item["cfg"], "faa chunk")
-    study = STUDIES[cfg.kind]
-    return [study(cfg, channel_paths(cfg, i), i) for i in range(item["start"], item["stop"])]
+    study = STUDIES[item.cfg.kind]
+    return [study(item.cfg, channel_paths(item.cfg, i), i) for i in range(item.start, item.stop)]
 
 
 def _means(rows: list[dict], key: str) -> list[float]:
@@ -31,10 +40,7 @@ def _means(rows: list[dict], key: str) -> list[float]:
 
 
 def run(cfg: FAAConfig, ctx: RunContext) -> ResultRecord:
-    items = [
-        {"cfg": ctx.config, "start": s, "stop": min(s + cfg.chunk, cfg.channels)}
-        for s in range(0, cfg.channels, cfg.chunk)
-    ]
+    items = [Chunk(cfg, s, min(s + cfg.chunk, cfg.channels)) for s in range(0, cfg.channels, cfg.chunk)]
     rows = [row for chunk in ctx.map(evaluate_chunk, items, name=f"faa-{cfg.kind}") for row in chunk]
     metrics: dict[str, float] = {"eval/channels": float(len(rows))}
     if cfg.kind == "power":

@@ -20,6 +20,13 @@ def _at(trace: Trace, key: str, step: int) -> np.ndarray:
     return trace[key][:, index[0]]
 
 
+def order_ratio(t_norm: np.ndarray, t_align: np.ndarray) -> np.ndarray:
+    """t_N / t_A per seed; inf when alignment never rose (t_A = inf), so a run without Phase II
+    cannot pass the ordering claim with t_N / inf = 0."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(t_align), t_norm / t_align, np.inf)
+
+
 def two_phase(noisy: Trace, clean: Trace, steps: int, finished: bool) -> list[Claim]:
     """P1-a (Phase I), P1-b (ordering), P1-c (Phase II), P1-d (noise is the cause), P1-g."""
     norm0, cos0 = noisy["norm"][:, 0], noisy["cos"][:, 0]
@@ -39,7 +46,7 @@ def two_phase(noisy: Trace, clean: Trace, steps: int, finished: bool) -> list[Cl
         worst(
             "P1-b.order",
             "norm crosses 0.7x at least twice as early as |cos| rises by 0.15 (t_N/t_A)",
-            t_norm / t_align,
+            order_ratio(t_norm, t_align),
             "<",
             0.5,
         ),

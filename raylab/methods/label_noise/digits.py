@@ -9,6 +9,7 @@ and mini-batches of 8 (the drift scales like lr / batch; full batch moved the no
 
 from __future__ import annotations
 
+import dataclasses
 import numpy as np
 import torch
 
@@ -30,11 +31,21 @@ def load_split(n_train: int, seed: int) -> tuple[torch.Tensor, ...]:
     return (torch.tensor(x[train]), torch.tensor(y[train]), torch.tensor(x[test]), torch.tensor(y[test]))
 
 
-def train_condition(item: dict) -> dict[str, np.ndarray]:
+@dataclasses.dataclass(frozen=True)
+class DigitsRun:
+    """One work item: one seed of one condition (clean or random-label noise)."""
+
+    cfg: DigitsConfig
+    seed_index: int
+    flip_prob: float
+    label: str
+
+
+def train_condition(item: DigitsRun) -> dict[str, np.ndarray]:
     """One (seed, flip probability) run: first-layer neuron norms (mean, std) and test accuracy."""
-    cfg = DigitsConfig(**item["cfg"])
+    cfg = item.cfg
     x, y, x_test, y_test = load_split(cfg.n_train, cfg.seed)
-    init = torch.Generator().manual_seed(derive_seed(cfg.seed, "init", item["seed_index"]))
+    init = torch.Generator().manual_seed(derive_seed(cfg.seed, "init", item.seed_index))
     w1 = torch.randn(cfg.hidden, x.shape[1], generator=init, dtype=torch.float64) / x.shape[1] ** 0.5
     w2 = torch.randn(10, cfg.hidden, generator=init, dtype=torch.float64) / cfg.hidden**0.5
     params = [
@@ -45,7 +56,7 @@ def train_condition(item: dict) -> dict[str, np.ndarray]:
     ]
     forward = lambda inputs: torch.erf(inputs @ params[0].T + params[1]) @ params[2].T + params[3]  # noqa: E731
     opt = torch.optim.SGD(params, lr=cfg.lr)
-    stream = torch.Generator().manual_seed(derive_seed(cfg.seed, "batches", item["seed_index"]))
+    stream = torch.Generator().manual_seed(derive_seed(cfg.seed, "batches", item.seed_index))
     rows = []
     for step in range(cfg.steps + 1):
         if step % cfg.log_every == 0 or step == cfg.steps:
@@ -57,7 +68,7 @@ def train_condition(item: dict) -> dict[str, np.ndarray]:
             break
         idx = torch.randint(0, len(y), (cfg.batch,), generator=stream)
         labels = y[idx].clone()
-        flip = torch.rand(cfg.batch, generator=stream) < item["flip_prob"]
+        flip = torch.rand(cfg.batch, generator=stream) < item.flip_prob
         labels[flip] = torch.randint(0, 10, (int(flip.sum()),), generator=stream)
         target = torch.nn.functional.one_hot(labels, 10).double()
         loss = 0.5 * ((forward(x[idx]) - target) ** 2).sum(dim=1).mean()
@@ -69,21 +80,17 @@ def train_condition(item: dict) -> dict[str, np.ndarray]:
 
 def run(cfg: DigitsConfig, ctx: RunContext) -> ResultRecord:
     conditions = {"clean": 0.0, "noisy": cfg.flip_prob}
-    items = [
-        {"cfg": ctx.config, "seed_index": s, "flip_prob": p, "label": label}
-        for label, p in conditions.items()
-        for s in range(cfg.num_seeds)
-    ]
+    items = [DigitsRun(cfg, s, p, label) for label, p in conditions.items() for s in range(cfg.num_seeds)]
     traces = ctx.map(train_condition, items, name="digits-condition")
     ratio = {
         label: np.array(
-            [t["norm_mean"][-1] / t["norm_mean"][0] for i, t in zip(items, traces) if i["label"] == label]
+            [t["norm_mean"][-1] / t["norm_mean"][0] for i, t in zip(items, traces) if i.label == label]
         )
         for label in conditions
     }
     metrics = {}
     for label in conditions:
-        runs = [t for i, t in zip(items, traces) if i["label"] == label]
+        runs = [t for i, t in zip(items, traces) if i.label == label]
         metrics[f"eval/{label}/norm_ratio"] = float(ratio[label].mean())
         metrics[f"eval/{label}/norm_std"] = float(np.mean([t["norm_std"][-1] for t in runs]))
         metrics[f"eval/{label}/test_acc"] = float(np.mean([t["test_acc"][-1] for t in runs]))
@@ -103,17 +110,15 @@ def run(cfg: DigitsConfig, ctx: RunContext) -> ResultRecord:
     return ctx.result(metrics, claims)
 
 
-def _plot(items: list[dict], traces: list[dict], path) -> None:
+def _plot(items: list[DigitsRun], traces: list[dict], path) -> None:
     fig, axes = new_figure(rows=1, cols=2)
     colours = {"clean": "tab:blue", "noisy": "tab:red"}
     for item, trace in zip(items, traces):
-        label = item["label"] if item["seed_index"] == 0 else None
+        label = item.label if item.seed_index == 0 else None
         mean, std = trace["norm_mean"], trace["norm_std"]
-        axes[0][0].plot(trace["step"], mean, color=colours[item["label"]], label=label)
-        axes[0][0].fill_between(
-            trace["step"], mean - std, mean + std, color=colours[item["label"]], alpha=0.1
-        )
-        axes[0][1].plot(trace["step"], trace["test_acc"], color=colours[item["label"]], label=label)
+        axes[0][0].plot(trace["step"], mean, color=colours[item.label], label=label)
+        axes[0][0].fill_between(trace["step"], mean - std, mean + std, color=colours[item.label], alpha=0.1)
+        axes[0][1].plot(trace["step"], trace["test_acc"], color=colours[item.label], label=label)
     axes[0][0].set_ylabel("first-layer neuron norm (mean +- std)")
     axes[0][1].set_ylabel("test accuracy")
     for ax in axes[0]:

@@ -12,8 +12,8 @@ import dataclasses
 import numpy as np
 
 from raylab.context import RunContext
-from raylab.methods.label_noise import claims as checks
-from raylab.methods.label_noise.config import LabelNoiseConfig, TrainConfig
+from raylab.methods.label_noise import claims
+from raylab.methods.label_noise.config import DataConfig, LabelNoiseConfig, TrainConfig
 from raylab.methods.label_noise.core import Schedule, init_params, make_task, phase_boundaries, train
 from raylab.methods.label_noise.plots import plot_conditions
 from raylab.records import ResultRecord
@@ -30,16 +30,34 @@ def conditions(cfg: LabelNoiseConfig) -> dict[str, TrainConfig]:
     return {cfg.kind: main}
 
 
-def run_condition(item: dict, on_log=None) -> dict[str, np.ndarray]:
-    """Train one condition for every seed; returns (seeds, steps) traces."""
-    data, tc = item["data"], TrainConfig(**item["train"])
-    seed_rngs = [
-        np.random.default_rng(derive_seed(item["base_seed"], "task", s)) for s in range(item["num_seeds"])
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """One work item: a training condition run on every seed's (teacher, data, init) draw."""
+
+    label: str
+    train: TrainConfig
+    data: DataConfig
+    task_seeds: tuple[int, ...]  # one per seed; shared by every condition (common random numbers)
+    train_seed: int  # label-noise / minibatch stream
+    log_every: int
+
+
+def make_conditions(cfg: LabelNoiseConfig) -> list[Condition]:
+    task_seeds = tuple(derive_seed(cfg.seed, "task", s) for s in range(cfg.num_seeds))
+    return [
+        Condition(label, tc, cfg.data, task_seeds, derive_seed(cfg.seed, "train"), cfg.log_every)
+        for label, tc in conditions(cfg).items()
     ]
-    task = make_task(seed_rngs, data["d"], data["n"], data["n_test"], data["sparsity"])
-    a, w = init_params(seed_rngs, tc.m, data["d"])
+
+
+def run_condition(item: Condition, on_log=None) -> dict[str, np.ndarray]:
+    """Train one condition for every seed; returns (seeds, steps) traces."""
+    data, tc = item.data, item.train
+    seed_rngs = [np.random.default_rng(seed) for seed in item.task_seeds]
+    task = make_task(seed_rngs, data.d, data.n, data.n_test, data.sparsity)
+    a, w = init_params(seed_rngs, tc.m, data.d)
     schedule = Schedule(tc.delta, tc.steps, tc.period, tc.finish_steps)
-    rng = np.random.default_rng(derive_seed(item["base_seed"], "train"))
+    rng = np.random.default_rng(item.train_seed)
     return train(
         a,
         w,
@@ -48,7 +66,7 @@ def run_condition(item: dict, on_log=None) -> dict[str, np.ndarray]:
         tc.lr,
         tc.batch,
         rng,
-        item["log_every"],
+        item.log_every,
         noise=tc.noise,
         sam_rho=tc.sam_rho,
         fresh_noise=tc.fresh_noise,
@@ -70,37 +88,27 @@ def summarise(label: str, trace: dict) -> dict[str, float]:
 def evaluate(cfg: LabelNoiseConfig, traces: dict[str, dict]) -> list:
     tc = cfg.train
     if cfg.kind == "two_phase":
-        return checks.two_phase(traces["noisy"], traces["clean"], tc.steps, finished=tc.finish_steps > 0)
+        return claims.two_phase(traces["noisy"], traces["clean"], tc.steps, finished=tc.finish_steps > 0)
     if cfg.kind == "periodic":
-        return checks.periodic(traces["periodic"], tc.period, tc.steps)
+        return claims.periodic(traces["periodic"], tc.period, tc.steps)
     if cfg.kind == "sam":
-        return checks.sam(traces["sam"], traces["sgd"])
+        return claims.sam(traces["sam"], traces["sgd"])
     if cfg.kind == "generalisation":
-        return checks.generalisation(traces["noisy"], traces["clean"])
-    return checks.phase_one_under_way(traces[cfg.kind])
+        return claims.generalisation(traces["noisy"], traces["clean"])
+    return claims.phase_one_under_way(traces[cfg.kind])
 
 
 def run(cfg: LabelNoiseConfig, ctx: RunContext) -> ResultRecord:
-    runs = conditions(cfg)
-    items = [
-        {
-            "label": label,
-            "train": dataclasses.asdict(tc),
-            "data": dataclasses.asdict(cfg.data),
-            "base_seed": cfg.seed,
-            "num_seeds": cfg.num_seeds,
-            "log_every": cfg.log_every,
-        }
-        for label, tc in runs.items()
-    ]
+    items = make_conditions(cfg)
     if len(items) == 1:
 
         def stream(step, row):
             ctx.report({f"train/{key}": float(np.mean(value)) for key, value in row.items()}, step=step)
 
-        traces = {items[0]["label"]: run_condition(items[0], on_log=stream)}
+        traces = {items[0].label: run_condition(items[0], on_log=stream)}
     else:
-        traces = dict(zip(runs, ctx.map(run_condition, items, name="label-noise-condition")))
+        runs = ctx.map(run_condition, items, name="label-noise-condition")
+        traces = {item.label: trace for item, trace in zip(items, runs, strict=True)}
 
     metrics: dict[str, float] = {}
     for label, trace in traces.items():

@@ -6,11 +6,13 @@ top-(1 - P_max) of a batch), not to the optimum.
 
 from __future__ import annotations
 
+import dataclasses
 import numpy as np
 import torch
 
 from raylab.methods.par.config import BanditConfig
-from raylab.methods.par.td3bc import TD3BC, TD3BCConfig
+from raylab.methods.par.config import TD3BCConfig
+from raylab.methods.par.td3bc import TD3BC
 from raylab.seeding import derive_seed
 
 MAX_ACTION = 10.0
@@ -42,20 +44,28 @@ def top_fraction_mean(data: dict, batch: int, keep: float, draws: int, seed: int
     return np.mean(means, axis=0)
 
 
-def train_bandit(item: dict) -> dict:
-    """One run: {loss, seed, par (bool), cfg (BanditConfig as dict)} -> final action and reward."""
-    from raylab.config import from_dict
+@dataclasses.dataclass(frozen=True)
+class BanditRun:
+    """One work item: one BC loss, with or without PAR, on one replicate's data and seed."""
 
-    cfg = from_dict(BanditConfig, item["cfg"], "bandit run")
-    seed = derive_seed(item["seed"], "bandit-run", item["loss"], item["par"])
+    cfg: BanditConfig
+    loss: str
+    replicate_seed: int  # derive_seed(run seed, "replicate", r): the data and the training stream
+    par: bool
+
+
+def train_bandit(item: BanditRun) -> dict:
+    """One run -> final action and reward."""
+    cfg = item.cfg
+    seed = derive_seed(item.replicate_seed, "bandit-run", item.loss, item.par)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    data = bandit_data(cfg.dataset_size, item["seed"])
-    replacer = cfg.par.build(cfg.steps) if item["par"] else None
+    data = bandit_data(cfg.dataset_size, item.replicate_seed)
+    replacer = cfg.par.build(cfg.steps) if item.par else None
     learner_cfg = TD3BCConfig(
         hidden=cfg.hidden,
         alpha=cfg.alpha,
-        actor_loss=item["loss"],
+        actor_loss=item.loss,
         policy_noise=cfg.policy_noise,
         noise_clip=cfg.noise_clip,
     )
@@ -70,9 +80,9 @@ def train_bandit(item: dict) -> dict:
     with torch.no_grad():
         action = learner.actor(torch.zeros(1, 2))[0].numpy()
     return {
-        "loss": item["loss"],
-        "seed": item["seed"],
-        "par": item["par"],
+        "loss": item.loss,
+        "seed": item.replicate_seed,
+        "par": item.par,
         "action": action.tolist(),
         "reward": float(-(action**2).sum()),
         "norm": float(np.linalg.norm(action)),

@@ -7,30 +7,38 @@ from __future__ import annotations
 import numpy as np
 
 from raylab.context import RunContext
-from raylab.methods.par.bandit import DATA_MEAN, bandit_data, top_fraction_mean, train_bandit
+from raylab.methods.par.bandit import DATA_MEAN, BanditRun, bandit_data, top_fraction_mean, train_bandit
 from raylab.methods.par.config import BanditConfig
 from raylab.records import Claim, ResultRecord
 from raylab.reporting.plots import new_figure, save_figure
+from raylab.seeding import derive_seed
+
+
+def replicate_seeds(cfg: BanditConfig) -> list[int]:
+    """One seed per replicate (its data set and training stream), derived from the run seed."""
+    return [derive_seed(cfg.seed, "replicate", r) for r in range(cfg.replicates)]
 
 
 def run(cfg: BanditConfig, ctx: RunContext) -> ResultRecord:
+    seeds = replicate_seeds(cfg)
     items = [
-        {"cfg": ctx.config, "loss": loss, "seed": seed, "par": par}
-        for loss in cfg.losses
-        for par in (False, True)
-        for seed in cfg.seeds
+        BanditRun(cfg, loss, seed, par) for loss in cfg.losses for par in (False, True) for seed in seeds
     ]
     runs = ctx.map(train_bandit, items, name="par-bandit")
-    by = {(r["loss"], r["par"], r["seed"]): r for r in runs}
-    target = top_fraction_mean(
-        bandit_data(cfg.dataset_size, cfg.seed), cfg.batch, 1 - cfg.par.p_max, 2000, cfg.seed
-    )
-    metrics: dict[str, float] = {
-        "data/top_fraction_mean_x": float(target[0]),
-        "data/top_fraction_mean_y": float(target[1]),
+    by = {
+        (item.loss, item.par, seeds.index(item.replicate_seed)): r
+        for item, r in zip(items, runs, strict=True)
     }
-    for (loss, par, seed), r in by.items():
-        tag = f"{loss}/{'par' if par else 'base'}/seed{seed}"
+    targets = [
+        top_fraction_mean(bandit_data(cfg.dataset_size, seed), cfg.batch, 1 - cfg.par.p_max, 2000, seed)
+        for seed in seeds
+    ]
+    metrics: dict[str, float] = {
+        "data/top_fraction_mean_x": float(np.mean([t[0] for t in targets])),
+        "data/top_fraction_mean_y": float(np.mean([t[1] for t in targets])),
+    }
+    for (loss, par, rep), r in by.items():
+        tag = f"{loss}/{'par' if par else 'base'}/rep{rep}"
         metrics.update(
             {
                 f"{tag}/reward": r["reward"],
@@ -43,15 +51,16 @@ def run(cfg: BanditConfig, ctx: RunContext) -> ResultRecord:
     for loss in cfg.losses:
         for par in (False, True):
             tag = f"{loss}/{'par' if par else 'base'}"
-            metrics[f"{tag}/mean_reward"] = float(np.mean([by[(loss, par, s)]["reward"] for s in cfg.seeds]))
-            metrics[f"{tag}/mean_norm"] = float(np.mean([by[(loss, par, s)]["norm"] for s in cfg.seeds]))
-    plot(cfg, by, ctx.artifact("bandit.png"))
+            reps = range(cfg.replicates)
+            metrics[f"{tag}/mean_reward"] = float(np.mean([by[(loss, par, r)]["reward"] for r in reps]))
+            metrics[f"{tag}/mean_norm"] = float(np.mean([by[(loss, par, r)]["norm"] for r in reps]))
+    plot(cfg, by, seeds[0], ctx.artifact("bandit.png"))
     ctx.report(metrics)
-    return ctx.result(metrics, claims(cfg, by, target))
+    return ctx.result(metrics, claims(cfg, by, targets))
 
 
-def claims(cfg: BanditConfig, by: dict, target: np.ndarray) -> list[Claim]:
-    seeds = cfg.seeds
+def claims(cfg: BanditConfig, by: dict, targets: list[np.ndarray]) -> list[Claim]:
+    seeds = range(cfg.replicates)
     found = []
     if "mse" in cfg.losses:
         base = [by[("mse", False, s)] for s in seeds]
@@ -95,7 +104,7 @@ def claims(cfg: BanditConfig, by: dict, target: np.ndarray) -> list[Claim]:
             Claim.worst_case(
                 "bandit.par_at_filtered_mean",
                 f"PAR ends within 0.2 of the top-{1 - cfg.par.p_max:.0%} batch mean (every seed)",
-                [np.linalg.norm(np.array(r["action"]) - target) for r in par],
+                [np.linalg.norm(np.array(r["action"]) - t) for r, t in zip(par, targets, strict=True)],
                 "<=",
                 0.2,
             ),
@@ -117,8 +126,8 @@ def claims(cfg: BanditConfig, by: dict, target: np.ndarray) -> list[Claim]:
     return found
 
 
-def plot(cfg: BanditConfig, by: dict, path) -> None:
-    data = bandit_data(cfg.dataset_size, cfg.seed)["actions"].numpy()[:1500]
+def plot(cfg: BanditConfig, by: dict, data_seed: int, path) -> None:
+    data = bandit_data(cfg.dataset_size, data_seed)["actions"].numpy()[:1500]
     grid = np.linspace(-1.5, 5.0, 120)
     xx, yy = np.meshgrid(grid, grid)
     fig, axes = new_figure(rows=2, cols=len(cfg.losses), panel_size=(3.2, 3.0))
@@ -128,7 +137,7 @@ def plot(cfg: BanditConfig, by: dict, path) -> None:
             ax.contourf(xx, yy, -(xx**2 + yy**2), levels=20, cmap="viridis")
             ax.scatter(data[:, 0], data[:, 1], s=1, color="tab:blue", alpha=0.3)
             ax.scatter([0], [0], marker="*", s=120, color="lime")
-            actions = np.array([by[(loss, par, s)]["action"] for s in cfg.seeds])
+            actions = np.array([by[(loss, par, r)]["action"] for r in range(cfg.replicates)])
             ax.scatter(actions[:, 0], actions[:, 1], marker="x", s=60, color="red")
             ax.set_title(f"{loss.upper()} BC{' + PAR' if par else ''}", fontsize=9)
             ax.set_xlim(grid[0], grid[-1])

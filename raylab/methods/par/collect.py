@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from raylab.methods.par.data import Transitions
+from raylab.methods.par.transitions import Transitions
 from raylab.seeding import derive_seed
 
 Policy = Callable[[np.ndarray], np.ndarray]

@@ -4,9 +4,37 @@ from __future__ import annotations
 
 import dataclasses
 
-from raylab.methods.par.iql import IQLConfig
 from raylab.methods.par.replacer import GATES, ProximalActionReplacer
-from raylab.methods.par.td3bc import TD3BCConfig
+
+
+ACTOR_LOSSES = ("mse", "kl", "mle")
+
+
+@dataclasses.dataclass
+class TD3BCConfig:
+    hidden: int = 256
+    lr: float = 3e-4
+    gamma: float = 0.99
+    tau: float = 0.005
+    policy_noise: float = 0.2  # x max_action (CORL)
+    noise_clip: float = 0.5  # x max_action
+    policy_freq: int = 2
+    alpha: float = 2.5
+    actor_loss: str = "mse"
+
+    def __post_init__(self):
+        if self.actor_loss not in ACTOR_LOSSES:
+            raise ValueError(f"actor_loss must be one of {', '.join(ACTOR_LOSSES)}, not '{self.actor_loss}'")
+
+
+@dataclasses.dataclass
+class IQLConfig:
+    hidden: int = 256
+    lr: float = 3e-4
+    gamma: float = 0.99
+    tau: float = 0.005
+    expectile: float = 0.7
+    temperature: float = 3.0
 
 
 @dataclasses.dataclass
@@ -51,7 +79,7 @@ class BanditConfig:
     without PAR."""
 
     seed: int = 0
-    seeds: list[int] = dataclasses.field(default_factory=lambda: [0, 1, 2])
+    replicates: int = 3  # independent (data, training) replicates, seeded from `seed` by name
     losses: list[str] = dataclasses.field(default_factory=lambda: ["mse", "kl", "mle"])
     dataset_size: int = 10_000
     steps: int = 10_000

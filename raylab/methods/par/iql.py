@@ -7,24 +7,14 @@ Value: expectile regression of min Q'(s, a) - V(s); critics: y = r + gamma (1 - 
 
 from __future__ import annotations
 
-import dataclasses
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from raylab.methods.par.config import IQLConfig
 from raylab.methods.par.nets import TwinCritic, frozen_copy, learner_state, load_learner_state, mlp, polyak
 from raylab.methods.par.replacer import ProximalActionReplacer
-
-
-@dataclasses.dataclass
-class IQLConfig:
-    hidden: int = 256
-    lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 0.005
-    expectile: float = 0.7
-    temperature: float = 3.0
 
 
 class GaussianActor(nn.Module):

@@ -50,7 +50,6 @@ def make_learner(cfg: OfflineConfig, data: OfflineDataset, generator: torch.Gene
 
 
 def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
-    torch.set_num_threads(1)  # 2 intra-op threads were 16x slower on 2 cores (brief 6)
     data = load_dataset(cfg.dataset.id, cfg.dataset.episodes, cfg.dataset.seed)
     mean, std = data.transitions.state_stats()
     tensors = data.transitions.to_torch(mean, std)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from raylab.methods.par.collect import rollout_episodes, to_transitions, write_minari as write_dataset
-from raylab.methods.par.data import Transitions
+from raylab.methods.par.transitions import Transitions
 from raylab.seeding import derive_seed
 
 ENV_ID = "Pendulum-v1"

@@ -9,32 +9,13 @@ toy-only (bandit, from the PAR code's toy_experiments/TD3_BC.py):
 
 from __future__ import annotations
 
-import dataclasses
 
 import torch
 import torch.nn.functional as F
 
+from raylab.methods.par.config import TD3BCConfig
 from raylab.methods.par.nets import Actor, TwinCritic, frozen_copy, learner_state, load_learner_state, polyak
 from raylab.methods.par.replacer import ProximalActionReplacer
-
-ACTOR_LOSSES = ("mse", "kl", "mle")
-
-
-@dataclasses.dataclass
-class TD3BCConfig:
-    hidden: int = 256
-    lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 0.005
-    policy_noise: float = 0.2  # x max_action (CORL)
-    noise_clip: float = 0.5  # x max_action
-    policy_freq: int = 2
-    alpha: float = 2.5
-    actor_loss: str = "mse"
-
-    def __post_init__(self):
-        if self.actor_loss not in ACTOR_LOSSES:
-            raise ValueError(f"actor_loss must be one of {', '.join(ACTOR_LOSSES)}, not '{self.actor_loss}'")
 
 
 class TD3BC:

@@ -120,7 +120,9 @@ def _escape_invariance(cells: Summaries) -> list[Claim]:
     per_lam = [_values(cells, "specgd", lam, "escape_step") for lam in (1.0, 5.0, 20.0)]
     if any(v is None for v in per_lam):
         return []
-    spreads = [max(steps) - min(steps) if min(steps) >= 0 else float("inf") for steps in zip(*per_lam)]
+    spreads = [
+        max(steps) - min(steps) if max(steps) < float("inf") else float("inf") for steps in zip(*per_lam)
+    ]
     return [
         Claim.worst_case(
             "S3-e.specgd_escape_spread",
@@ -185,6 +187,13 @@ def check_claims(checks: dict[str, float]) -> list[Claim]:
             "S3-b.polar",
             "polar(G) has unit singular values (max dev < 1e-10)",
             checks["polar_sv_err"],
+            "<",
+            1e-10,
+        ),
+        Claim.check(
+            "S3-b.nuclear",
+            "<polar(G), G> = ||G||_* (relative error < 1e-10)",
+            checks["polar_nuclear_rel_err"],
             "<",
             1e-10,
         ),

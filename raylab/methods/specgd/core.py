@@ -163,7 +163,7 @@ def simulate(
     return {key: np.array([row[key] for row in rows]) for key in rows[0]}
 
 
-def escape_step(cos: np.ndarray, level: float = 0.9) -> int:
-    """First step with cos > level, or -1 when it never gets there."""
+def escape_step(cos: np.ndarray, level: float = 0.9) -> float:
+    """First step with cos > level, or inf when it never gets there (so "escapes by step T" fails)."""
     above = np.nonzero(cos > level)[0]
-    return int(above[0]) if above.size else -1
+    return float(above[0]) if above.size else float("inf")

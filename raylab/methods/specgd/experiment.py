@@ -8,6 +8,8 @@ streams its trajectory to `ctx.report` (what Tune's schedulers see); larger grid
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from raylab.context import RunContext
@@ -19,14 +21,28 @@ from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
 
-def run_cell(cell: dict, on_step=None) -> dict:
-    """Simulate one (lam, optimiser, seed index) cell; returns the per-step statistics."""
-    rng = np.random.default_rng(derive_seed(cell["base_seed"], "problem", cell["seed_index"]))
-    problem = make_problem(cell["d"], cell["lam"], rng, n_samples=cell["n_samples"])
-    w0 = init_weights(cell["d"], cell["d"], cell["init_scale"], rng)
-    return simulate(
-        problem, w0, cell["optimiser"], cell["lr"], cell["steps"], lr_decay=cell["lr_decay"], on_step=on_step
-    )
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One work item: one optimiser on one (theta, u, W_0[, X]) draw. Cells with the same
+    `problem_seed` share that draw across lam and optimisers (common random numbers)."""
+
+    problem_seed: int
+    d: int
+    lam: float
+    n_samples: int
+    init_scale: float
+    optimiser: str
+    lr: float
+    steps: int
+    lr_decay: float = 1.0
+
+
+def run_cell(cell: Cell, on_step=None) -> dict:
+    """Simulate one (lam, optimiser, draw) cell; returns the per-step statistics."""
+    rng = np.random.default_rng(cell.problem_seed)
+    problem = make_problem(cell.d, cell.lam, rng, n_samples=cell.n_samples)
+    w0 = init_weights(cell.d, cell.d, cell.init_scale, rng)
+    return simulate(problem, w0, cell.optimiser, cell.lr, cell.steps, lr_decay=cell.lr_decay, on_step=on_step)
 
 
 def summarise(traj: dict) -> dict:
@@ -41,35 +57,34 @@ def summarise(traj: dict) -> dict:
     }
 
 
-def _cells(cfg: SpecGDConfig) -> list[dict]:
-    common = {
-        "base_seed": cfg.seed,
-        "d": cfg.problem.d,
-        "init_scale": cfg.problem.init_scale,
-        "n_samples": cfg.problem.n_samples,
-        "steps": cfg.steps,
-        "lr_decay": 1.0,
-    }
+def problem_seed(cfg: SpecGDConfig, index: int) -> int:
+    """The seed of draw `index` of the run (shared by every cell of that index)."""
+    return derive_seed(cfg.seed, "problem", index)
+
+
+def _cells(cfg: SpecGDConfig) -> list[Cell]:
+    p = cfg.problem
     return [
-        {**common, "lam": float(lam), "optimiser": opt, "lr": getattr(cfg.lr, opt), "seed_index": s}
+        Cell(
+            problem_seed(cfg, s),
+            p.d,
+            float(lam),
+            p.n_samples,
+            p.init_scale,
+            opt,
+            getattr(cfg.lr, opt),
+            cfg.steps,
+        )
         for lam in cfg.lams
         for opt in cfg.optimisers
         for s in range(cfg.num_seeds)
     ]
 
 
-def _contraction_cells(cfg: SpecGDConfig) -> list[dict]:
-    c = cfg.contraction
-    common = {
-        "base_seed": cfg.seed,
-        "d": cfg.problem.d,
-        "init_scale": cfg.problem.init_scale,
-        "n_samples": 0,
-        "steps": c.steps,
-        "lam": 1.0,
-    }
+def _contraction_cells(cfg: SpecGDConfig) -> list[Cell]:
+    c, p = cfg.contraction, cfg.problem
     return [
-        {**common, "optimiser": opt, "lr": lr, "lr_decay": decay, "seed_index": s}
+        Cell(problem_seed(cfg, s), p.d, 1.0, 0, p.init_scale, opt, lr, c.steps, decay)
         for opt, lr, decay in (("specgd", c.specgd_lr, c.specgd_decay), ("gd", c.gd_lr, 1.0))
         for s in range(cfg.num_seeds)
     ]
@@ -94,7 +109,7 @@ def run(cfg: SpecGDConfig, ctx: RunContext) -> ResultRecord:
     cells: claims_mod.Summaries = {}
     metrics: dict[str, float] = {}
     for cell, traj in zip(grid, trajectories):
-        cells.setdefault((cell["optimiser"], cell["lam"]), []).append(summarise(traj))
+        cells.setdefault((cell.optimiser, cell.lam), []).append(summarise(traj))
     for (opt, lam), rows in cells.items():
         means = {f"eval/{opt}/lam{lam:g}/{key}": float(np.mean([r[key] for r in rows])) for key in rows[0]}
         metrics.update(means)
@@ -119,7 +134,7 @@ def run(cfg: SpecGDConfig, ctx: RunContext) -> ResultRecord:
         metrics.update({f"check/{k}": v for k, v in numbers.items()})
         claims = claims_mod.check_claims(numbers) + claims
 
-    seed0 = [(c, t) for c, t in zip(grid, trajectories) if c["seed_index"] == 0]
+    seed0 = [(c, t) for c, t in zip(grid, trajectories) if c.problem_seed == problem_seed(cfg, 0)]
     plot_trajectories(seed0, ctx.artifact("trajectories.png"))
     last = trajectories[0]
     metrics.update(

@@ -11,14 +11,12 @@ STYLE = {"gd": "tab:red", "specgd": "tab:blue", "muon": "tab:green", "normgd": "
 
 def plot_trajectories(cells: list[tuple[dict, dict]], path: Path) -> Path:
     """One column per lam; rows b/a, cos, error (log scales); one line per optimiser."""
-    lams = sorted({cell["lam"] for cell, _ in cells})
+    lams = sorted({cell.lam for cell, _ in cells})
     fig, axes = new_figure(rows=3, cols=len(lams))
     for col, lam in enumerate(lams):
         for cell, traj in (ct for ct in cells if ct[0]["lam"] == lam):
             for row, key in enumerate(("spike_ratio", "cos", "error")):
-                axes[row][col].plot(
-                    traj[key], color=STYLE.get(cell["optimiser"]), label=cell["optimiser"], lw=1.2
-                )
+                axes[row][col].plot(traj[key], color=STYLE.get(cell.optimiser), label=cell.optimiser, lw=1.2)
         axes[0][col].set_title(f"lambda = {lam:g}")
         axes[0][col].set_yscale("log")
         axes[2][col].set_yscale("log")

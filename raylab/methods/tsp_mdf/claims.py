@@ -6,6 +6,7 @@ against the literature value. `m[...]` keys are those `experiment.run` reports.
 
 from __future__ import annotations
 
+from raylab.methods.tsp_mdf import keys
 from raylab.records import Claim
 
 PUBLISHED = {  # plain-heuristic means (DIMES Table 1), by instance size
@@ -25,7 +26,7 @@ def plain_claims(m: dict, methods: list[str], nodes: int | None) -> list[Claim]:
             "mdf.never_worse",
             "best-of-K (sample 0 = the unshifted instance) is never longer than "
             "plain H (largest per-instance excess, first heuristic)",
-            m[f"{methods[0]}/mdf/max_excess_over_plain"],
+            m[keys.arm(methods[0], "mdf", "max_excess_over_plain")],
             "<=",
             0.0,
         )
@@ -34,7 +35,7 @@ def plain_claims(m: dict, methods: list[str], nodes: int | None) -> list[Claim]:
         published = PUBLISHED.get(nodes, {}).get(h)
         if published is None:
             continue
-        full = f"{h}/plain_all/length" in m
+        full = keys.plain_all(h) in m
         tolerance = 0.003 if full else 0.005
         claims.append(
             Claim.check(
@@ -42,7 +43,7 @@ def plain_claims(m: dict, methods: list[str], nodes: int | None) -> list[Claim]:
                 f"plain {SHORT[h]} mean length within {tolerance:.1%} of the "
                 f"published {published:.2f} (TSP-{nodes}, {'whole file' if full else 'this run'}; "
                 "relative deviation)",
-                abs(m[f"{h}/plain{'_all' if full else ''}/length"] / published - 1),
+                abs(m[keys.plain_all(h) if full else keys.plain(h, "length")] / published - 1),
                 "<=",
                 tolerance,
                 paper_value=published,
@@ -53,47 +54,47 @@ def plain_claims(m: dict, methods: list[str], nodes: int | None) -> list[Claim]:
 
 def uniform_claims(m: dict, methods: list[str], samples: int, instances: int, gap: str) -> list[Claim]:
     """Checks 7-10 and 13 on random uniform instances (issue thresholds at 16 instances, K = 32)."""
-    k = f"K{samples}"
     claims = [
         Claim.check(
             "ablation.range",
             f"random shifts (FI, sigma=0.001, K={samples}) give a gap in [8.3, 9.1] %",
-            m[f"farthest/ablation_0.001/{k}/{gap}"],
+            m[keys.at_k("farthest", "ablation_0.001", samples, gap)],
             "<=",
             9.1,
         ),
         Claim.check(
             "ablation.range_low",
             "... and not below 8.3 % (the brief's calibrated range)",
-            m[f"farthest/ablation_0.001/{k}/{gap}"],
+            m[keys.at_k("farthest", "ablation_0.001", samples, gap)],
             ">=",
             8.3,
         ),
         Claim.check(
             "ablation.large_sigma",
             "random shifts with sigma = 0.01 are worse than plain FI (gap difference)",
-            m[f"farthest/large_sigma/{gap}"] - m[f"farthest/plain/{gap}"],
+            m[keys.large_sigma(gap)] - m[keys.plain("farthest", gap)],
             ">",
             0.0,
         ),
         Claim.check(
             "mdf.gap",
             f"trained modifier, FI+MDF at K={samples}: gap <= 8.2 %",
-            m[f"farthest/mdf/{k}/{gap}"],
+            m[keys.at_k("farthest", "mdf", samples, gap)],
             "<=",
             8.2,
         ),
         Claim.check(
             "mdf.vs_ablation",
             "FI+MDF beats the random-shift ablation (best sigma, same K) by >= 0.3 points",
-            m[f"farthest/ablation/{k}/{gap}"] - m[f"farthest/mdf/{k}/{gap}"],
+            m[keys.at_k("farthest", "ablation", samples, gap)]
+            - m[keys.at_k("farthest", "mdf", samples, gap)],
             ">=",
             0.3,
         ),
         Claim.check(
             "mdf.wins",
             f"FI+MDF is shorter than the ablation on >= 11/16 instances (fraction of {instances})",
-            m["farthest/mdf/wins"] / instances,
+            m[keys.arm("farthest", "mdf", "wins")] / instances,
             ">=",
             11 / 16,
         ),
@@ -104,17 +105,17 @@ def uniform_claims(m: dict, methods: list[str], samples: int, instances: int, ga
                 Claim.check(
                     f"mdf.{SHORT[h]}",
                     f"modifier trained with FI also helps {SHORT[h]}: ablation gap - MDF gap > 0",
-                    m[f"{h}/ablation/{k}/{gap}"] - m[f"{h}/mdf/{k}/{gap}"],
+                    m[keys.at_k(h, "ablation", samples, gap)] - m[keys.at_k(h, "mdf", samples, gap)],
                     ">",
                     0.0,
                 )
             )
-    if "farthest/two_opt/mdf" in m:
+    if keys.two_opt("mdf") in m:
         claims.append(
             Claim.check(
                 "mdf.two_opt",
                 "FI+MDF+2-opt has a lower gap than FI+2-opt (points)",
-                m["farthest/two_opt/plain"] - m["farthest/two_opt/mdf"],
+                m[keys.two_opt("plain")] - m[keys.two_opt("mdf")],
                 ">",
                 0.0,
                 paper_value=None,
@@ -129,7 +130,7 @@ def tsplib_claims(m: dict, instances: int) -> list[Claim]:
         Claim.check(
             "tsplib.wins",
             "FI+MDF beats plain FI on >= 4/5 instances (fraction)",
-            m["farthest/mdf/wins_vs_plain"] / instances,
+            m[keys.arm("farthest", "mdf", "wins_vs_plain")] / instances,
             ">=",
             4 / 5,
         )

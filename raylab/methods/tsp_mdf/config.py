@@ -12,9 +12,9 @@ Objective = Literal["mean", "plain", "best_of_m"]
 
 @dataclasses.dataclass
 class TrainConfig:
-    """REINFORCE on random uniform N=`nodes` instances generated on the fly (brief 1.2 [R])."""
+    """REINFORCE on random uniform N=`nodes` instances generated on the fly (our reconstruction).
+    Its streams derive from the run seed (`derive_seed(seed, "train")`)."""
 
-    seed: int = 0
     method: str = "farthest"  # the heuristic used for the training rollouts
     nodes: int = 100
     batch: int = 16

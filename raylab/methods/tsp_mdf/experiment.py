@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from raylab.context import RunContext
-from raylab.methods.tsp_mdf import claims as claim_sets, plots
+from raylab.methods.tsp_mdf import claims as claim_sets, keys, plots
 from raylab.methods.tsp_mdf.anchors import lkh_lengths, two_opt_lengths
 from raylab.methods.tsp_mdf.config import TSPConfig
 from raylab.methods.tsp_mdf.data import InstanceSet, load
@@ -42,7 +42,12 @@ def obtain_modifier(cfg: TSPConfig, ctx: RunContext, map_fn) -> tuple[InstanceMo
     began = time.perf_counter()
     latest = ctx.checkpointer.load_latest()
     net, history = train_modifier(
-        cfg.train, map_fn, ctx.report, state=latest[1] if latest else None, save=ctx.checkpointer.save
+        cfg.train,
+        derive_seed(cfg.seed, "train"),
+        map_fn,
+        ctx.report,
+        state=latest[1] if latest else None,
+        save=ctx.checkpointer.save,
     )
     minutes = (time.perf_counter() - began) / 60
     torch.save(
@@ -53,16 +58,12 @@ def obtain_modifier(cfg: TSPConfig, ctx: RunContext, map_fn) -> tuple[InstanceMo
     return net, history, minutes
 
 
-def _record(
-    metrics: dict, prefix: str, sampled: Sampled, data: InstanceSet, cfg: TSPConfig, ks: list[int]
-) -> None:
-    for k in ks:
-        metrics.update(
-            {
-                f"{prefix}/K{k}/{key}": v
-                for key, v in gaps(sampled.best(k), data, cfg.data.reference_mean).items()
-            }
-        )
+def _gaps_at_k(h: str, name: str, sampled: Sampled, data: InstanceSet, cfg: TSPConfig, ks: list[int]) -> dict:
+    return {
+        keys.at_k(h, name, k, stat): value
+        for k in ks
+        for stat, value in gaps(sampled.best(k), data, cfg.data.reference_mean).items()
+    }
 
 
 def gap_key(data: InstanceSet) -> str:
@@ -70,29 +71,26 @@ def gap_key(data: InstanceSet) -> str:
 
 
 def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
-    torch.set_num_threads(1)
     data = load(cfg.data, cfg.seed)
     map_fn = lambda fn, items, shared: ctx.map(fn, items, name="tsp-sampler", shared=shared)  # noqa: E731
     net, history, train_minutes = obtain_modifier(cfg, ctx, map_fn)
     untrained = InstanceModifier(**net.arch)
     ks, seed = sorted(set(cfg.k_values) | {cfg.samples}), derive_seed(cfg.seed, "test-noise")
-    metrics: dict[str, float] = {
+    metrics = {
         "time/train_minutes": train_minutes,
         "data/instances": float(len(data.unit)),
         "data/nodes": float(np.mean([len(c) for c in data.unit])),
+        **training_summary(history),
     }
-    if history:
-        metrics.update(
-            {f"train/final/{k.split('/', 1)[1]}": v for k, v in history[-1].items() if k != "step"}
-        )
-        metrics["train/steps"] = float(history[-1]["step"])
     key, curves, sampled_runs = gap_key(data), {}, {}
     for h in cfg.methods:
-        sampled_runs[h], curves[h] = evaluate_heuristic(
-            h, cfg, data, (net, untrained), ks, seed, map_fn, metrics
+        sampled_runs[h], curves[h], found = evaluate_heuristic(
+            h, cfg, data, (net, untrained), ks, seed, map_fn
         )
-    _extras(cfg, data, sampled_runs, metrics, map_fn, seed, key)
-    nodes = _plain_full_set(cfg, map_fn, metrics)
+        metrics.update(found)
+    metrics.update(_extras(cfg, data, sampled_runs, map_fn, seed, key))
+    plain_all, nodes = _plain_full_set(cfg, map_fn)
+    metrics.update(plain_all)
     plots.plot_gap_vs_k(ks, curves, f"{key} (%)", ctx.artifact("gap_vs_k.png"))
     h = cfg.methods[0]
     best = sampled_runs[h]["mdf"]
@@ -108,47 +106,59 @@ def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
     return ctx.result(metrics, _claims(cfg, data, metrics, key, nodes))
 
 
+def training_summary(history: list[dict]) -> dict[str, float]:
+    """The last held-out evaluation of training (brief check 11's numbers) and the step count."""
+    if not history:
+        return {}
+    found = {f"train/final/{k.split('/', 1)[1]}": v for k, v in history[-1].items() if k != "step"}
+    return {**found, "train/steps": float(history[-1]["step"])}
+
+
 def evaluate_heuristic(
-    h: str, cfg: TSPConfig, data: InstanceSet, nets: tuple, ks: list[int], seed: int, map_fn, metrics: dict
-) -> tuple[dict[str, Sampled], dict[str, list[float]]]:
+    h: str, cfg: TSPConfig, data: InstanceSet, nets: tuple, ks: list[int], seed: int, map_fn
+) -> tuple[dict[str, Sampled], dict[str, list[float]], dict[str, float]]:
     """Plain, trained / untrained modifier and every ablation sigma for heuristic `h` on one sample
-    stream; records their gaps at each K, the best sigma, wins and timings; returns the runs and
-    the gap-vs-K curves."""
+    stream; returns the runs, the gap-vs-K curves and the metrics (gaps at each K, the best sigma,
+    wins and timings)."""
     key, k_max = gap_key(data), max(ks)
     runs = {
         name: sample(data, modifier_models(net, data, h, cfg.train.clip), k_max, h, seed, cfg.chunk, map_fn)
-        for name, net in zip(("mdf", "untrained"), nets)
+        for name, net in zip(("mdf", "untrained"), nets, strict=True)
     }
     for sigma in cfg.ablation_sigmas:
         runs[f"ablation_{sigma:g}"] = sample(
             data, ablation_models(data, sigma), k_max, h, seed, cfg.chunk, map_fn
         )
-    metrics.update(
-        {f"{h}/plain/{k}": v for k, v in gaps(runs["mdf"].plain, data, cfg.data.reference_mean).items()}
-    )
+    metrics = {
+        keys.plain(h, stat): v for stat, v in gaps(runs["mdf"].plain, data, cfg.data.reference_mean).items()
+    }
     best_sigma = min(
         cfg.ablation_sigmas,
         key=lambda s: gaps(runs[f"ablation_{s:g}"].best(cfg.samples), data, cfg.data.reference_mean)[key],
     )
     runs["ablation"] = runs[f"ablation_{best_sigma:g}"]
     for name, sampled in runs.items():
-        _record(metrics, f"{h}/{name}", sampled, data, cfg, ks)
-    metrics[f"{h}/ablation/best_sigma"] = best_sigma
+        metrics.update(_gaps_at_k(h, name, sampled, data, cfg, ks))
+    metrics[keys.arm(h, "ablation", "best_sigma")] = best_sigma
     for name in ("mdf", "ablation"):  # at the configured K (the sweep metric when K varies)
-        metrics[f"{h}/{name}/selected_K/{key}"] = metrics[f"{h}/{name}/K{cfg.samples}/{key}"]
+        metrics[keys.arm(h, name, f"selected_K/{key}")] = metrics[keys.at_k(h, name, cfg.samples, key)]
     mdf, ablation = runs["mdf"].best(cfg.samples), runs["ablation"].best(cfg.samples)
     if data.references is not None and len(data.names) <= 20:  # TSPLIB-sized sets: per-instance table
         for name, plain_gap, mdf_gap in zip(
-            data.names, per_instance_gap(runs["mdf"].plain, data), per_instance_gap(mdf, data)
+            data.names, per_instance_gap(runs["mdf"].plain, data), per_instance_gap(mdf, data), strict=True
         ):
             metrics[f"{h}/instance/{name}/plain_gap"], metrics[f"{h}/instance/{name}/mdf_gap"] = (
                 plain_gap,
                 mdf_gap,
             )
-    metrics[f"{h}/mdf/wins"] = float(np.sum(mdf < ablation))
-    metrics[f"{h}/mdf/wins_vs_plain"] = float(np.sum(mdf < runs["mdf"].plain))
-    metrics[f"{h}/mdf/max_excess_over_plain"] = float(np.max(runs["mdf"].best(max(ks)) - runs["mdf"].plain))
-    metrics[f"{h}/mdf/wins_vs_untrained"] = float(np.sum(mdf < runs["untrained"].best(cfg.samples)))
+    metrics[keys.arm(h, "mdf", "wins")] = float(np.sum(mdf < ablation))
+    metrics[keys.arm(h, "mdf", "wins_vs_plain")] = float(np.sum(mdf < runs["mdf"].plain))
+    metrics[keys.arm(h, "mdf", "max_excess_over_plain")] = float(
+        np.max(runs["mdf"].best(max(ks)) - runs["mdf"].plain)
+    )
+    metrics[keys.arm(h, "mdf", "wins_vs_untrained")] = float(
+        np.sum(mdf < runs["untrained"].best(cfg.samples))
+    )
     metrics[f"time/{h}/mdf_seconds_per_instance"] = runs["mdf"].seconds / len(data.unit)
     metrics[f"time/{h}/constructions_per_s"] = k_max * len(data.unit) / runs["mdf"].seconds
     labels = {
@@ -156,48 +166,45 @@ def evaluate_heuristic(
         "untrained": "untrained modifier",
         "mdf": "trained modifier (MDF)",
     }
-    curve = {"plain": [metrics[f"{h}/plain/{key}"]] * len(ks)}
-    curve.update({label: [metrics[f"{h}/{name}/K{k}/{key}"] for k in ks] for name, label in labels.items()})
-    return runs, curve
+    curve = {"plain": [metrics[keys.plain(h, key)]] * len(ks)}
+    curve.update({label: [metrics[keys.at_k(h, name, k, key)] for k in ks] for name, label in labels.items()})
+    return runs, curve, metrics
 
 
-def _extras(
-    cfg: TSPConfig, data: InstanceSet, runs: dict, metrics: dict, map_fn, seed: int, key: str
-) -> None:
+def _extras(cfg: TSPConfig, data: InstanceSet, runs: dict, map_fn, seed: int, key: str) -> dict[str, float]:
     """The sigma = 0.01 control (best of K shifted samples), 2-opt on plain and best MDF tours, and
     the LKH-3 anchor (FI)."""
     if "farthest" not in runs:
-        return
+        return {}
     large = sample(
         data, ablation_models(data, cfg.large_sigma), cfg.samples + 1, "farthest", seed, cfg.chunk, map_fn
     )
     shifted_best = large.lengths[:, 1:].min(axis=1)  # without the plain sample, which would always win here
-    metrics.update(
-        {f"farthest/large_sigma/{k}": v for k, v in gaps(shifted_best, data, cfg.data.reference_mean).items()}
-    )
+    metrics = {keys.large_sigma(k): v for k, v in gaps(shifted_best, data, cfg.data.reference_mean).items()}
     if cfg.two_opt:
         plain, mdf = two_opt_lengths(data, "farthest", runs["farthest"]["mdf"].tours, map_fn)
-        metrics["farthest/two_opt/plain"] = gaps(plain, data, cfg.data.reference_mean)[key]
-        metrics["farthest/two_opt/mdf"] = gaps(mdf, data, cfg.data.reference_mean)[key]
+        metrics[keys.two_opt("plain")] = gaps(plain, data, cfg.data.reference_mean)[key]
+        metrics[keys.two_opt("mdf")] = gaps(mdf, data, cfg.data.reference_mean)[key]
     if cfg.lkh:
         lengths = lkh_lengths(data, cfg.lkh, map_fn)
         if lengths is not None:
             metrics["lkh/length"] = float(lengths.mean())
             if data.references is not None:
                 metrics["lkh/gap"] = float(100 * np.mean(lengths / data.references[: len(lengths)] - 1))
+    return metrics
 
 
-def _plain_full_set(cfg: TSPConfig, map_fn, metrics: dict) -> int | None:
-    """Plain means over every instance of a `.npy` file (the published-mean check); its N."""
+def _plain_full_set(cfg: TSPConfig, map_fn) -> tuple[dict[str, float], int | None]:
+    """Plain means over every instance of a `.npy` file (the published-mean check), and its N."""
     if not (cfg.plain_full_set and cfg.data.path.endswith(".npy")):
-        return None
+        return {}, None
     full = load(dataclasses.replace(cfg.data, instances=0, references=""), cfg.seed)
+    metrics = {"data/full_set_instances": float(len(full.unit))}
     for h in cfg.methods:
         plain = sample(full, ablation_models(full, 0.0), 1, h, 0, cfg.chunk, map_fn)
-        metrics[f"{h}/plain_all/length"] = float(plain.plain.mean())
+        metrics[keys.plain_all(h)] = float(plain.plain.mean())
         metrics[f"time/{h}/plain_seconds_per_instance"] = plain.seconds / len(full.unit)
-    metrics["data/full_set_instances"] = float(len(full.unit))
-    return len(full.unit[0])
+    return metrics, len(full.unit[0])
 
 
 def _claims(cfg: TSPConfig, data: InstanceSet, m: dict, key: str, nodes: int | None) -> list:

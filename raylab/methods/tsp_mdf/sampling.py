@@ -82,23 +82,34 @@ def evaluate_samples(
     return np.array(lengths), best_tour
 
 
-def evaluate_chunk(item: dict, shared: dict) -> list[dict]:
-    """One fan-out item: samples [start, stop) of each listed instance. `shared` holds every
-    instance's coordinates (and TSPLIB originals), sent once through the object store; the item
-    carries only compact shift parameters."""
+@dataclasses.dataclass(frozen=True)
+class SampleChunk:
+    """One work item: samples [start, stop) of each listed instance, with its shift model."""
+
+    instances: tuple[int, ...]
+    models: tuple[ShiftModel, ...]
+    start: int
+    stop: int
+    method: str
+    seed: int  # the noise stream; sample k of instance i is fixed by (seed, i, k)
+
+
+def evaluate_chunk(item: SampleChunk, shared: dict) -> list[dict]:
+    """`shared` holds every instance's coordinates (and TSPLIB originals), sent once through the
+    object store; the item carries only compact shift parameters."""
     originals = shared.get("originals")
     out = []
-    for i, model in zip(item["instances"], item["models"]):
+    for i, model in zip(item.instances, item.models, strict=True):
         lengths, tour = evaluate_samples(
             shared["coords"][i],
-            ShiftModel(**model),
-            item["method"],
-            range(item["start"], item["stop"]),
-            item["seed"],
+            model,
+            item.method,
+            range(item.start, item.stop),
+            item.seed,
             i,
             originals[i] if originals else None,
         )
-        out.append({"instance": i, "start": item["start"], "lengths": lengths, "tour": tour})
+        out.append({"instance": i, "start": item.start, "lengths": lengths, "tour": tour})
     return out
 
 
@@ -128,14 +139,7 @@ def best_of_k(
             [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)],
         )
     items = [
-        {
-            "instances": group,
-            "start": start,
-            "stop": stop,
-            "method": method,
-            "seed": seed,
-            "models": [dataclasses.asdict(models[i]) for i in group],
-        }
+        SampleChunk(tuple(group), tuple(models[i] for i in group), start, stop, method, seed)
         for group in groups
         for start, stop in spans
     ]

@@ -77,17 +77,17 @@ def rollouts(net: InstanceModifier, coords: np.ndarray, cfg: TrainConfig, map_fn
     return lengths, log_prob(mean, sigma, noise), (mean, sigma)
 
 
-def held_out(cfg: TrainConfig) -> np.ndarray:
-    return np.random.default_rng(derive_seed(cfg.seed, "held-out")).random((cfg.held_out, cfg.nodes, 2))
+def held_out(cfg: TrainConfig, seed: int) -> np.ndarray:
+    return np.random.default_rng(derive_seed(seed, "held-out")).random((cfg.held_out, cfg.nodes, 2))
 
 
-def evaluate_held_out(net: InstanceModifier, coords: np.ndarray, cfg: TrainConfig, map_fn: Callable) -> dict:
+def evaluate_held_out(
+    net: InstanceModifier, coords: np.ndarray, cfg: TrainConfig, seed: int, map_fn: Callable
+) -> dict:
     """Mean sampled length, best-of-K and plain length on the fixed held-out instances; how unevenly
     the noise is spread over nodes (coefficient of variation of sigma_i) and the mean |mu_i|."""
     with torch.no_grad():
-        lengths, _, (mean, sigma) = rollouts(
-            net, coords, cfg, map_fn, derive_seed(cfg.seed, "held-out-noise")
-        )
+        lengths, _, (mean, sigma) = rollouts(net, coords, cfg, map_fn, derive_seed(seed, "held-out-noise"))
     return {
         "held_out/mean_sample": float(lengths[:, 1:].mean()),
         "held_out/best_of_k": float(lengths.min(1).mean()),
@@ -99,13 +99,15 @@ def evaluate_held_out(net: InstanceModifier, coords: np.ndarray, cfg: TrainConfi
 
 def train_modifier(
     cfg: TrainConfig,
+    seed: int,
     map_fn: Callable,
     report: Callable[[dict, int], None],
     state: dict | None = None,
     save: Callable[[dict, int], None] | None = None,
 ) -> tuple[InstanceModifier, list[dict]]:
-    """Train for cfg.steps (or until cfg.max_minutes); resumes from `state` (a `save`d checkpoint)."""
-    torch.manual_seed(derive_seed(cfg.seed, "modifier-init"))
+    """Train for cfg.steps (or until cfg.max_minutes); resumes from `state` (a `save`d checkpoint).
+    Every stream (initialisation, instances, noise, held-out set) derives from `seed`."""
+    torch.manual_seed(derive_seed(seed, "modifier-init"))
     net = InstanceModifier(cfg.neighbours, cfg.hidden, cfg.layers, cfg.sigma_scale, cfg.mean_max)
     optimiser = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     history, done = [], 0
@@ -113,16 +115,16 @@ def train_modifier(
         net.load_state_dict(state["net"])
         optimiser.load_state_dict(state["optimiser"])
         history, done = state["history"], state["step"]
-    validation = held_out(cfg)
+    validation = held_out(cfg, seed)
     began = time.perf_counter()
     while done < cfg.steps and (time.perf_counter() - began) / 60 < cfg.max_minutes:
         if done % cfg.eval_every == 0:
-            history.append({"step": done, **evaluate_held_out(net, validation, cfg, map_fn)})
+            history.append({"step": done, **evaluate_held_out(net, validation, cfg, seed, map_fn)})
             report(history[-1], done)
-        coords = np.random.default_rng(derive_seed(cfg.seed, "train-instances", done)).random(
+        coords = np.random.default_rng(derive_seed(seed, "train-instances", done)).random(
             (cfg.batch, cfg.nodes, 2)
         )
-        lengths, logp, _ = rollouts(net, coords, cfg, map_fn, derive_seed(cfg.seed, "train-noise", done))
+        lengths, logp, _ = rollouts(net, coords, cfg, map_fn, derive_seed(seed, "train-noise", done))
         adv = torch.from_numpy(advantages(lengths[:, 1:], lengths[:, 0], cfg.objective, cfg.best_of)).float()
         loss = (adv * logp).mean()
         optimiser.zero_grad()
@@ -139,6 +141,6 @@ def train_modifier(
                 },
                 done,
             )
-    history.append({"step": done, **evaluate_held_out(net, validation, cfg, map_fn)})
+    history.append({"step": done, **evaluate_held_out(net, validation, cfg, seed, map_fn)})
     report(history[-1], done)
     return net, history

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from raylab.methods.label_noise import claims
-from raylab.methods.label_noise.config import TrainConfig
+from raylab.methods.label_noise.config import DataConfig, LabelNoiseConfig, TrainConfig
 from raylab.methods.label_noise.core import (
     Schedule,
     gradients,
@@ -17,7 +17,7 @@ from raylab.methods.label_noise.core import (
     sam_step,
     sgd_step,
 )
-from raylab.methods.label_noise.experiment import run_condition
+from raylab.methods.label_noise.experiment import Condition, make_conditions, run_condition
 
 
 @pytest.fixture
@@ -97,16 +97,15 @@ def test_phase_boundaries_on_a_synthetic_trace():
     assert (t_norm[0], t_align[0]) == (20.0, 30.0)
 
 
-def c1_item(**train_changes) -> dict:
+def c1_item(**train_changes) -> Condition:
     """Brief config C1, cut to the first 5,000 steps (where P1-a is measured)."""
-    train = dataclasses.replace(TrainConfig(steps=5000), **train_changes)
-    return {
-        "train": dataclasses.asdict(train),
-        "data": {"d": 20, "n": 200, "n_test": 100, "sparsity": 0},
-        "base_seed": 0,
-        "num_seeds": 3,
-        "log_every": 250,
-    }
+    cfg = LabelNoiseConfig(
+        train=dataclasses.replace(TrainConfig(steps=5000), **train_changes),
+        data=DataConfig(d=20, n=200, n_test=100),
+        num_seeds=3,
+        log_every=250,
+    )
+    return make_conditions(cfg)[0]
 
 
 def norm_ratio_at_5k(trace) -> np.ndarray:
@@ -129,3 +128,12 @@ def test_periodic_claim_measures_each_window():
     assert on.passed and on.value == pytest.approx(0.2)  # worst on-window: 1.0 -> 0.8
     worst_off = max((0.8 - 0.799) / 0.8 / 0.2, (0.6 - 0.599) / 0.6 / (1 - 0.6 / 0.799))
     assert off.passed and off.value == pytest.approx(worst_off)
+
+
+def test_ordering_fails_when_alignment_never_rises():
+    from raylab.methods.label_noise.claims import order_ratio
+
+    assert order_ratio(np.array([20.0, 20.0]), np.array([60.0, 50.0])).max() < 0.5
+    ratio = order_ratio(np.array([20.0, 20.0]), np.array([60.0, np.inf]))
+    assert ratio[0] < 0.5 and ratio[1] == np.inf
+    assert order_ratio(np.array([np.inf]), np.array([np.inf]))[0] == np.inf

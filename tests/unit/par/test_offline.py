@@ -5,7 +5,7 @@ import pytest
 
 from raylab.context import SerialMapper
 from raylab.methods.par.config import DatasetConfig, OfflineConfig, PARSettings
-from raylab.methods.par.td3bc import TD3BCConfig
+from raylab.methods.par.config import TD3BCConfig
 from raylab.registry import get_spec
 from raylab.runner import run_experiment
 

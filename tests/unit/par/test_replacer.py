@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from raylab.methods.par.replacer import ProximalActionReplacer
-from raylab.methods.par.td3bc import TD3BC, TD3BCConfig
+from raylab.methods.par.config import TD3BCConfig
+from raylab.methods.par.td3bc import TD3BC
 
 
 def batch(size: int = 8, obs: int = 3, act: int = 2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

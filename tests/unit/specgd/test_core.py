@@ -108,7 +108,7 @@ def test_muon_stepper_is_one_newton_schulz_step(rng):
 
 def test_escape_step():
     assert escape_step(np.array([0.1, 0.5, 0.95, 0.99])) == 2
-    assert escape_step(np.array([0.1, 0.5])) == -1
+    assert escape_step(np.array([0.1, 0.5])) == float("inf")
 
 
 def test_normalised_gd_is_the_wrong_fix(rng):
@@ -120,3 +120,29 @@ def test_normalised_gd_is_the_wrong_fix(rng):
     spec = simulate(problem, w0, "specgd", 0.01, 150)
     assert norm_gd["spike_ratio"].max() >= 100
     assert spec["spike_ratio"].max() <= 2
+
+
+def _summaries(escape: float) -> dict:
+    """Per-(optimiser, lam) summaries of two seeds in which SpecGD and GD behave as the paper says,
+    except that the second seed of every cell escapes at `escape`."""
+    row = {
+        "max_spike_ratio": 1.0,
+        "spike_growth": 1.0,
+        "min_cos": 0.1,
+        "min_cos_rel": 1.0,
+        "final_error": 0.0,
+    }
+    cells = {}
+    for opt in ("gd", "specgd"):
+        for lam in (1.0, 3.0, 5.0, 20.0):
+            cells[(opt, lam)] = [{**row, "escape_step": 100.0}, {**row, "escape_step": escape}]
+    return cells
+
+
+def test_a_run_that_never_escapes_fails_the_escape_claims():
+    from raylab.methods.specgd.claims import population_claims
+
+    ok = {c.id: c for c in population_claims(_summaries(escape=101.0))}
+    stuck = {c.id: c for c in population_claims(_summaries(escape=float("inf")))}
+    for claim_id in ("S3-c.gd_escape", "S3-c.specgd_escape", "S3-e.specgd_escape_spread"):
+        assert ok[claim_id].passed and not stuck[claim_id].passed, claim_id

@@ -56,7 +56,7 @@ def test_training_reads_no_data_and_reports_held_out_lengths(monkeypatch):
     monkeypatch.setattr(builtins, "open", code_only_open)
     monkeypatch.setattr(Path, "read_text", code_only_read_text)
     reports = []
-    net, history = train_modifier(tiny(), serial_map, lambda metrics, step: reports.append(step))
+    net, history = train_modifier(tiny(), 0, serial_map, lambda metrics, step: reports.append(step))
     assert reports == [0, 2, 4] and [h["step"] for h in history] == [0, 2, 4]
     for row in history:
         assert row["held_out/best_of_k"] <= row["held_out/plain"] + 1e-12  # plain is one of the samples
@@ -69,16 +69,17 @@ def test_resuming_from_a_checkpoint_gives_the_same_modifier(objective):
     saved = {}
     straight, _ = train_modifier(
         cfg,
+        0,
         serial_map,
         lambda m, s: None,
         save=lambda state, step: saved.setdefault(step, copy.deepcopy(state)),
     )
-    resumed, history = train_modifier(cfg, serial_map, lambda m, s: None, state=saved[2])
+    resumed, history = train_modifier(cfg, 0, serial_map, lambda m, s: None, state=saved[2])
     for key, value in straight.state_dict().items():
         torch.testing.assert_close(resumed.state_dict()[key], value, rtol=0, atol=0)
     assert history[-1]["step"] == 4
 
 
 def test_training_changes_the_shift_distribution():
-    net, _ = train_modifier(tiny(steps=3, lr=1e-2), serial_map, lambda m, s: None)
+    net, _ = train_modifier(tiny(steps=3, lr=1e-2), 0, serial_map, lambda m, s: None)
     assert net.head.weight.abs().sum() > 0  # zero-initialised head moved: gradients reach it
