@@ -12,10 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-import yaml
 
 from raylab import RaylabError, __version__
-from raylab.config import to_dict
+from raylab.config import commented_yaml
 from raylab.context import SerialMapper
 from raylab.records import RESULT_FILE, ResultRecord
 from raylab.registry import all_specs, get_spec
@@ -74,7 +73,7 @@ def cmd_list(args) -> int:
 
 def cmd_show(args) -> int:
     _, cfg = _config(args)
-    print(yaml.safe_dump(to_dict(cfg), sort_keys=False), end="")
+    print(commented_yaml(cfg), end="")
     return 0
 
 

@@ -6,9 +6,15 @@ top-level block, `smoke:`, with the overrides that make the experiment's smoke v
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import functools
 import hashlib
+import inspect
+import io
 import json
+import textwrap
+import tokenize
 import types
 import typing
 from pathlib import Path
@@ -225,3 +231,55 @@ def resolve_config(
     if seed is not None:
         data["seed"] = seed
     return from_dict(cls, data, str(path))
+
+
+@functools.cache
+def field_docs(cls: type) -> dict[str, str]:
+    """Each field's one-line description: the comment on its line in the class body, as in
+    `lr: float = 3e-4  # Adam step size`. Fields without one are missing from the result."""
+    source = textwrap.dedent(inspect.getsource(cls))
+    comments = {
+        token.start[0]: token.string.lstrip("#").strip()
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT
+    }
+    docs = {}
+    for node in ast.parse(source).body[0].body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            lines = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+            found = [comments[line] for line in lines if line in comments]
+            if found:
+                docs[node.target.id] = found[0]
+    return docs
+
+
+def undocumented_fields(cls: type, prefix: str = "") -> list[str]:
+    """Dotted paths of the fields of `cls` (and its nested config classes) without a description."""
+    docs, missing = field_docs(cls), []
+    for name, annotation in _field_types(cls).items():
+        if name not in docs:
+            missing.append(prefix + name)
+        if dataclasses.is_dataclass(annotation):
+            missing += undocumented_fields(annotation, f"{prefix}{name}.")
+    return missing
+
+
+def commented_yaml(cfg: Any, indent: int = 0) -> str:
+    """The config as YAML that `--config` reads back to the same config, each field followed by its
+    description (what `raylab show` prints)."""
+    docs, pad, lines = field_docs(type(cfg)), " " * indent, []
+    for field in dataclasses.fields(cfg):
+        value, doc = getattr(cfg, field.name), docs.get(field.name, "")
+        comment = f"  # {doc}" if doc else ""
+        if dataclasses.is_dataclass(value):
+            lines.append(f"{pad}{field.name}:{comment}")
+            lines.append(commented_yaml(value, indent + 2).rstrip("\n"))
+        else:
+            lines.append(f"{pad}{field.name}: {_flow_yaml(value)}{comment}")
+    return "\n".join(lines) + "\n"
+
+
+def _flow_yaml(value: Any) -> str:
+    """One value as single-line YAML (lists and mappings in flow style)."""
+    text = yaml.safe_dump([json.loads(json.dumps(value))], default_flow_style=True, width=10**9)
+    return text.strip()[1:-1]

@@ -16,7 +16,7 @@ from raylab import RaylabError
 
 PAPERS = {
     "faa": "Joint Optimization of Flexible Antenna Array Shape and Beamforming for Secure "
-    "Communication (flexible-antenna-array secrecy; brief faa_otcfm.md part A)",
+    "Communication (flexible-antenna-array secrecy; arXiv 2602.23769)",
     "label_noise": "On the Learning Dynamics of Two-layer Linear Networks with Label Noise SGD "
     "(Zhang et al., AAAI 2026, arXiv 2603.10397)",
     "tsp_mdf": "Small Shifts, Large Gains: Unlocking Traditional TSP Heuristic Guided-Sampling via "

@@ -1,1 +1,1 @@
-"""Joint flexible-antenna-array shape and beamforming for secrecy (brief faa_otcfm.md part A)."""
+"""Joint flexible-antenna-array shape and beamforming for secrecy (arXiv 2602.23769)."""

@@ -1,4 +1,4 @@
-"""Beamformers and the secrecy rate for perfect CSI (brief 1.3-1.4).
+"""Beamformers and the secrecy rate for perfect CSI (arXiv 2602.23769).
 
 R_s(w) = [log2(1 + |h_B^H w|^2 / s2) - max_k log2(1 + |h_Ek^H w|^2 / s2)]^+ with ||w||^2 <= P.
 For one Eve the optimum is the generalised Rayleigh quotient (GRQ): the principal generalised

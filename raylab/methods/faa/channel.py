@@ -2,7 +2,7 @@
 
 h_k(psi)[n] = L^{-1/2} sum_l beta_l sqrt(G_E(theta_l, phi_l - phi_n(psi))) exp(-j 2pi/lambda r_n(psi).u_l),
 G_E(theta, phi) = 2(1 + kappa) sin^kappa(theta) cos^kappa(phi) on the front half-space |phi| <= pi/2
-(brief 1.2, from the repository's "formula 8"; beta_l ~ CN(0, g0 d^-alpha / L)).
+(arXiv 2602.23769, from the repository's "formula 8"; beta_l ~ CN(0, g0 d^-alpha / L)).
 """
 
 from __future__ import annotations

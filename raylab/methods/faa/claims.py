@@ -1,4 +1,4 @@
-"""Claims A1-A6 of the brief (and the issue's thresholds), from the per-channel results."""
+"""Claims A1-A6 (our acceptance checks), from the per-channel results."""
 
 from __future__ import annotations
 

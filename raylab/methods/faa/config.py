@@ -11,20 +11,21 @@ Shape = Literal["rigid", "rotation", "bend", "fold"]
 
 @dataclasses.dataclass
 class SystemConfig:
-    """Brief 1.2 / section 4 defaults: 3x3 array at 10 GHz, kappa 4, 10 paths, Bob 50 m, Eves 60 m."""
+    """The paper's setting (arXiv 2602.23769): 3x3 array at 10 GHz, kappa 4, 10 paths, Bob 50 m,
+    Eves 60 m."""
 
-    shape: Shape = "rotation"
-    n_v: int = 3
-    n_h: int = 3
+    shape: Shape = "rotation"  # how the array deforms: rigid | rotation | bend | fold (bend/fold: ours)
+    n_v: int = 3  # antenna rows
+    n_h: int = 3  # antenna columns
     kappa: float = 4.0  # element-pattern sharpness
-    paths: int = 10
+    paths: int = 10  # multipath components per channel (plus LoS)
     wavelength: float = 0.03  # 10 GHz; spacing lambda / 2
     g0_db: float = -40.0  # path gain at 1 m
     alpha: float = 2.0  # path-loss exponent
-    dist_bob: float = 50.0
-    dist_eve: float = 60.0
-    noise_dbm: float = -80.0
-    power_dbm: float = 10.0
+    dist_bob: float = 50.0  # Bob's distance (m)
+    dist_eve: float = 60.0  # each Eve's distance (m)
+    noise_dbm: float = -80.0  # receiver noise power (dBm)
+    power_dbm: float = 10.0  # transmit power (dBm); the claims' reference power
     num_eves: int = 1  # GRQ / AO studies: one Eve (the "eves" study uses `eves` instead)
 
     def __post_init__(self):
@@ -34,17 +35,23 @@ class SystemConfig:
 
 @dataclasses.dataclass
 class FAAConfig:
-    seed: int = 0
-    kind: Kind = "power"
+    seed: int = 0  # run seed; channel i is drawn from derive_seed(seed, "channel", i)
+    kind: Kind = "power"  # the study: power | antennas | eves | shapes | convergence
     channels: int = 200  # Monte-Carlo channel draws (common to every scheme and parameter)
     chunk: int = 10  # channels per Ray task
     grid_points: int = 721  # exhaustive psi grid (0.5 degree for rotation)
     starts: int = 8  # multi-start AO
-    ao_iters: int = 50
-    system: SystemConfig = dataclasses.field(default_factory=SystemConfig)
-    powers_dbm: list[float] = dataclasses.field(default_factory=lambda: [-10.0, 0.0, 10.0, 20.0, 30.0])
-    sizes: list[list[int]] = dataclasses.field(default_factory=lambda: [[2, 2], [3, 3], [4, 4]])
-    shapes: list[Shape] = dataclasses.field(default_factory=lambda: ["rotation", "bend", "fold"])
+    ao_iters: int = 50  # alternating-optimisation iterations per start
+    system: SystemConfig = dataclasses.field(default_factory=SystemConfig)  # array, channel, powers
+    powers_dbm: list[float] = dataclasses.field(  # "power" study: transmit powers (dBm)
+        default_factory=lambda: [-10.0, 0.0, 10.0, 20.0, 30.0]
+    )
+    sizes: list[list[int]] = dataclasses.field(  # "antennas" study: [n_v, n_h] array sizes
+        default_factory=lambda: [[2, 2], [3, 3], [4, 4]]
+    )
+    shapes: list[Shape] = dataclasses.field(  # "shapes" study: deformations compared with rigid
+        default_factory=lambda: ["rotation", "bend", "fold"]
+    )
     eves: list[int] = dataclasses.field(default_factory=lambda: [1, 2, 3, 4])  # "eves" study: K values
     check_cases: int = 20  # convergence: random cases for the GRQ / SDR / gradient checks
 

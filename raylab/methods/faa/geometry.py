@@ -1,4 +1,4 @@
-"""Flexible antenna array shapes r_n(psi) and element boresights phi_n(psi) (brief 1.2).
+"""Flexible antenna array shapes r_n(psi) and element boresights phi_n(psi) (arXiv 2602.23769).
 
 A UPA of N_v x N_h elements in the y-z plane, boresight +x, spacing d. One scalar psi controls the
 shape; psi = 0 is the flat UPA for every shape. torch float64 throughout, so d/dpsi comes from
@@ -30,7 +30,7 @@ def _sinc(x: torch.Tensor) -> torch.Tensor:
 def array_shape(shape: str, psi: torch.Tensor, n_v: int, n_h: int, spacing: float):
     """Element positions (..., N, 3) and boresight azimuths (..., N) for shape parameter psi (...).
 
-    rotation: the array turns about z by psi.  bend (DEVIATION: our proposal, brief 1.2): columns on
+    rotation: the array turns about z by psi.  bend (DEVIATION: our proposal): columns on
     a cylindrical arc of total angle psi, arc length d between columns (psi < 0 bends the other way).
     fold (proposal): a hinge along z at y = 0, wings turned by +-psi/2. rigid ignores psi.
     """

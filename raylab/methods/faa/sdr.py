@@ -1,4 +1,4 @@
-"""SDR reference for K >= 1 Eves (brief 1.4, option a), as one SDP per channel and psi.
+"""SDR reference for K >= 1 Eves (arXiv 2602.23769), as one SDP per channel and psi.
 
 max_w min_k (s2 + |h_B^H w|^2) / (s2 + |h_Ek^H w|^2), ||w||^2 <= P. In units P = s2 = 1, relax
 W = w w^H >= 0, tr W <= 1, and homogenise (Charnes-Cooper): Z = u W with u = 1 / (1 + tr(B W)) gives

@@ -1,4 +1,4 @@
-"""Shape search: the exhaustive psi grid (reference) and alternating optimisation (brief 1.4).
+"""Shape search: the exhaustive psi grid (reference) and alternating optimisation (arXiv 2602.23769).
 
 AO (one Eve): w-step = GRQ (optimal for fixed psi); psi-step = gradient ascent on the true R_s with
 w fixed, d R_s / d psi by torch autograd, Armijo backtracking so that a step is taken only if it

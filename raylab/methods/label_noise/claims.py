@@ -1,4 +1,4 @@
-"""Checks P1-a ... P1-g of the brief, evaluated on one run's traces (worst seed for every bound)."""
+"""Checks P1-a ... P1-g (our acceptance checks) on one run's traces (worst seed for every bound)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def periodic(trace: Trace, period: int, steps: int) -> list[Claim]:
     """P1-e: every noise-on window cuts the norm by > 5 %; every off window is flat.
 
     DEVIATION: "flat" is measured against the on-window before it (< 1/10 of its cut) instead of the
-    brief's absolute 1 %: the off-window change is the relaxation after the last noisy step, a
+    our first absolute 1 %: the off-window change is the relaxation after the last noisy step, a
     random kick whose relative size grows as the norm shrinks (ours: 0.2-1.1 %, one of 12 windows
     above 1 %, while the on-windows cut 13-38 %).
     """

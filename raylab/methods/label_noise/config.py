@@ -12,7 +12,7 @@ Kind = Literal["two_phase", "periodic", "sam", "generalisation", "readme_scale",
 class DataConfig:
     d: int = 20  # input dimension
     n: int = 200  # training samples (n > d: the interpolator beta* is unique)
-    n_test: int = 1000
+    n_test: int = 1000  # test samples (generalisation study)
     sparsity: int = 0  # 0: dense unit teacher; k > 0: k non-zero entries (then normalised)
 
     def __post_init__(self):
@@ -23,8 +23,8 @@ class DataConfig:
 @dataclasses.dataclass
 class TrainConfig:
     m: int = 100  # hidden width
-    lr: float = 5e-3
-    steps: int = 40_000
+    lr: float = 5e-3  # SGD step size eta
+    steps: int = 40_000  # SGD steps (with noise, or with the noise schedule of `period`)
     batch: int = 1  # the drift scales like lr * delta^2 / batch: batch 1 makes it visible
     delta: float = 4.0  # label-noise level
     noise: Literal["gaussian", "sign"] = "gaussian"  # N(0, delta^2) or +-delta
@@ -42,12 +42,12 @@ class TrainConfig:
 
 @dataclasses.dataclass
 class LabelNoiseConfig:
-    seed: int = 0
+    seed: int = 0  # run seed; every (teacher, data, init) draw and the noise stream derive from it
     kind: Kind = "two_phase"  # which study, and so which controls run beside it and which claims
     num_seeds: int = 3  # independent (teacher, data, init) draws, vectorised in one run
     log_every: int = 250  # metric grid (steps)
-    data: DataConfig = dataclasses.field(default_factory=DataConfig)
-    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)  # the linear teacher and its data
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)  # the studied run; controls vary it
 
     def __post_init__(self):
         if self.num_seeds < 1 or self.log_every < 1:
@@ -62,15 +62,15 @@ class LabelNoiseConfig:
 class DigitsConfig:
     """Real-data variant: scikit-learn's bundled 8x8 digits (no download), one hidden erf layer."""
 
-    seed: int = 0
+    seed: int = 0  # run seed: the train/test split, every initialisation and sample stream
     num_seeds: int = 3  # independent initialisations / sample streams (same train/test split)
-    n_train: int = 512
-    hidden: int = 256
-    lr: float = 0.05
-    batch: int = 8
-    steps: int = 10_000
+    n_train: int = 512  # training images (the rest of the 1,797 is the test set)
+    hidden: int = 256  # erf units in the hidden layer
+    lr: float = 0.05  # SGD step size
+    batch: int = 8  # minibatch size
+    steps: int = 10_000  # SGD steps
     flip_prob: float = 0.5  # each step, each label is replaced w.p. flip_prob by a uniform class
-    log_every: int = 500
+    log_every: int = 500  # metric grid (steps)
 
     def __post_init__(self):
         if not 0 < self.n_train < 1797 or min(self.hidden, self.batch, self.steps, self.num_seeds) < 1:

@@ -1,6 +1,6 @@
 """Two-layer linear network f(x) = a^T W x trained by label-noise SGD or SAM, vectorised over seeds.
 
-Model and update (brief section 1.2, [R] where the paper text was unavailable):
+Model and update (our reconstruction where the paper text was unavailable):
   r_i = a^T W x_i - (y_i + xi_t),  xi_t fresh every step (Gaussian N(0, delta^2) or +-delta),
   a <- a - eta mean_i r_i W x_i,   w_j <- w_j - eta mean_i r_i a_j x_i      (loss 1/2 r^2).
 SAM (Foret et al.): eps = rho g / ||g||, theta <- theta - eta grad L(theta + eps) on the same batch.
@@ -41,7 +41,7 @@ def make_task(rngs: list[np.random.Generator], d: int, n: int, n_test: int, spar
 
 
 def init_params(rngs: list[np.random.Generator], m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """a_j ~ N(0, 1/m), w_j ~ N(0, I/d) (brief 1.5)."""
+    """a_j ~ N(0, 1/m), w_j ~ N(0, I/d) (arXiv 2603.10397)."""
     a = np.stack([rng.standard_normal(m) / np.sqrt(m) for rng in rngs])
     w = np.stack([rng.standard_normal((m, d)) / np.sqrt(d) for rng in rngs])
     return a, w

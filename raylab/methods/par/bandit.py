@@ -1,4 +1,4 @@
-"""The continuous bandit of the PAR code's toy_main.py (brief 1.5, 5.1): a constant 2-D zero state,
+"""The continuous bandit of the PAR code's toy_main.py (arXiv 2602.07441): a constant 2-D zero state,
 actions in [-10, 10]^2, data actions ~ N([2, 2], I), reward -||a||^2 (optimum a* = 0). TD3+BC's BC
 term pins the actor to the data mean; PAR moves it to the value-filtered data mean (the mean of the
 top-(1 - P_max) of a batch), not to the optimum.

@@ -1,5 +1,5 @@
-"""`par/bandit`: every (BC loss, seed) with and without PAR, fanned out; claims of brief 5.3 checks
-6-7 and a figure like the paper's (oracle Q, data, optimum, learned actions; MSE / KL / MLE, with and
+"""`par/bandit`: every (BC loss, seed) with and without PAR, fanned out; claims (our acceptance
+checks 6-7) and a figure like the paper's (oracle Q, data, optimum, learned actions; MSE / KL / MLE, with and
 without PAR)."""
 
 from __future__ import annotations

@@ -12,15 +12,17 @@ ACTOR_LOSSES = ("mse", "kl", "mle")
 
 @dataclasses.dataclass
 class TD3BCConfig:
-    hidden: int = 256
-    lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 0.005
-    policy_noise: float = 0.2  # x max_action (CORL)
-    noise_clip: float = 0.5  # x max_action
-    policy_freq: int = 2
-    alpha: float = 2.5
-    actor_loss: str = "mse"
+    """TD3+BC (Fujimoto & Gu 2021) with CORL's defaults."""
+
+    hidden: int = 256  # units per hidden layer (actor and critics, 2 layers)
+    lr: float = 3e-4  # Adam step size (actor and critics)
+    gamma: float = 0.99  # discount factor
+    tau: float = 0.005  # Polyak rate of the target networks
+    policy_noise: float = 0.2  # target-policy smoothing std, as a fraction of max_action (CORL)
+    noise_clip: float = 0.5  # clip of the smoothing noise, as a fraction of max_action
+    policy_freq: int = 2  # critic updates per actor (and target) update
+    alpha: float = 2.5  # BC trade-off: lambda = alpha / mean |Q| (TD3+BC Eq. 3)
+    actor_loss: str = "mse"  # mse (TD3+BC) | kl | mle (bandit-only BC variants of the PAR code)
 
     def __post_init__(self):
         if self.actor_loss not in ACTOR_LOSSES:
@@ -29,26 +31,35 @@ class TD3BCConfig:
 
 @dataclasses.dataclass
 class IQLConfig:
-    hidden: int = 256
-    lr: float = 3e-4
-    gamma: float = 0.99
-    tau: float = 0.005
-    expectile: float = 0.7
-    temperature: float = 3.0
+    """IQL (Kostrikov et al. 2022) with CORL's defaults; PAR's IQL variant ranks by V (arXiv 2602.07441)."""
+
+    hidden: int = 256  # units per hidden layer (actor, critics, value net)
+    lr: float = 3e-4  # Adam step size
+    gamma: float = 0.99  # discount factor
+    tau: float = 0.005  # Polyak rate of the target critics
+    expectile: float = 0.7  # expectile of the value regression (IQL Eq. 5)
+    temperature: float = 3.0  # inverse temperature beta of the AWR weights exp(beta A) (IQL Eq. 7)
+
+    def __post_init__(self):
+        if self.hidden < 1 or self.lr <= 0 or not 0 < self.gamma <= 1 or not 0 < self.tau <= 1:
+            raise ValueError("iql: need hidden >= 1, lr > 0, gamma and tau in (0, 1]")
+        if not 0 < self.expectile < 1 or self.temperature < 0:
+            raise ValueError("iql: need expectile in (0, 1) and temperature >= 0")
 
 
 @dataclasses.dataclass
 class PARSettings:
-    """Brief 1.4 defaults (T_start = half of training, P in [0, 0.5], beta 1.5, pool 2000, top-k by y)."""
+    """PAR's defaults in the released code (arXiv 2602.07441): T_start = half of training,
+    P in [0, 0.5], beta 1.5, pool 2000, top-k by the Bellman target y."""
 
-    enabled: bool = False
+    enabled: bool = False  # replace actions in the actor's batch (False: the plain learner)
     start: float = 0.5  # T_start as a fraction of the training steps
-    p_min: float = 0.0
-    p_max: float = 0.5
-    beta: float = 1.5
-    pool_size: int = 2000
+    p_min: float = 0.0  # replacement ratio P at T_start
+    p_max: float = 0.5  # replacement ratio P at the end (grows linearly)
+    beta: float = 1.5  # gate: replace only while critic loss <= beta x its reference
+    pool_size: int = 2000  # synthetic actions kept in the pool
     gate: str = "lifetime_mean"  # lifetime_mean (released) | off | window (non-paper)
-    window: int = 1000
+    window: int = 1000  # "window" gate: critic-loss reference over this many steps
     rank: bool = True  # top-k by Bellman target (False: random kept rows)
 
     def __post_init__(self):
@@ -75,50 +86,56 @@ class PARSettings:
 
 @dataclasses.dataclass
 class BanditConfig:
-    """The continuous bandit of the PAR code's toy_main.py (brief 1.5): each (loss, seed) with and
-    without PAR."""
+    """The continuous bandit of the PAR code's toy_main.py (arXiv 2602.07441, toy experiment): each
+    (loss, replicate) with and without PAR."""
 
-    seed: int = 0
+    seed: int = 0  # run seed; replicate r uses derive_seed(seed, "replicate", r)
     replicates: int = 3  # independent (data, training) replicates, seeded from `seed` by name
-    losses: list[str] = dataclasses.field(default_factory=lambda: ["mse", "kl", "mle"])
-    dataset_size: int = 10_000
-    steps: int = 10_000
-    batch: int = 256
-    hidden: int = 256
-    alpha: float = 1.0
+    losses: list[str] = dataclasses.field(  # BC losses compared: mse (TD3+BC) | kl | mle
+        default_factory=lambda: ["mse", "kl", "mle"]
+    )
+    dataset_size: int = 10_000  # data actions ~ N([2, 2], I)
+    steps: int = 10_000  # gradient steps per run
+    batch: int = 256  # minibatch size
+    hidden: int = 256  # units per hidden layer
+    alpha: float = 1.0  # BC trade-off alpha (TD3+BC Eq. 3)
     # Target-policy smoothing as a fraction of max_action (10): 0.02 / 0.05 = TD3's 0.2 / 0.5 unscaled.
     # DEVIATION (calibrated): with CORL's scaling (0.2 max_action = 2.0) the released gate was open on
     # only 56 % of actor steps and TD3+BC+PAR stopped at (1.55, 1.55), reward -4.8 (seed 0, 10k steps);
-    # unscaled it was open on 100 % and ended at (1.09, 1.11), -2.42, as the brief's reimplementation.
-    policy_noise: float = 0.02
-    noise_clip: float = 0.05
-    par: PARSettings = dataclasses.field(default_factory=lambda: PARSettings(True, 0.05, 0.0, 0.8))
+    # unscaled it was open on 100 % and ended at (1.09, 1.11), -2.42, as our reimplementation of the toy.
+    policy_noise: float = 0.02  # target-policy smoothing std, fraction of max_action (see above)
+    noise_clip: float = 0.05  # clip of the smoothing noise, fraction of max_action
+    par: PARSettings = dataclasses.field(  # PAR from 5 % of training, P in [0, 0.8]
+        default_factory=lambda: PARSettings(True, 0.05, 0.0, 0.8)
+    )
 
 
 @dataclasses.dataclass
 class DatasetConfig:
     """`minari:<id>` (local minari store, $MINARI_DATASETS_PATH) or `pendulum:<kind>` (built on the fly
-    from the hand-written controller: random | weak | medium-mix | expert)."""
+    from the hand-written controller: random | weak | medium-mix | expert; its episodes are seeded
+    from the run seed by name)."""
 
-    id: str = "pendulum:weak"
-    episodes: int = 100
-    seed: int = 0
+    id: str = "pendulum:weak"  # minari:<id> | pendulum:<random|weak|medium-mix|expert>
+    episodes: int = 100  # behaviour episodes of a pendulum:<kind> dataset (200 steps each)
 
 
 @dataclasses.dataclass
 class OfflineConfig:
-    seed: int = 0
+    seed: int = 0  # run seed: initialisation, batches, evaluation episodes and generated data
     algo: str = "td3bc"  # td3bc | iql
-    dataset: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)
-    steps: int = 20_000
-    batch: int = 256
-    eval_every: int = 5_000
-    eval_episodes: int = 10
+    dataset: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)  # the offline data
+    steps: int = 20_000  # gradient steps
+    batch: int = 256  # minibatch size
+    eval_every: int = 5_000  # evaluation period (steps)
+    eval_episodes: int = 10  # episodes per evaluation
     final_evals: int = 1  # the reported return: mean of the last `final_evals` evaluations
-    td3bc: TD3BCConfig = dataclasses.field(default_factory=TD3BCConfig)
-    iql: IQLConfig = dataclasses.field(default_factory=IQLConfig)
-    par: PARSettings = dataclasses.field(default_factory=lambda: PARSettings(start=0.25))
-    checkpoint_every: int = 5_000
+    td3bc: TD3BCConfig = dataclasses.field(default_factory=TD3BCConfig)  # used when algo = td3bc
+    iql: IQLConfig = dataclasses.field(default_factory=IQLConfig)  # used when algo = iql
+    par: PARSettings = dataclasses.field(  # PAR on the actor's batch; off by default
+        default_factory=lambda: PARSettings(start=0.25)
+    )
+    checkpoint_every: int = 5_000  # checkpoint period (steps); a rerun resumes from the latest
 
     def __post_init__(self):
         if self.algo not in ("td3bc", "iql"):

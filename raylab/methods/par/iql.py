@@ -1,5 +1,5 @@
 """IQL (Kostrikov et al. 2021, as in CORL `iql.py`) with optional PAR, as in the PAR code's
-`agents/IQL.py` (brief 1.3): an EMA copy of the actor proposes the synthetic actions (its mean),
+`agents/IQL.py` (arXiv 2602.07441): an EMA copy of the actor proposes the synthetic actions (its mean),
 the ranking key is r + gamma (1 - d) V(s'), and the AWR weights are recomputed on the mixed batch:
   L_pi = -mean( min(exp(temperature (Q'(S~, A~) - V(S~))), 100) log pi(A~ | S~) ).
 Value: expectile regression of min Q'(s, a) - V(s); critics: y = r + gamma (1 - d) V(s').

@@ -1,7 +1,7 @@
 """Offline RL run: TD3+BC or IQL, with or without PAR, on one dataset (CORL-style single loop).
 
 Reported return = the FINAL policy's normalised return (mean of the last `final_evals` evaluations),
-not the best over training (the released code's sweep metric, which is optimistic; brief 2.2).
+not the best over training (the released code's sweep metric, which is optimistic).
 Every run logs the gate-open fraction (actor steps after T_start on which PAR replaced actions)
 and the final ratio p; both are 0 with PAR off. Resumable from the run's checkpoints (Tune trials).
 """
@@ -50,7 +50,7 @@ def make_learner(cfg: OfflineConfig, data: OfflineDataset, generator: torch.Gene
 
 
 def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
-    data = load_dataset(cfg.dataset.id, cfg.dataset.episodes, cfg.dataset.seed)
+    data = load_dataset(cfg.dataset.id, cfg.dataset.episodes, derive_seed(cfg.seed, "dataset"))
     mean, std = data.transitions.state_stats()
     tensors = data.transitions.to_torch(mean, std)
     torch.manual_seed(derive_seed(cfg.seed, "init"))

@@ -1,9 +1,9 @@
-"""Pendulum-v1 offline datasets from a hand-written swing-up controller (brief 4.2), built in seconds
+"""Pendulum-v1 offline datasets from a hand-written swing-up controller (our reconstruction), built in seconds
 with no download: random | weak (the "medium" data: systematically too weak, 0.3 u + N(0, 0.3^2)) |
 medium-mix (epsilon = 0.5 uniform mixing) | expert (u + N(0, 0.1^2)).
 
 Episodes end by the 200-step time limit: truncations, never terminations (no bootstrapping cut).
-Normalisation references: random -1195, expert -139 (brief 4.2, measured over 20-30 episodes).
+Normalisation references: random -1195, expert -139 (measured here over 20-30 episodes).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ KINDS = ("random", "weak", "medium-mix", "expert")
 
 
 def expert_action(obs: np.ndarray) -> float:
-    """Energy pumping far from the top, PD control near it (brief 4.2)."""
+    """Energy pumping far from the top, PD control near it (our reconstruction)."""
     c, s, w = obs
     theta = math.atan2(s, c)
     if c > 0.85:
@@ -65,7 +65,7 @@ def write_minari(kind: str, count: int, seed: int, dataset_id: str) -> str:
         REF_MIN,
         REF_MAX,
         f"hand-written swing-up controller ({kind})",
-        f"Pendulum-v1 {kind} data (raylab, brief 4.2)",
+        f"Pendulum-v1 {kind} data (raylab)",
     )
 
 

@@ -1,6 +1,6 @@
 """Proximal action replacement (PAR), framework-agnostic over torch tensors.
 
-As released (NeuroDong/OfflineRL-PAR `agents/TD3_BC.py`; brief section 1.2): on a gated actor step the
+As released (NeuroDong/OfflineRL-PAR `agents/TD3_BC.py`): on a gated actor step the
 batch states and their TARGET-actor actions join a FIFO pool (2000 rows); the k = int(B p) rows of
 the batch with the lowest ranking key (the Bellman target y) are dropped and replaced by k pool rows
 drawn uniformly with replacement. p grows linearly from p_min at t_start to p_max at t_total. The

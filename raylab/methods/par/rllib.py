@@ -2,7 +2,7 @@
 
 1. PAR inside RLlib's IQL (Ray 2.60, new API stack): a custom `TorchLearner`.
    PAR cannot live in a learner connector: those run inside `OfflinePreLearner` on Ray Data workers with
-   a stale module copy, and would also change the critic batch (brief 3.2). Here the Learner itself keeps
+   a stale module copy, and would also change the critic batch (PAR leaves it). Here the Learner keeps
    the replacer (pool, running critic loss) and an EMA copy of the actor (the PAR code's IQL adds one:
    IQL has no target actor), and in `compute_loss_for_module`
      1. lets IQL compute its value, critic and actor losses on the batch as sampled;
@@ -275,7 +275,7 @@ def build_datasets(
                 ref_min,
                 ref_max,
                 source,
-                f"{env_id} {kind} data built by raylab (D4RL-style recipe, brief 4.3)",
+                f"{env_id} {kind} data built by raylab (D4RL-style recipe)",
             )
         )
     return written

@@ -1,5 +1,5 @@
 """TD3+BC (Fujimoto & Gu 2021, as in CORL `td3_bc.py` and the PAR code's `agents/TD3_BC.py`) with an
-optional ProximalActionReplacer acting on the actor's batch only (brief 1.1-1.2).
+optional ProximalActionReplacer acting on the actor's batch only (arXiv 2602.07441).
 
 Actor losses (`actor_loss`): "mse" = TD3+BC, -lambda Q1(S~, pi) + ||pi - A~||^2, lambda = alpha / mean|Q1|;
 toy-only (bandit, from the PAR code's toy_experiments/TD3_BC.py):

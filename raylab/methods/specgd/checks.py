@@ -1,4 +1,4 @@
-"""Numerical checks S3-a (gradient) and S3-b (polar factor, Newton-Schulz) of the brief."""
+"""Numerical checks S3-a (gradient) and S3-b (polar factor, Newton-Schulz) (our acceptance checks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The paper's claims (brief checks S3-a..S3-h), evaluated on one run's own cell summaries.
+"""The paper's claims (our acceptance checks S3-a..S3-h), evaluated on one run's own cell summaries.
 
 A claim over several seeds takes the worst seed (`Claim.worst_case`). Claims whose cells were not run
 (e.g. a sweep over one optimiser) are skipped.

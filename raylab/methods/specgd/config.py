@@ -23,38 +23,42 @@ class ProblemConfig:
 
 @dataclasses.dataclass
 class LearningRates:
-    """Step sizes per optimiser (brief 3.3: GD eta~ = 0.05, SpecGD / Muon / normalised GD eta = 0.01)."""
+    """Step sizes per optimiser (arXiv 2601.22652 setting: GD 0.05, the spectral ones 0.01)."""
 
-    gd: float = 0.05
-    specgd: float = 0.01
-    normgd: float = 0.01
-    muon: float = 0.01
+    gd: float = 0.05  # GD step size eta~ (the paper's setting)
+    specgd: float = 0.01  # SpecGD step size eta: W <- W - eta polar(grad), the SpecGD update
+    normgd: float = 0.01  # normalised GD step size: W <- W - eta grad / ||grad||_F
+    muon: float = 0.01  # Muon step size (Newton-Schulz approximation of polar(grad))
 
 
 @dataclasses.dataclass
 class ContractionConfig:
     """Check S3-g: late-phase noise contraction at lam = 1 with a decaying SpecGD step."""
 
-    enabled: bool = True
-    steps: int = 800
-    specgd_lr: float = 0.02
+    enabled: bool = True  # run the two lam = 1 contraction cells (claims S3-g)
+    steps: int = 800  # optimiser steps of each contraction cell
+    specgd_lr: float = 0.02  # initial SpecGD step size eta_0
     specgd_decay: float = 0.99  # eta_k = specgd_lr * specgd_decay^k
-    gd_lr: float = 0.05
+    gd_lr: float = 0.05  # GD step size (constant) of the contraction cells
 
 
 @dataclasses.dataclass
 class SpecGDConfig:
-    seed: int = 0
-    lams: list[float] = dataclasses.field(default_factory=lambda: [1.0, 3.0, 5.0, 20.0])
-    optimisers: list[Optimiser] = dataclasses.field(
+    seed: int = 0  # run seed; every draw derives from it by name
+    lams: list[float] = dataclasses.field(
+        default_factory=lambda: [1.0, 3.0, 5.0, 20.0]
+    )  # spike variances lam
+    optimisers: list[Optimiser] = dataclasses.field(  # the compared optimisers
         default_factory=lambda: ["gd", "specgd", "muon", "normgd"]
     )
     num_seeds: int = 3  # independent (theta, u, W_0[, X]) draws per (lam, optimiser)
-    steps: int = 300
+    steps: int = 300  # optimiser steps per cell
     report_every: int = 10  # metric grid for metrics.jsonl / Tune
-    problem: ProblemConfig = dataclasses.field(default_factory=ProblemConfig)
-    lr: LearningRates = dataclasses.field(default_factory=LearningRates)
-    contraction: ContractionConfig = dataclasses.field(default_factory=ContractionConfig)
+    problem: ProblemConfig = dataclasses.field(default_factory=ProblemConfig)  # the phase-retrieval problem
+    lr: LearningRates = dataclasses.field(default_factory=LearningRates)  # step size per optimiser
+    contraction: ContractionConfig = dataclasses.field(  # late-phase noise contraction (S3-g)
+        default_factory=ContractionConfig
+    )
     check_gradients: bool = True  # checks S3-a / S3-b (closed-form gradient, polar factor)
 
     def __post_init__(self):

@@ -1,6 +1,6 @@
 """Phase retrieval with a spiked covariance; GD, SpecGD, normalised GD and Muon updates.
 
-Model (brief section 3.2, reconstructed [R]; the paper's full text was not available):
+Model (our reconstruction of arXiv 2601.22652; the paper's full text was not available):
   x ~ N(0, Sigma), Sigma = I + (lam - 1) u u^T, u orthogonal to theta, ||u|| = ||theta|| = 1,
   teacher y = (theta^T x)^2, student f_W(x) = ||W x||^2 with W in R^{m x d}, M = W^T W.
 Pure numpy float64 maths except `MuonStepper`, which drives `torch.optim.Muon`.
@@ -43,7 +43,7 @@ def make_problem(d: int, lam: float, rng: np.random.Generator, n_samples: int = 
 
 
 def init_weights(m: int, d: int, scale: float, rng: np.random.Generator) -> np.ndarray:
-    """W_0 with entries N(0, scale^2 / d) (brief 3.3)."""
+    """W_0 with entries N(0, scale^2 / d) (our reconstruction)."""
     return rng.standard_normal((m, d)) * scale / np.sqrt(d)
 
 
@@ -59,7 +59,7 @@ def population_loss(w, sigma, theta):
 
 
 def population_grad(w: np.ndarray, sigma: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """grad_W L = W [tr(D Sigma) Sigma + 2 Sigma D Sigma]  (brief 3.2)."""
+    """grad_W L = W [tr(D Sigma) Sigma + 2 Sigma D Sigma]  (our reconstruction)."""
     d_mat = w.T @ w - np.outer(theta, theta)
     return w @ (np.sum(d_mat * sigma.T) * sigma + 2.0 * sigma @ d_mat @ sigma)
 
@@ -102,7 +102,7 @@ class NumpyStepper:
     DIRECTIONS = {
         "gd": lambda g: g,
         "specgd": polar,
-        # The "wrong implementation" of the brief: keeps GD's direction, so the spike still wins.
+        # A tempting wrong implementation: keeps GD's direction, so the spike still wins.
         "normgd": lambda g: g / max(np.linalg.norm(g), 1e-300),
     }
 

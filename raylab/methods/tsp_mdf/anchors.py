@@ -12,7 +12,7 @@ import numpy as np
 from raylab.methods.tsp_mdf.data import InstanceSet
 from raylab.methods.tsp_mdf.heuristics import insertion_tour, two_opt
 
-LKH_SCALE = 1e6  # unit-square coordinates -> integers for elkai (brief 3: without it instances collapse)
+LKH_SCALE = 1e6  # unit-square coordinates -> integers for elkai (without it instances collapse)
 
 
 def _two_opt_item(item: dict, shared: InstanceSet) -> float:

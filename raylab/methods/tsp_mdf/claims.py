@@ -1,4 +1,4 @@
-"""The issue's claims (brief section 5, checks 1, 7-10, 12, 13), from one run's metrics.
+"""The claims (our acceptance checks 1, 7-10, 12, 13), from one run's metrics.
 
 Gaps are in %, against per-instance references when the data has them, else the gap of means
 against the literature value. `m[...]` keys are those `experiment.run` reports.
@@ -19,7 +19,7 @@ SHORT = {"farthest": "FI", "random": "RI", "nearest": "NI"}
 
 def plain_claims(m: dict, methods: list[str], nodes: int | None) -> list[Claim]:
     """Check 1 (and 14): plain heuristics match the published means - within 0.3 % over a whole Fu
-    et al. file, within 0.5 % when only the run's own instances were built (brief check 14: one
+    et al. file, within 0.5 % when only the run's own instances were built (check 14: one
     TSP-10000 instance vs 80.6). Plus: best-of-K with the unshifted sample is never worse than plain."""
     claims = [
         Claim.check(
@@ -64,7 +64,7 @@ def uniform_claims(m: dict, methods: list[str], samples: int, instances: int, ga
         ),
         Claim.check(
             "ablation.range_low",
-            "... and not below 8.3 % (the brief's calibrated range)",
+            "... and not below 8.3 % (our calibrated range)",
             m[keys.at_k("farthest", "ablation_0.001", samples, gap)],
             ">=",
             8.3,

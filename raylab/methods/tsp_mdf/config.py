@@ -16,24 +16,24 @@ class TrainConfig:
     Its streams derive from the run seed (`derive_seed(seed, "train")`)."""
 
     method: str = "farthest"  # the heuristic used for the training rollouts
-    nodes: int = 100
-    batch: int = 16
+    nodes: int = 100  # N of the random uniform training instances
+    batch: int = 16  # instances per REINFORCE step
     samples: int = 16  # K rollouts per instance
-    steps: int = 3000
-    max_minutes: float = 10.0  # the issue's training budget; training stops early when reached
-    lr: float = 3e-4  # 1e-3 drifted into an uneven sigma allocation that hurt at N=500
-    objective: Objective = "best_of_m"
+    steps: int = 3000  # REINFORCE steps (optimiser updates)
+    max_minutes: float = 10.0  # training wall-clock budget (minutes); stops early when reached
+    lr: float = 3e-4  # Adam step size (1e-3 drifted to an uneven sigma allocation, worse at N=500)
+    objective: Objective = "best_of_m"  # advantage: mean | plain | best_of_m (ours, see train.py)
     best_of: int = 4  # m of the best_of_m objective
-    neighbours: int = 8
-    hidden: int = 64
-    layers: int = 3
+    neighbours: int = 8  # k of the kNN graph the modifier passes messages on
+    hidden: int = 64  # modifier width (features per node)
+    layers: int = 3  # residual message-passing layers
     sigma_scale: float = 0.05  # mean sigma_i in units of d_i (~ the absolute sigma = 0.001 ablation at N=500)
     mean_max: float = 0.0  # |mu_i| bound in d_i; 0 = noise allocation only (learned means hurt at N=500)
     clip: float = 0.5  # ||delta_i|| <= clip * d_i
     instances_per_item: int = 8  # rollouts of this many instances per sampler task (few, large tasks)
-    held_out: int = 32
-    eval_every: int = 50
-    checkpoint_every: int = 100
+    held_out: int = 32  # fixed held-out instances for the training curve (check 11)
+    eval_every: int = 50  # held-out evaluation period (steps)
+    checkpoint_every: int = 100  # checkpoint period (steps); a rerun resumes from the latest
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -50,7 +50,7 @@ class DataConfig:
     (optima from an `optimal_lengths.txt` beside them), or `random:<N>` for generated instances.
     A relative path is looked up in ../shared/data/tsp/ when it is not found from the working dir."""
 
-    path: str = "test-500-coords.npy"
+    path: str = "test-500-coords.npy"  # .npy (instances, N, 2), .tsp file or folder, or random:<N>
     instances: int = 16  # the first n instances (all when 0)
     names: list[str] = dataclasses.field(default_factory=list)  # TSPLIB folder: which instances
     references: str = ""  # per-instance reference lengths (.npy) for the mean per-instance gap
@@ -59,14 +59,18 @@ class DataConfig:
 
 @dataclasses.dataclass
 class TSPConfig:
-    seed: int = 0
-    data: DataConfig = dataclasses.field(default_factory=DataConfig)
-    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    seed: int = 0  # run seed: training ("train") and test-time sample noise ("test-noise") derive from it
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)  # test instances
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)  # modifier training (REINFORCE)
     modifier: str = ""  # a saved modifier.pt to evaluate instead of training one
-    methods: list[str] = dataclasses.field(default_factory=lambda: ["farthest", "random", "nearest"])
+    methods: list[str] = dataclasses.field(  # insertion heuristics H evaluated (FI / RI / NI)
+        default_factory=lambda: ["farthest", "random", "nearest"]
+    )
     samples: int = 32  # K at test time
     k_values: list[int] = dataclasses.field(default_factory=lambda: [8, 32, 128])  # gap-vs-K curve
-    ablation_sigmas: list[float] = dataclasses.field(default_factory=lambda: [0.0005, 0.001, 0.002])
+    ablation_sigmas: list[float] = dataclasses.field(  # random-shift ablation sigmas (unit square)
+        default_factory=lambda: [0.0005, 0.001, 0.002]
+    )
     large_sigma: float = 0.01  # the "too large" control
     two_opt: bool = True  # also report best-of-K + 2-opt vs plain + 2-opt (FI)
     lkh: int = 0  # instances solved by LKH-3 (elkai) as an anchor in the same run

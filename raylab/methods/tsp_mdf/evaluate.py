@@ -2,7 +2,7 @@
 instance set, all on a common sample stream: sample k of instance i uses the same standard-normal
 noise for every sigma and model, so comparisons are paired and best-of-K is monotone in K.
 
-Gaps (brief 4.2): "gap of means" = mean(L) / reference_mean - 1 (the literature tables), and
+Gaps (our reconstruction): "gap of means" = mean(L) / reference_mean - 1 (the literature tables), and
 "mean gap" = mean_i(L_i / ref_i - 1) against per-instance references when the data has them.
 """
 

@@ -107,7 +107,7 @@ def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
 
 
 def training_summary(history: list[dict]) -> dict[str, float]:
-    """The last held-out evaluation of training (brief check 11's numbers) and the step count."""
+    """The last held-out evaluation of training (check 11's numbers) and the step count."""
     if not history:
         return {}
     found = {f"train/final/{k.split('/', 1)[1]}": v for k, v in history[-1].items() if k != "step"}

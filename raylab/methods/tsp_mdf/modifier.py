@@ -1,4 +1,4 @@
-"""The neural instance modifier (brief 1.2 [R]; the paper's architecture was not available).
+"""The neural instance modifier (our reconstruction; the paper's architecture was not available).
 
 # DEVIATION: our reconstruction. A 3-layer message-passing GNN on the k-nearest-neighbour graph reads
 # scale-free per-node features and outputs a Gaussian over each node's shift, measured in units of

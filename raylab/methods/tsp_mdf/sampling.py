@@ -1,5 +1,5 @@
 """Guided sampling: best of K shifted instances, each built by an insertion heuristic and scored on
-the ORIGINAL coordinates (brief 1.2 [R]).
+the ORIGINAL coordinates (our reconstruction).
 
 Shifts: delta_i = unit_i * (mean_i + sigma_i * eps_i), clipped to ||delta_i|| <= clip * unit_i, where
 eps depends only on (seed, instance id, sample id) - so results are the same however the samples are

@@ -1,10 +1,10 @@
-"""REINFORCE training of the instance modifier on random instances generated on the fly (brief 1.2 [R]).
+"""REINFORCE training of the instance modifier on random instances generated on the fly (our reconstruction).
 
 grad J = E[ A_k * grad log p_theta(delta_k | x) ]  (the heuristic H is a black box: no gradient
 flows through it, and no reference tour is ever read - the only data are random coordinates).
 
 Advantages A_k of the K rollouts of one instance, all divided by b = mean_k L_k:
-  "mean"       A_k = L_k - b                       the brief's POMO-style shared mean-of-K baseline;
+  "mean"       A_k = L_k - b                       a POMO-style shared mean-of-K baseline;
   "plain"      A_k = L_k - L(H(x))                 improvement over the plain heuristic (ablation);
   "best_of_m"  A_k = unbiased leave-one-out gradient weight of E[min of m of the K samples].
 # DEVIATION: "best_of_m" is ours. At test time only the best of K tours counts, and the mean-of-K
