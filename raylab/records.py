@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -16,6 +17,11 @@ from raylab import RaylabError
 SCHEMA_VERSION = 1
 RESULT_FILE = "result.json"
 METRICS_FILE = "metrics.jsonl"
+# Metric names: "/"-separated segments, the first a lower-case namespace (train/, eval/, data/, time/,
+# a heuristic or loss name, ...), the rest of [A-Za-z0-9_.+=-]. `time/` holds wall-clock figures only:
+# they are the one namespace allowed to differ between runs with the same seed.
+METRIC_NAME = re.compile(r"[a-z][a-z0-9_]*(/[A-Za-z0-9_.+=-]+)+")
+TIME_NAMESPACE = "time/"
 
 _OPS = {
     "<=": lambda v, t: v <= t,

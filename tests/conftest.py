@@ -1,6 +1,7 @@
 """Shared fixtures. Ray starts at most once per pytest session, small, private and without auth."""
 
 import os
+import tempfile
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # no ~/.ray/auth_token, no auth warning
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -14,13 +15,17 @@ FAKE_GPUS = 2
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """One local Ray for every Ray test: 2 CPUs, 2 fake GPUs (placement tests), 256 MB object store."""
+    """One local Ray for every Ray test: 2 CPUs, 2 fake GPUs (placement tests), 256 MB object store, in
+    a temp dir of its own ($RAYLAB_TEST_RAY_TMP under CI, which cleans it up)."""
     import ray
 
     from raylab.runtime.cluster import local_init_kwargs
 
+    temp_dir = os.environ.get("RAYLAB_TEST_RAY_TMP") or tempfile.mkdtemp(prefix="raylab-ray-")
     ray.init(
-        **{**local_init_kwargs(num_cpus=2, num_gpus=FAKE_GPUS, object_store_mb=256)}, log_to_driver=False
+        **local_init_kwargs(num_cpus=2, num_gpus=FAKE_GPUS, object_store_mb=256),
+        _temp_dir=temp_dir,
+        log_to_driver=False,
     )
     yield ray
     ray.shutdown()

@@ -7,14 +7,21 @@ import numpy as np
 import pytest
 
 from raylab.context import ItemError, SerialMapper
-from raylab.methods.specgd.experiment import run_cell
+from raylab.methods.specgd.experiment import Cell, run_cell
+from raylab.seeding import derive_seed
 from raylab.runtime.parallel import RayMapper
 
 pytestmark = pytest.mark.ray
 
 
-def noisy_square(item, seed, shared):
-    return item * item + shared + np.random.default_rng(seed).random()
+def noisy_square(item, shared):
+    """Items carry their own seeds: (value, seed)."""
+    value, seed = item
+    return value * value + shared + np.random.default_rng(seed).random()
+
+
+def seeded(values, name: str) -> list[tuple[int, int]]:
+    return [(v, derive_seed(4, name, i)) for i, v in enumerate(values)]
 
 
 def fail_on_two(item):
@@ -25,11 +32,9 @@ def fail_on_two(item):
 
 @pytest.mark.parametrize("backend", ["tasks", "actors"])
 def test_ray_map_equals_serial_map(ray_cluster, backend):
-    items = list(range(7))
-    serial = SerialMapper(progress=False).map(noisy_square, items, name="sq", base_seed=4, shared=100)
-    ray_out = RayMapper(backend=backend, progress=False).map(
-        noisy_square, items, name="sq", base_seed=4, shared=100
-    )
+    items = seeded(range(7), "sq")
+    serial = SerialMapper(progress=False).map(noisy_square, items, name="sq", shared=100)
+    ray_out = RayMapper(backend=backend, progress=False).map(noisy_square, items, name="sq", shared=100)
     assert ray_out == serial
 
 
@@ -41,44 +46,34 @@ def test_failing_item_is_named(ray_cluster, backend):
 
 def test_specgd_cells_identical_through_ray(ray_cluster):
     cells = [
-        {
-            "base_seed": 0,
-            "seed_index": s,
-            "d": 20,
-            "lam": lam,
-            "n_samples": 0,
-            "init_scale": 1e-3,
-            "optimiser": opt,
-            "lr": 0.01,
-            "steps": 60,
-            "lr_decay": 1.0,
-        }
+        Cell(derive_seed(0, "problem", s), 20, lam, 0, 1e-3, opt, 0.01, 60)
         for lam in (1.0, 20.0)
         for opt in ("gd", "specgd")
         for s in range(2)
     ]
     serial = SerialMapper(progress=False).map(run_cell, cells, name="cell")
     parallel = RayMapper(progress=False).map(run_cell, cells, name="cell")
-    for a, b in zip(serial, parallel):
+    for a, b in zip(serial, parallel, strict=True):
         for key in a:
             np.testing.assert_array_equal(a[key], b[key])
 
 
-def slow_square(item, seed):
+def slow_square(item):
     time.sleep(0.3)
-    return item * item + seed
+    value, seed = item
+    return value * value + seed
 
 
 def test_killed_actor_is_restarted_and_its_items_rerun(ray_cluster):
     import ray
 
-    items = list(range(12))
-    expected = SerialMapper(progress=False).map(slow_square, items, name="kill-test", base_seed=1)
+    items = seeded(range(12), "kill-test")
+    expected = SerialMapper(progress=False).map(slow_square, items, name="kill-test")
     result = {}
     runner = threading.Thread(
         target=lambda: result.update(
             out=RayMapper(backend="actors", num_actors=2, progress=False).map(
-                slow_square, items, name="kill-test", base_seed=1
+                slow_square, items, name="kill-test"
             )
         )
     )
@@ -103,9 +98,9 @@ def add_shared(item, shared):
 def test_one_actor_pool_serves_every_function_without_waiting_for_cpus(ray_cluster):
     """A pool sized to the free CPUs must not block a second function's map (it reuses the pool)."""
     mapper = RayMapper(backend="actors", progress=False)
-    assert mapper.map(noisy_square, [1, 2, 3], name="pool-a", base_seed=0, shared=1.0) == SerialMapper(
-        progress=False
-    ).map(noisy_square, [1, 2, 3], name="pool-a", base_seed=0, shared=1.0)
+    items = seeded([1, 2, 3], "pool-a")
+    expected = SerialMapper(progress=False).map(noisy_square, items, name="pool-a", shared=1.0)
+    assert mapper.map(noisy_square, items, name="pool-a", shared=1.0) == expected
     assert mapper.map(add_shared, [1, 2], name="pool-b", shared=10) == [11, 12]
     assert mapper.map(fail_on_two, [0, 1], name="pool-c") == [0, 1]
     mapper.close()

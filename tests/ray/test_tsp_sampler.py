@@ -29,7 +29,7 @@ def test_ray_actor_sampling_equals_serial(ray_cluster):
         seed=1,
         chunk=6,
     )
-    for a, b in zip(serial, parallel):
+    for a, b in zip(serial, parallel, strict=True):
         np.testing.assert_array_equal(a["lengths"], b["lengths"])
         np.testing.assert_array_equal(a["tour"], b["tour"])
 
@@ -64,7 +64,7 @@ def test_killing_a_sampler_actor_mid_run_does_not_change_the_result(ray_cluster)
     assert runner.is_alive(), "sampling finished before the actor could be killed"
     ray.kill(ray.get_actor(victims[0]), no_restart=False)
     runner.join(timeout=300)
-    for a, b in zip(serial, result["out"]):
+    for a, b in zip(serial, result["out"], strict=True):
         np.testing.assert_array_equal(a["lengths"], b["lengths"])
         np.testing.assert_array_equal(a["tour"], b["tour"])
     actors.close()

@@ -6,8 +6,9 @@ from raylab.context import Checkpointer, ItemError, RunContext, SerialMapper, ca
 from raylab.seeding import derive_seed
 
 
-def square_plus_seed(item, seed=None):
-    return item * item + (seed or 0)
+def square_plus_seed(item):
+    value, seed = item
+    return value * value + seed
 
 
 def explode_on_three(item):
@@ -16,9 +17,10 @@ def explode_on_three(item):
     return item
 
 
-def test_serial_map_orders_results_and_derives_seeds():
-    out = SerialMapper(progress=False).map(square_plus_seed, [1, 2, 3], name="sq", base_seed=9)
-    assert out == [i * i + derive_seed(9, "sq", k) for k, i in enumerate([1, 2, 3])]
+def test_serial_map_keeps_item_order():
+    items = [(v, derive_seed(9, "sq", k)) for k, v in enumerate([3, 1, 2])]
+    out = SerialMapper(progress=False).map(square_plus_seed, items, name="sq")
+    assert out == [v * v + seed for v, seed in items]
 
 
 def test_failing_item_is_named():

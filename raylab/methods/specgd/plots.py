@@ -14,7 +14,7 @@ def plot_trajectories(cells: list[tuple[dict, dict]], path: Path) -> Path:
     lams = sorted({cell.lam for cell, _ in cells})
     fig, axes = new_figure(rows=3, cols=len(lams))
     for col, lam in enumerate(lams):
-        for cell, traj in (ct for ct in cells if ct[0]["lam"] == lam):
+        for cell, traj in (ct for ct in cells if ct[0].lam == lam):
             for row, key in enumerate(("spike_ratio", "cos", "error")):
                 axes[row][col].plot(traj[key], color=STYLE.get(cell.optimiser), label=cell.optimiser, lw=1.2)
         axes[0][col].set_title(f"lambda = {lam:g}")

@@ -1,0 +1,85 @@
+"""The import graph keeps the layering of ARCHITECTURE.md: `raylab.runtime` imports no method, Ray is
+imported only by the runtime and a method's one RLlib file, methods leave thread limits to the runtime,
+and no module imports itself back through a cycle."""
+
+import ast
+from pathlib import Path
+
+import raylab
+
+PACKAGE = Path(raylab.__file__).parent
+RAY_LIBRARY_FILES = {"methods/par/rllib.py"}  # a method that builds on an RLlib class does it here
+
+
+def module_name(path: Path) -> str:
+    parts = ("raylab",) + path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> set[str]:
+    """Every module `path` imports, at module level or inside functions (lazy imports count too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+GRAPH = {name: {m for m in imports(path) if m in MODULES and m != name} for name, path in MODULES.items()}
+
+
+def test_runtime_imports_no_method():
+    leaks = {
+        name: sorted(m for m in deps if m.startswith("raylab.methods"))
+        for name, deps in GRAPH.items()
+        if name.startswith("raylab.runtime")
+    }
+    assert not {name: deps for name, deps in leaks.items() if deps}
+
+
+def test_only_the_runtime_and_rllib_files_import_ray():
+    outside = [
+        name
+        for name, path in MODULES.items()
+        if any(m == "ray" or m.startswith("ray.") for m in imports(path))
+        and not name.startswith("raylab.runtime")
+        and str(path.relative_to(PACKAGE)) not in RAY_LIBRARY_FILES
+    ]
+    assert outside == []
+
+
+def test_no_method_sets_thread_counts_or_starts_ray():
+    offenders = []
+    for name, path in MODULES.items():
+        if not name.startswith("raylab.methods"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("set_num_threads", "init")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("torch", "ray")
+            ):
+                offenders.append(f"{name}: {node.value.id}.{node.attr}")
+    assert offenders == []
+
+
+def test_no_import_cycles():
+    def cycle_from(start):
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in GRAPH[node]:
+                if nxt == start:
+                    return path + [start]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, path + [nxt]))
+        return None
+
+    cycles = [c for c in (cycle_from(m) for m in GRAPH if m.startswith("raylab.methods")) if c]
+    assert cycles == []

@@ -1,0 +1,24 @@
+"""The runner leaves no global state behind: thread limits set for a run are restored after it."""
+
+import torch
+from threadpoolctl import threadpool_info
+
+from raylab.context import SerialMapper
+from raylab.registry import get_spec
+from raylab.runner import load_run_config, run_experiment
+
+
+def blas_threads() -> list[int]:
+    return [pool["num_threads"] for pool in threadpool_info()]
+
+
+def test_thread_counts_are_restored_after_each_run(tmp_path):
+    torch.set_num_threads(2)
+    before = (torch.get_num_threads(), blas_threads())
+    for name in ("specgd/trajectory", "par/pendulum_medium"):  # numpy-only, then a torch learner
+        spec = get_spec(name)
+        record = run_experiment(
+            spec, load_run_config(spec, smoke=True), tmp_path / name, mapper=SerialMapper(progress=False)
+        )
+        assert record.status == "ok", record.error
+        assert (torch.get_num_threads(), blas_threads()) == before, f"{name} leaked a thread limit"
