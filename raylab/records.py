@@ -31,9 +31,16 @@ _OPS = {
 }
 
 
+CLAIM, INVARIANT = "claim", "invariant"
+
+
 @dataclasses.dataclass
 class Claim:
-    """A paper's checkable statement, evaluated on this run's own metrics: `value op threshold`."""
+    """A paper's checkable statement, evaluated on this run's own metrics: `value op threshold`.
+
+    kind "claim": it could fail on this run's data and counts as evidence. kind "invariant": it holds
+    by construction (a line search that only accepts increases, a sample that is the plain tour); it
+    is recorded and must hold, but it is never counted among the claims passed."""
 
     id: str
     statement: str
@@ -42,6 +49,7 @@ class Claim:
     threshold: float
     passed: bool
     paper_value: float | None = None
+    kind: str = CLAIM
 
     @classmethod
     def check(
@@ -57,6 +65,11 @@ class Claim:
         value = float(value)
         passed = (not math.isnan(value)) and _OPS[op](value, threshold)
         return cls(id, statement, value, op, float(threshold), bool(passed), paper_value)
+
+    @classmethod
+    def invariant(cls, id: str, statement: str, value: float, op: str, threshold: float) -> "Claim":
+        """A check that holds by construction (see the class docstring)."""
+        return dataclasses.replace(cls.check(id, statement, value, op, threshold), kind=INVARIANT)
 
     @classmethod
     def worst_case(

@@ -7,27 +7,36 @@ import numpy as np
 from raylab.records import Claim
 
 
-def power_claims(rows: list[dict], powers: list[float], reference_dbm: float) -> list[Claim]:
+# A5 thresholds on the gain of the joint optimum over beamforming only (bit/s/Hz, relative): the issue's
+# for unrestricted rotation; a restricted |psi| <= psi_max < 180 deg cannot turn the array to face Bob,
+# and its claim is only that a clear gain remains.
+JOINT_VS_BF = {"unrestricted": (1.0, 0.20), "restricted": (0.3, 0.10)}
+SHAPE_GAIN = 0.10  # A5: a deformable array beats the rigid UPA by >= 10 % (mean joint rate)
+
+
+def power_claims(
+    rows: list[dict], powers: list[float], reference_dbm: float, restricted: bool
+) -> list[Claim]:
     """A5 at the reference power (gains over the baselines) and A6 (non-decreasing in P per channel)."""
     claims = []
+    absolute, relative = JOINT_VS_BF["restricted" if restricted else "unrestricted"]
     if reference_dbm in powers:
         i = powers.index(reference_dbm)
         mean = {k: float(np.mean([r[k][i] for r in rows])) for k in rows[0]}
         claims += [
             Claim.check(
                 "A5.joint_vs_bf",
-                f"P={reference_dbm:g} dBm: joint - beamforming-only >= 1.0 bit/s/Hz",
+                f"P={reference_dbm:g} dBm: joint - beamforming-only >= {absolute:g} bit/s/Hz",
                 mean["joint"] - mean["bf_only"],
                 ">=",
-                1.0,
+                absolute,
             ),
             Claim.check(
                 "A5.joint_vs_bf_rel",
-                "joint / beamforming-only - 1 >= 20 % (paper: up to 58 %)",
+                f"joint / beamforming-only - 1 >= {relative:.0%}",
                 mean["joint"] / mean["bf_only"] - 1,
                 ">=",
-                0.20,
-                paper_value=0.58,
+                relative,
             ),
             Claim.check(
                 "A5.joint_vs_shape",
@@ -75,8 +84,8 @@ def shape_claims(rows: list[dict], shapes: list[str]) -> list[Claim]:
     claims = []
     for shape in shapes:
         gaps = np.array([r[shape] - r["rigid"] for r in rows])
-        claims.append(
-            Claim.check(
+        claims.append(  # the rigid array (psi = 0) is a point of every shape's grid
+            Claim.invariant(
                 f"A5.{shape}_vs_rigid",
                 f"{shape}: joint >= rigid UPA on every channel",
                 float(gaps.min()),
@@ -84,17 +93,24 @@ def shape_claims(rows: list[dict], shapes: list[str]) -> list[Claim]:
                 -1e-9,
             )
         )
+        rigid = float(np.mean([r["rigid"] for r in rows]))
         claims.append(
             Claim.check(
-                f"A5.{shape}_gain", f"{shape}: mean gain over the rigid UPA > 0", float(gaps.mean()), ">", 0.0
+                f"A5.{shape}_gain",
+                f"{shape}: mean joint rate >= {1 + SHAPE_GAIN:g} x the rigid UPA's (relative gain)",
+                float(gaps.mean()) / rigid,
+                ">=",
+                SHAPE_GAIN,
             )
         )
     return claims
 
 
 def eve_claims(rows: list[dict]) -> list[Claim]:
-    """A6: per channel, the optimum does not grow when an Eve is added (same grid, same channels)."""
-    rises = [float(np.diff(r["rate"]).max()) for r in rows]
+    """A6: per channel, the optimum does not grow when an Eve is added (same grid, same channels).
+    Judged on the SDR values as solved (`sdr`), not on the reported rates, which the branch and bound
+    clips to the single-Eve optimum (that would make the K = 1 -> 2 step hold by construction)."""
+    rises = [float(np.diff(r["sdr"]).max()) for r in rows]
     gaps = [float(np.max(np.array(r["rate"]) - np.array(r["rank_one"]))) for r in rows]
     return [
         Claim.check(
@@ -120,7 +136,7 @@ def convergence_claims(rows: list[dict], max_iter: int) -> list[Claim]:
     drops = [float(-np.diff(h).min()) if len(h) > 1 else 0.0 for h in histories]
     gaps = np.array([r["grid"] - r["multi"] for r in rows])
     return [
-        Claim.check(
+        Claim.invariant(  # the line search only accepts increases
             "A3.monotone", "AO never decreases the rate (largest drop <= 1e-9)", max(drops), "<=", 1e-9
         ),
         Claim.check(

@@ -26,9 +26,12 @@ class SystemConfig:
     dist_eve: float = 60.0  # each Eve's distance (m)
     noise_dbm: float = -80.0  # receiver noise power (dBm)
     power_dbm: float = 10.0  # transmit power (dBm); the claims' reference power
+    psi_max_deg: float = 180.0  # |psi| <= this (degrees); 180 = unrestricted (rotation wraps round)
     num_eves: int = 1  # GRQ / AO studies: one Eve (the "eves" study uses `eves` instead)
 
     def __post_init__(self):
+        if not 0 < self.psi_max_deg <= 180:
+            raise ValueError("system.psi_max_deg must be in (0, 180]")
         if min(self.n_v, self.n_h, self.paths, self.num_eves) < 1 or self.kappa < 0:
             raise ValueError("system: n_v, n_h, paths, num_eves must be >= 1 and kappa >= 0")
 
@@ -53,7 +56,7 @@ class FAAConfig:
         default_factory=lambda: ["rotation", "bend", "fold"]
     )
     eves: list[int] = dataclasses.field(default_factory=lambda: [1, 2, 3, 4])  # "eves" study: K values
-    check_cases: int = 20  # convergence: random cases for the GRQ / SDR / gradient checks
+    check_cases: int = 1000  # convergence: random cases for the GRQ / SDR / gradient checks (A1, A2)
 
     def __post_init__(self):
         if min(self.channels, self.chunk, self.grid_points, self.starts, self.ao_iters) < 1:

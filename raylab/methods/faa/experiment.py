@@ -15,7 +15,7 @@ import numpy as np
 from raylab.context import RunContext
 from raylab.methods.faa import checks, claims as claim_sets, plots
 from raylab.methods.faa.config import FAAConfig
-from raylab.methods.faa.studies import STUDIES, channel_paths, make_system
+from raylab.methods.faa.studies import RATE_KEYS, STUDIES, channel_paths, make_system
 from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
@@ -48,10 +48,13 @@ def run(cfg: FAAConfig, ctx: RunContext) -> ResultRecord:
         metrics.update(
             {f"eval/{k}/P{p:g}dBm": v for k, vals in curves.items() for p, v in zip(cfg.powers_dbm, vals)}
         )
+        curves = {k: curves[k] for k in RATE_KEYS}
         if cfg.system.power_dbm in cfg.powers_dbm:  # the claims' reference power, for sweeps
             i = cfg.powers_dbm.index(cfg.system.power_dbm)
             metrics.update({f"eval/{k}/reference": vals[i] for k, vals in curves.items()})
-        claims = claim_sets.power_claims(rows, cfg.powers_dbm, cfg.system.power_dbm)
+        claims = claim_sets.power_claims(
+            rows, cfg.powers_dbm, cfg.system.power_dbm, restricted=cfg.system.psi_max_deg < 180
+        )
         plots.plot_curves(
             cfg.powers_dbm,
             curves,

@@ -58,13 +58,14 @@ def array_shape(shape: str, psi: torch.Tensor, n_v: int, n_h: int, spacing: floa
     return positions, phi
 
 
-def psi_domain(shape: str) -> tuple[float, float, bool]:
-    """(low, high, wraps): rotation wraps on [-pi, pi); bend and fold are clipped to [-pi, pi]."""
-    return -math.pi, math.pi, shape == "rotation"
+def psi_domain(shape: str, psi_max: float = math.pi) -> tuple[float, float, bool]:
+    """(low, high, wraps): psi in [-psi_max, psi_max] (radians). Unrestricted rotation (psi_max = pi)
+    wraps on [-pi, pi); everything else is clipped to the interval."""
+    return -psi_max, psi_max, shape == "rotation" and psi_max >= math.pi
 
 
-def project(shape: str, psi: torch.Tensor) -> torch.Tensor:
-    low, high, wraps = psi_domain(shape)
+def project(shape: str, psi: torch.Tensor, psi_max: float = math.pi) -> torch.Tensor:
+    low, high, wraps = psi_domain(shape, psi_max)
     if wraps:
         return torch.remainder(psi - low, high - low) + low
     return torch.clamp(psi, low, high)

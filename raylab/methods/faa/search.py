@@ -29,14 +29,15 @@ class System:
     kappa: float
     power: float
     noise: float
+    psi_max: float = math.pi  # |psi| bound (radians); pi = unrestricted
 
     def channels(self, paths: Paths, psi) -> torch.Tensor:
         return channel(paths, psi, self.shape, self.n_v, self.n_h, self.wavelength, self.kappa)
 
 
-def psi_grid(shape: str, points: int) -> torch.Tensor:
+def psi_grid(shape: str, points: int, psi_max: float = math.pi) -> torch.Tensor:
     """`points` values over the shape's domain; always contains psi = 0 (the rigid array)."""
-    low, high, wraps = psi_domain(shape)
+    low, high, wraps = psi_domain(shape, psi_max)
     grid = torch.linspace(low, high, points + 1 if wraps else points, dtype=torch.float64)
     grid = grid[:-1] if wraps else grid
     return torch.unique(torch.cat([grid, torch.zeros(1, dtype=torch.float64)]))
@@ -95,7 +96,11 @@ def psi_step(
     step = step0
     while step >= min_step:
         candidate = float(
-            project(system.shape, torch.tensor(psi + step * math.copysign(1.0, grad), dtype=torch.float64))
+            project(
+                system.shape,
+                torch.tensor(psi + step * math.copysign(1.0, grad), dtype=torch.float64),
+                system.psi_max,
+            )
         )
         new_rate, new_w = best_response(system, paths, candidate)
         if new_rate >= rate + c * step * abs(grad):
@@ -113,9 +118,9 @@ def _first_step(grad: float, prev_grad: float | None, moved: float, max_step: fl
     return min(max_step, abs(grad / curvature)) if curvature < 0 else max_step
 
 
-def _displacement(shape: str, new: float, old: float) -> float:
+def _displacement(system: System, new: float, old: float) -> float:
     """new - old, taken the short way round on the rotation circle."""
-    low, high, wraps = psi_domain(shape)
+    low, high, wraps = psi_domain(system.shape, system.psi_max)
     delta = new - old
     return (delta - low) % (high - low) + low if wraps else delta
 
@@ -124,12 +129,12 @@ def alternating_optimisation(
     system: System, paths: Paths, psi0: float, max_iter: int = 50, tol: float = 1e-6
 ) -> dict:
     """AO from psi0; returns the final rate, psi, w and the rate after every outer iteration."""
-    psi = float(project(system.shape, torch.tensor(psi0, dtype=torch.float64)))
+    psi = float(project(system.shape, torch.tensor(psi0, dtype=torch.float64), system.psi_max))
     rate, w = best_response(system, paths, psi)
     history, prev_grad, prev_psi = [rate], None, psi
     for _ in range(max_iter):
         _, grad = psi_gradient(system, paths, psi, w)
-        step0 = _first_step(grad, prev_grad, _displacement(system.shape, psi, prev_psi))
+        step0 = _first_step(grad, prev_grad, _displacement(system, psi, prev_psi))
         new_psi, rate, w = psi_step(system, paths, psi, rate, w, grad, step0)
         prev_grad, prev_psi, psi = grad, psi, new_psi
         history.append(rate)
@@ -140,7 +145,7 @@ def alternating_optimisation(
 
 def multistart(system: System, paths: Paths, starts: int, max_iter: int = 50) -> dict:
     """AO from `starts` psi values spread evenly over the domain; the best run."""
-    low, high, wraps = psi_domain(system.shape)
+    low, high, wraps = psi_domain(system.shape, system.psi_max)
     span = (high - low) / (starts if wraps else max(starts - 1, 1))
     runs = [alternating_optimisation(system, paths, low + i * span, max_iter) for i in range(starts)]
     return max(runs, key=lambda run: run["rate"])

@@ -5,6 +5,7 @@ numbers), whichever chunk or worker evaluates it."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import torch
@@ -24,7 +25,14 @@ def dbm_to_watt(dbm: float) -> float:
 def make_system(cfg: FAAConfig, **changes) -> System:
     s = dataclasses.replace(cfg.system, **changes)
     return System(
-        s.shape, s.n_v, s.n_h, s.wavelength, s.kappa, dbm_to_watt(s.power_dbm), dbm_to_watt(s.noise_dbm)
+        s.shape,
+        s.n_v,
+        s.n_h,
+        s.wavelength,
+        s.kappa,
+        dbm_to_watt(s.power_dbm),
+        dbm_to_watt(s.noise_dbm),
+        math.radians(s.psi_max_deg),
     )
 
 
@@ -37,13 +45,18 @@ def channel_paths(cfg: FAAConfig, index: int) -> Paths:
 
 
 def _grid_channels(system: System, paths: Paths, points: int):
-    grid = psi_grid(system.shape, points)
+    grid = psi_grid(system.shape, points, system.psi_max)
     return grid, system.channels(paths, grid), int(torch.nonzero(grid == 0)[0])
+
+
+RATE_KEYS = ("joint", "bf_only", "shape_only", "mrt", "random")  # secrecy rates (bit/s/Hz)
+OPTIMUM_KEYS = ("abs_psi_deg", "bob_gain", "eve_gain")  # where the joint optimum is
 
 
 def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     """Joint (grid + GRQ), beamforming-only (psi=0, GRQ), shape-only (grid, MRT), MRT at psi=0 and
-    random (w, psi), for every power."""
+    random (w, psi), for every power; and where the joint optimum psi* sits: |psi*| (degrees) and
+    Bob's and Eve's channel power at psi* relative to psi = 0 (what the shape buys)."""
     system = make_system(cfg)
     grid, h, zero = _grid_channels(system, subset(paths, [0, 1]), cfg.grid_points)
     rng = np.random.default_rng(derive_seed(cfg.seed, "random", index))
@@ -51,7 +64,8 @@ def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     unit_random = random_beams(
         np.random.default_rng(derive_seed(cfg.seed, "beam", index)), 1, h.shape[-1], 1.0
     )[0]
-    out = {name: [] for name in ("joint", "bf_only", "shape_only", "mrt", "random")}
+    out = {name: [] for name in (*RATE_KEYS, *OPTIMUM_KEYS)}
+    gain = (h.abs() ** 2).sum(-1)  # (grid, users): channel power of Bob and Eve at every psi
     for dbm in cfg.powers_dbm:
         power = dbm_to_watt(dbm)
         rates, _ = grq(h[:, 0], h[:, 1], power, system.noise)
@@ -62,6 +76,10 @@ def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
         out["shape_only"].append(float(shape_only.max()))
         out["mrt"].append(float(shape_only[zero]))
         out["random"].append(float(secrecy_rate(h[pick, 0], h[pick, 1:], w_random, system.noise)))
+        best = int(rates.argmax())
+        out["abs_psi_deg"].append(abs(math.degrees(float(grid[best]))))
+        out["bob_gain"].append(float(gain[best, 0] / gain[zero, 0]))
+        out["eve_gain"].append(float(gain[best, 1] / gain[zero, 1]))
     return out
 
 
@@ -94,14 +112,16 @@ def best_over_grid_sdr(system: System, h: torch.Tensor, eves: int, sdr: SDRSolve
         .min(0)
         .values
     )
-    best = {"bound": 0.0, "rank_one": 0.0, "solves": 0}
+    best = {"bound": 0.0, "sdr": 0.0, "rank_one": 0.0, "solves": 0}
     for g in torch.argsort(bounds, descending=True).tolist():
         if float(bounds[g]) <= best["bound"] + 1e-9:
             break
         found = sdr.solve(h[g, 0].numpy(), h[g, 1 : 1 + eves].numpy(), system.power, system.noise)
         best["solves"] += 1
         if found["bound"] > best["bound"]:
-            best.update(bound=min(found["bound"], float(bounds[g])), rank_one=found["rank_one"])
+            best.update(
+                bound=min(found["bound"], float(bounds[g])), sdr=found["bound"], rank_one=found["rank_one"]
+            )
     return best
 
 
@@ -109,14 +129,15 @@ def eval_eves(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     """Optimal rate over the grid for K = 1 (GRQ) and K > 1 (SDR) Eves, same channels and Eves."""
     system = make_system(cfg)
     _, h, _ = _grid_channels(system, paths, cfg.grid_points)
-    sdr, out = SDRSolver(), {"rate": [], "rank_one": [], "solves": []}
+    sdr, out = SDRSolver(), {"rate": [], "sdr": [], "rank_one": [], "solves": []}
     for eves in cfg.eves:
         if eves == 1:
             rate = float(grq(h[:, 0], h[:, 1], system.power, system.noise)[0].max())
-            found = {"bound": rate, "rank_one": rate, "solves": 0}
+            found = {"bound": rate, "sdr": rate, "rank_one": rate, "solves": 0}
         else:
             found = best_over_grid_sdr(system, h, eves, sdr)
         out["rate"].append(found["bound"])
+        out["sdr"].append(found["sdr"])
         out["rank_one"].append(found["rank_one"])
         out["solves"].append(found["solves"])
     return out

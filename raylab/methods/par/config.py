@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
 from raylab.methods.par.replacer import GATES, ProximalActionReplacer
 
@@ -142,3 +143,26 @@ class OfflineConfig:
             raise ValueError(f"algo must be td3bc or iql, not '{self.algo}'")
         if min(self.steps, self.batch, self.eval_every, self.eval_episodes, self.final_evals) < 1:
             raise ValueError("steps, batch, eval_every, eval_episodes and final_evals must be >= 1")
+
+
+Expectation = Literal["gain", "no_harm"]
+
+
+@dataclasses.dataclass
+class PairedConfig:
+    """TD3+BC without and with PAR on the same replicate seeds (data, initialisation, batches and
+    evaluation episodes shared by both arms), at each alpha; `expect` picks the claims."""
+
+    seed: int = 0  # run seed; replicate r trains both arms with derive_seed(seed, "replicate", r)
+    replicates: int = 3  # paired seeds per alpha
+    alphas: list[float] = dataclasses.field(default_factory=lambda: [2.5])  # TD3+BC alpha values
+    expect: Expectation = "gain"  # gain: PAR >= TD3+BC + 8 (hard data) | no_harm: within 8 (easy data)
+    offline: OfflineConfig = dataclasses.field(  # one arm's run; the base arm sets par.enabled = false
+        default_factory=lambda: OfflineConfig(par=PARSettings(enabled=True, start=0.25, gate="off"))
+    )
+
+    def __post_init__(self):
+        if self.replicates < 1 or not self.alphas:
+            raise ValueError("replicates must be >= 1 and alphas non-empty")
+        if self.offline.algo != "td3bc" or not self.offline.par.enabled:
+            raise ValueError("offline must be a TD3+BC run with par.enabled = true (the PAR arm)")

@@ -8,6 +8,8 @@ and the final ratio p; both are 0 with PAR off. Resumable from the run's checkpo
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 
@@ -49,7 +51,12 @@ def make_learner(cfg: OfflineConfig, data: OfflineDataset, generator: torch.Gene
     return IQL(obs_dim, act_dim, data.max_action, cfg.iql, replacer, generator)
 
 
-def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
+def train_offline(
+    cfg: OfflineConfig, report: Callable[[dict, int | None], None] | None = None, checkpointer=None
+) -> tuple[dict[str, float], list[float]]:
+    """Train one learner on one dataset; returns the final metrics and the normalised return of every
+    evaluation. Resumes from `checkpointer`'s latest checkpoint and saves new ones, when given."""
+    report = report or (lambda metrics, step: None)
     data = load_dataset(cfg.dataset.id, cfg.dataset.episodes, derive_seed(cfg.seed, "dataset"))
     mean, std = data.transitions.state_stats()
     tensors = data.transitions.to_torch(mean, std)
@@ -57,7 +64,7 @@ def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
     generator = torch.Generator().manual_seed(derive_seed(cfg.seed, "batches"))
     learner = make_learner(cfg, data, generator)
     progress = {"step": 0, "evals": [], "gate_open": 0, "actor_steps": 0}
-    latest = ctx.checkpointer.load_latest()
+    latest = checkpointer.load_latest() if checkpointer else None
     if latest:
         learner.load_state_dict(latest[1]["learner"])
         generator.set_state(latest[1]["generator"])
@@ -74,7 +81,7 @@ def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
                 learner.actor, data, mean, std, cfg.eval_episodes, derive_seed(cfg.seed, step + 1)
             )
             progress["evals"].append(float(data.normalised(returns).mean()))
-            ctx.report(
+            report(
                 {
                     "eval/norm_return": progress["evals"][-1],
                     "eval/return": float(returns.mean()),
@@ -85,8 +92,8 @@ def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
                 step + 1,
             )
         progress["step"] = step + 1
-        if progress["step"] % cfg.checkpoint_every == 0 and progress["step"] < cfg.steps:
-            ctx.checkpointer.save(
+        if checkpointer and progress["step"] % cfg.checkpoint_every == 0 and progress["step"] < cfg.steps:
+            checkpointer.save(
                 {"learner": learner.state_dict(), "generator": generator.get_state(), "progress": progress},
                 progress["step"],
             )
@@ -104,6 +111,11 @@ def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
         "train/p_final": replacer.ratio(cfg.steps - 1) if replacer else 0.0,
         "data/transitions": float(len(data.transitions)),
     }
+    return result, progress["evals"]
+
+
+def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
+    result, _ = train_offline(cfg, ctx.report, ctx.checkpointer)
     ctx.report(result)
     return ctx.result(result, _claims(cfg, result))
 
@@ -118,14 +130,14 @@ def _claims(cfg: OfflineConfig, m: dict) -> list[Claim]:
     p_expected = cfg.par.p_max if cfg.par.enabled else 0.0
     one_step = (cfg.par.p_max - cfg.par.p_min) / max(1, cfg.steps - int(cfg.par.start * cfg.steps))
     claims = [
-        Claim.check(
+        Claim.invariant(
             "report.p_final",
             f"the schedule ends at p = {p_expected:g}, to one step's increment (|p_final - expected|)",
             abs(m["train/p_final"] - p_expected),
             "<=",
             one_step + 1e-12,
         ),
-        Claim.check(
+        Claim.invariant(
             "report.return_finite",
             "the final policy's normalised return is finite (|value|)",
             abs(m["eval/norm_return"]),
@@ -135,7 +147,7 @@ def _claims(cfg: OfflineConfig, m: dict) -> list[Claim]:
     ]
     if not cfg.par.enabled:
         claims.append(
-            Claim.check(
+            Claim.invariant(
                 "report.gate_off",
                 "PAR off: the gate-open fraction is 0",
                 m["train/gate_open_frac"],
@@ -145,7 +157,7 @@ def _claims(cfg: OfflineConfig, m: dict) -> list[Claim]:
         )
     elif cfg.par.gate == "off":
         claims.append(
-            Claim.check(
+            Claim.invariant(
                 "report.gate_open",
                 "gate off: PAR acts on every actor step after T_start",
                 m["train/gate_open_frac"],

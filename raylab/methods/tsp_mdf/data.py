@@ -69,7 +69,7 @@ def load_npy(path: Path, count: int) -> tuple[list[str], list[Instance]]:
     if not np.isfinite(array).all():
         raise RaylabError(f"{path}: coordinates contain NaN or infinity")
     array = array[:count] if count else array
-    return [f"{path.stem}[{i}]" for i in range(len(array))], [
+    return [f"{path.stem}.{i}" for i in range(len(array))], [
         _euclidean(f"{i}", c) for i, c in enumerate(array)
     ]
 
@@ -101,7 +101,7 @@ def load(cfg: DataConfig, seed: int) -> InstanceSet:
         n = int(cfg.path.split(":", 1)[1])
         rng = np.random.default_rng(derive_seed(seed, "test-instances", n))
         array = rng.random((cfg.instances or 16, n, 2))
-        names = [f"random{n}[{i}]" for i in range(len(array))]
+        names = [f"random{n}.{i}" for i in range(len(array))]
         instances, references = [_euclidean(nm, c) for nm, c in zip(names, array)], None
     else:
         path = resolve(cfg.path)

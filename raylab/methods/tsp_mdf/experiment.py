@@ -111,7 +111,8 @@ def training_summary(history: list[dict]) -> dict[str, float]:
     if not history:
         return {}
     found = {f"train/final/{k.split('/', 1)[1]}": v for k, v in history[-1].items() if k != "step"}
-    return {**found, "train/steps": float(history[-1]["step"])}
+    change = history[-1]["held_out/mean_sample"] / history[0]["held_out/mean_sample"] - 1
+    return {**found, "train/steps": float(history[-1]["step"]), keys.HELD_OUT_CHANGE: change}
 
 
 def evaluate_heuristic(

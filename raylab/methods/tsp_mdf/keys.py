@@ -4,6 +4,9 @@ and the plots read them. Gap statistics are "length", "gap" (mean per-instance g
 
 from __future__ import annotations
 
+# Relative change of the held-out mean sampled length from training step 0 to the last step.
+HELD_OUT_CHANGE = "train/held_out_mean_sample_change"
+
 
 def plain(h: str, stat: str) -> str:
     """Plain heuristic `h` on the run's instances."""

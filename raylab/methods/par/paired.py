@@ -1,0 +1,169 @@
+"""`par/pendulum_paired|released|easy`: TD3+BC and TD3+BC + PAR on the same replicate seeds, so the
+comparison the paper makes (arXiv 2602.07441: PAR improves BC-regularised actor-critic on hard data
+and does not hurt on easy data) is a claim of one run, checked on paired differences.
+
+Every (alpha, replicate, arm) is one fan-out item (Ray tasks under `raylab run`); both arms of a
+replicate share its data, initialisation, batches and evaluation episodes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from raylab.context import RunContext
+from raylab.methods.par.config import OfflineConfig, PairedConfig
+from raylab.methods.par.offline import train_offline
+from raylab.records import Claim, ResultRecord
+from raylab.reporting.plots import new_figure, save_figure
+from raylab.seeding import derive_seed
+
+ARMS = ("base", "par")
+MARGIN = 8.0  # normalised points: the gain claimed on hard data, the harm tolerated on easy data
+MIN_POSITIVE = 2 / 3  # fraction of replicates on which PAR must beat TD3+BC (hard data)
+RARE_GATE = 0.10  # the released gate: open on fewer than 10 % of actor steps
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """One work item: one arm at one alpha on one replicate."""
+
+    cfg: OfflineConfig
+    arm: str
+    alpha: float
+    replicate: int
+
+
+def arms(cfg: PairedConfig) -> list[Arm]:
+    items = []
+    for alpha in cfg.alphas:
+        for r in range(cfg.replicates):
+            seed = derive_seed(cfg.seed, "replicate", r)
+            for arm in ARMS:
+                par = dataclasses.replace(cfg.offline.par, enabled=arm == "par")
+                td3bc = dataclasses.replace(cfg.offline.td3bc, alpha=alpha)
+                run_cfg = dataclasses.replace(cfg.offline, seed=seed, par=par, td3bc=td3bc)
+                items.append(Arm(run_cfg, arm, alpha, r))
+    return items
+
+
+def train_arm(item: Arm) -> dict:
+    result, evals = train_offline(item.cfg)
+    return {**result, "evals": evals}
+
+
+def run(cfg: PairedConfig, ctx: RunContext) -> ResultRecord:
+    items = arms(cfg)
+    runs = ctx.map(train_arm, items, name="par-paired")
+    by = {(i.alpha, i.replicate, i.arm): r for i, r in zip(items, runs, strict=True)}
+    metrics = {**per_run_metrics(by), **paired_metrics(cfg, by)}
+    plot_curves(cfg, by, ctx.artifact("paired.png"))
+    ctx.report(metrics)
+    return ctx.result(metrics, claims(cfg, metrics))
+
+
+def per_run_metrics(by: dict) -> dict[str, float]:
+    metrics = {}
+    for (alpha, r, arm), result in by.items():
+        tag = f"{arm}/alpha{alpha:g}/rep{r}"
+        metrics[f"eval/{tag}/norm_return"] = result["eval/norm_return"]
+        metrics[f"train/{tag}/gate_open_frac"] = result["train/gate_open_frac"]
+    return metrics
+
+
+def paired_metrics(cfg: PairedConfig, by: dict) -> dict[str, float]:
+    """Per alpha: each arm's mean return, the paired differences (PAR - TD3+BC), their mean and the
+    fraction of replicates on which PAR is ahead, and PAR's largest gate-open fraction."""
+    metrics = {}
+    for alpha in cfg.alphas:
+        reps = range(cfg.replicates)
+        base = np.array([by[(alpha, r, "base")]["eval/norm_return"] for r in reps])
+        par = np.array([by[(alpha, r, "par")]["eval/norm_return"] for r in reps])
+        tag = f"eval/alpha{alpha:g}"
+        metrics.update(
+            {
+                f"{tag}/base_mean": float(base.mean()),
+                f"{tag}/par_mean": float(par.mean()),
+                f"{tag}/mean_diff": float((par - base).mean()),
+                f"{tag}/positive_frac": float(np.mean(par > base)),
+                f"train/alpha{alpha:g}/par_gate_open_max": max(
+                    by[(alpha, r, "par")]["train/gate_open_frac"] for r in reps
+                ),
+            }
+        )
+    return metrics
+
+
+def claims(cfg: PairedConfig, m: dict) -> list[Claim]:
+    """Hard data (`gain`): PAR >= TD3+BC + 8 on average and ahead on >= 2/3 of the paired seeds.
+    Easy data or the released gate (`no_harm`): |PAR - TD3+BC| <= 8. Released gate: rarely open."""
+    found = []
+    for alpha in cfg.alphas:
+        diff, tag = m[f"eval/alpha{alpha:g}/mean_diff"], f"alpha{alpha:g}"
+        if cfg.expect == "gain":
+            found += [
+                Claim.check(
+                    f"paired.gain@{tag}",
+                    f"alpha={alpha:g}: mean(PAR - TD3+BC) >= {MARGIN:g} points",
+                    diff,
+                    ">=",
+                    MARGIN,
+                ),
+                Claim.check(
+                    f"paired.positive@{tag}",
+                    f"alpha={alpha:g}: PAR ahead on >= 2/3 of the paired seeds",
+                    m[f"eval/alpha{alpha:g}/positive_frac"],
+                    ">=",
+                    MIN_POSITIVE - 1e-9,
+                ),
+            ]
+        else:
+            found.append(
+                Claim.check(
+                    f"paired.no_harm@{tag}",
+                    f"alpha={alpha:g}: |mean(PAR - TD3+BC)| <= {MARGIN:g} points",
+                    abs(diff),
+                    "<=",
+                    MARGIN,
+                )
+            )
+        gate_open = m[f"train/alpha{alpha:g}/par_gate_open_max"]
+        if cfg.offline.par.gate == "off":
+            found.append(
+                Claim.invariant(
+                    f"paired.gate_always_open@{tag}",
+                    "gate off: PAR acts on every actor step after T_start (smallest fraction)",
+                    gate_open,
+                    ">=",
+                    1.0,
+                )
+            )
+        elif cfg.offline.par.gate == "lifetime_mean":
+            found.append(
+                Claim.check(
+                    f"paired.gate_rare@{tag}",
+                    f"released gate open on < {RARE_GATE:.0%} of "
+                    "actor steps after T_start (largest fraction)",
+                    gate_open,
+                    "<",
+                    RARE_GATE,
+                )
+            )
+    return found
+
+
+def plot_curves(cfg: PairedConfig, by: dict, path) -> None:
+    """Normalised return of the evaluated policy over training, mean over replicates, per alpha."""
+    fig, axes = new_figure(cols=len(cfg.alphas))
+    evaluations = len(next(iter(by.values()))["evals"])
+    steps = np.minimum(np.arange(1, evaluations + 1) * cfg.offline.eval_every, cfg.offline.steps)
+    for ax, alpha in zip(axes[0], cfg.alphas, strict=True):
+        for arm, label in (("base", "TD3+BC"), ("par", "TD3+BC + PAR")):
+            curves = np.array([by[(alpha, r, arm)]["evals"] for r in range(cfg.replicates)])
+            ax.plot(steps, curves.mean(0), marker="o", label=label)
+        ax.set_title(f"alpha = {alpha:g}, {cfg.replicates} paired seeds", fontsize=9)
+        ax.set_xlabel("training step")
+        ax.set_ylabel("normalised return")
+        ax.legend(fontsize=7)
+    save_figure(fig, path)
