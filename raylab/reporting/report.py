@@ -1,26 +1,50 @@
-"""REPORT.md from a folder of run records: one section per method, one claims table per run."""
+"""REPORT.md from a folder of run records: a summary per method, the open claims first, then one
+section per run (headline metrics, claims, plots) and one table per Tune sweep.
+
+Only raylab records are read (they carry `schema_version`); other `result.json` files, such as the
+per-trial ones Tune writes inside a sweep folder, are skipped, and a broken record is listed rather
+than stopping the report.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+import raylab
 from raylab import RaylabError
-from raylab.records import RESULT_FILE, ResultRecord, read_record
-from raylab.registry import PAPERS
+from raylab.records import INVARIANT, RESULT_FILE, TIME_NAMESPACE, Claim, ResultRecord, read_record
+from raylab.registry import PAPERS, REGISTRY
 
 REPORT_FILE = "REPORT.md"
+SWEEP_SUMMARY = "tune_summary.json"
+HEADLINE_METRICS = 12  # metrics shown per run (eval/ first); the rest stay in result.json
 
 
-def find_records(root: str | Path) -> list[tuple[Path, ResultRecord]]:
-    """Every result.json under `root`, sorted by experiment name; unreadable ones are an error."""
+def find_records(root: str | Path) -> tuple[list[tuple[Path, ResultRecord]], list[str]]:
+    """Every raylab record under `root`, sorted by experiment, and the records that could not be read."""
     root = Path(root)
     if not root.is_dir():
         raise RaylabError(f"no such results folder: {root}")
-    found = [(p.parent, read_record(p)) for p in sorted(root.rglob(RESULT_FILE))]
-    if not found:
-        raise RaylabError(f"no {RESULT_FILE} under {root}")
-    return sorted(found, key=lambda item: item[1].experiment)
+    found, broken = [], []
+    for path in sorted(root.rglob(RESULT_FILE)):
+        if not _is_raylab_record(path):
+            continue
+        try:
+            found.append((path.parent, read_record(path)))
+        except RaylabError as exc:
+            broken.append(str(exc))
+    return sorted(found, key=lambda item: item[1].experiment), broken
+
+
+def _is_raylab_record(path: Path) -> bool:
+    """Ours carry `schema_version`; Tune's trial result.json is JSON lines without it."""
+    try:
+        head = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return "schema_version" in path.read_text(errors="replace")[:4000]
+    return isinstance(head, dict) and "schema_version" in head
 
 
 def _fmt(value) -> str:
@@ -31,29 +55,63 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def claim_status(record: ResultRecord, claim: Claim) -> str:
+    """yes / **NO** for claims, "open" for a claim the spec lists as not met at full size,
+    "holds" / **BROKEN** for invariants."""
+    spec = REGISTRY.get(record.experiment)
+    if claim.kind == INVARIANT:
+        return "holds" if claim.passed else "**BROKEN**"
+    if spec and claim.id in spec.open_claims:
+        return "open"
+    return "yes" if claim.passed else "**NO**"
+
+
+def _size_note(record: ResultRecord, claim: Claim) -> str:
+    spec = REGISTRY.get(record.experiment)
+    return " (size-dependent: judged at full size)" if spec and claim.id in spec.size_dependent else ""
+
+
 def claims_table(record: ResultRecord) -> list[str]:
-    lines = ["| claim | statement | paper | ours | bound | passed |", "|---|---|---|---|---|---|"]
+    lines = ["| claim | kind | statement | paper | ours | bound | status |", "|---|---|---|---|---|---|---|"]
     for c in record.claims:
-        mark = "yes" if c.passed else "**NO**"
         lines.append(
-            f"| {c.id} | {c.statement} | {_fmt(c.paper_value)} | {_fmt(c.value)} | "
-            f"{c.op} {_fmt(c.threshold)} | {mark} |"
+            f"| {c.id} | {c.kind} | {_cell(c.statement + _size_note(record, c))} | {_fmt(c.paper_value)} | "
+            f"{_fmt(c.value)} | {c.op} {_fmt(c.threshold)} | {claim_status(record, c)} |"
         )
     return lines
 
 
+def headline_metrics(record: ResultRecord) -> list[str]:
+    names = sorted(
+        (n for n in record.metrics if not n.startswith(TIME_NAMESPACE)), key=lambda n: (n[:5] != "eval/", n)
+    )
+    shown = names[:HEADLINE_METRICS]
+    if not shown:
+        return []
+    lines = ["| metric | value |", "|---|---|"] + [f"| {n} | {_fmt(record.metrics[n])} |" for n in shown]
+    more = len(names) - len(shown)
+    return lines + (["", f"({more} more in result.json)"] if more else [])
+
+
 def run_section(folder: Path, record: ResultRecord, report_dir: Path) -> list[str]:
-    passed = sum(c.passed for c in record.claims)
+    counts = count_claims([record])
     lines = [
         f"### `{record.experiment}`",
         "",
-        f"status **{record.status}**, seed {record.seed}, {record.wall_s:.1f} s, "
-        f"claims passed {passed}/{len(record.claims)}, config `{record.config_hash[:19]}`, "
+        f"status **{record.status}**, seed {record.seed}, {record.wall_s:.1f} s, claims passed "
+        f"{counts['passed']}/{counts['claims']} ({counts['open']} open), invariants "
+        f"{counts['held']}/{counts['invariants']}, config `{record.config_hash[:19]}`, "
         f"folder `{os.path.relpath(folder, report_dir)}`",
         "",
     ]
     if record.error:
         lines += [f"Error: `{record.error}`", ""]
+    lines += headline_metrics(record) + [""]
     if record.claims:
         lines += claims_table(record) + [""]
     for artifact in record.artifacts:
@@ -62,28 +120,131 @@ def run_section(folder: Path, record: ResultRecord, report_dir: Path) -> list[st
     return lines
 
 
+def count_claims(records: list[ResultRecord]) -> dict[str, int]:
+    """Claims passed / open / failed (invariants apart: they hold by construction)."""
+    counts = dict.fromkeys(("claims", "passed", "open", "failed", "invariants", "held"), 0)
+    for record in records:
+        for claim in record.claims:
+            status = claim_status(record, claim)
+            if claim.kind == INVARIANT:
+                counts["invariants"] += 1
+                counts["held"] += status == "holds"
+            else:
+                counts["claims"] += 1
+                counts["passed"] += status == "yes"
+                counts["open"] += status == "open"
+                counts["failed"] += status == "**NO**"
+    return counts
+
+
+def summary_table(by_method: dict[str, list]) -> list[str]:
+    lines = [
+        "| method | runs | claims passed | open | failed | invariants held | wall time (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for method, runs in by_method.items():
+        records = [r for _, r in runs]
+        c = count_claims(records)
+        lines.append(
+            f"| {method} | {len(records)} | {c['passed']}/{c['claims']} | {c['open']} | {c['failed']} | "
+            f"{c['held']}/{c['invariants']} | {sum(r.wall_s for r in records):.0f} |"
+        )
+    return lines
+
+
+def open_claims_section(records: list[tuple[Path, ResultRecord]]) -> list[str]:
+    rows = [
+        f"| `{r.experiment}` | {c.id} | {_cell(c.statement)} | {_fmt(c.value)} | {c.op} {_fmt(c.threshold)} |"
+        for _, r in records
+        for c in r.claims
+        if claim_status(r, c) == "open"
+    ]
+    if not rows:
+        return []
+    return [
+        "## Open claims",
+        "",
+        "Claims this reproduction does not meet at full size (see each method's README for what was tried).",
+        "",
+        "| experiment | claim | statement | measured | target |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+def sweep_sections(root: Path, report_dir: Path) -> list[str]:
+    """One table per `tune_summary.json` under root: each trial's swept values and metric."""
+    lines = []
+    for path in sorted(root.rglob(SWEEP_SUMMARY)):
+        try:
+            summary = json.loads(path.read_text())
+            trials = summary["trials"]
+        except (OSError, ValueError, KeyError, TypeError):
+            lines += [f"Sweep summary `{path}` could not be read.", ""]
+            continue
+        keys = list(trials[0]["config"]) if trials else []
+        lines += [
+            f"### sweep `{summary.get('experiment', '?')}` ({os.path.relpath(path.parent, report_dir)})",
+            "",
+            f"{len(trials)} trials, metric `{summary.get('metric')}` ({summary.get('mode')}); best "
+            f"{_fmt(summary.get('best_value'))} with `{summary.get('best_values')}`",
+            "",
+            "| " + " | ".join(keys + [str(summary.get("metric")), "error"]) + " |",
+            "|" + "---|" * (len(keys) + 2),
+        ]
+        for t in trials:
+            values = [_cell(_fmt(t["config"].get(k))) for k in keys]
+            lines.append(
+                "| " + " | ".join(values + [_fmt(t.get("metric")), _cell(t.get("error") or "")]) + " |"
+            )
+        lines.append("")
+    return lines
+
+
+def _readme_link(method: str, report_dir: Path) -> str:
+    readme = Path(raylab.__file__).parent / "methods" / method / "README.md"
+    return (
+        f"[README, deviations]({os.path.relpath(readme, report_dir)}#deviations)" if readme.exists() else ""
+    )
+
+
 def build_report(root: str | Path, out: str | Path | None = None, title: str = "raylab report") -> Path:
-    """Write REPORT.md (default: `root/REPORT.md`) from the records under `root`."""
+    """Write REPORT.md (default: `root/REPORT.md`) from the records and sweep summaries under `root`."""
     root = Path(root)
     out = Path(out) if out else root / REPORT_FILE
-    records = find_records(root)
-    total = sum(len(r.claims) for _, r in records)
-    passed = sum(c.passed for _, r in records for c in r.claims)
+    records, broken = find_records(root)
+    sweeps = sweep_sections(root, out.parent)
+    if not records and not sweeps:
+        raise RaylabError(f"no raylab {RESULT_FILE} or {SWEEP_SUMMARY} under {root}")
+    by_method: dict[str, list] = {}
+    for folder, record in records:
+        by_method.setdefault(record.experiment.split("/")[0], []).append((folder, record))
+    totals = count_claims([r for _, r in records])
     failed_runs = [r.experiment for _, r in records if r.status != "ok"]
     lines = [
         f"# {title}",
         "",
-        f"{len(records)} runs, {passed}/{total} claims passed"
-        + (f", failed runs: {', '.join(failed_runs)}" if failed_runs else "")
+        f"{len(records)} runs: {totals['passed']}/{totals['claims']} claims passed, {totals['open']} open, "
+        f"{totals['failed']} failed; {totals['held']}/{totals['invariants']} invariants hold"
+        + (f"; failed runs: {', '.join(failed_runs)}" if failed_runs else "")
         + ".",
         "",
+        *(summary_table(by_method) if records else []),
+        "",
+        *([f"Unreadable records: {'; '.join(broken)}", ""] if broken else []),
+        *open_claims_section(records),
     ]
-    by_method: dict[str, list] = {}
-    for folder, record in records:
-        by_method.setdefault(record.experiment.split("/")[0], []).append((folder, record))
     for method, runs in by_method.items():
-        lines += [f"## {method}", "", f"Paper: {PAPERS.get(method, 'unknown')}", ""]
+        lines += [
+            f"## {method}",
+            "",
+            f"Paper: {PAPERS.get(method, 'unknown')}. {_readme_link(method, out.parent)}",
+            "",
+        ]
         for folder, record in runs:
             lines += run_section(folder, record, out.parent)
+    if sweeps:
+        lines += ["## Sweeps", "", *sweeps]
     out.write_text("\n".join(lines) + "\n")
     return out

@@ -1,27 +1,58 @@
+import json
+
 from raylab.records import Claim, ResultRecord, write_record
 from raylab.reporting.report import build_report
 
 
-def test_report_tables_mark_failed_claims_and_failed_runs(tmp_path):
-    ok = ResultRecord(
-        "specgd/a",
-        "r1",
-        "ok",
-        0,
-        {},
-        "sha256:1",
-        {"m": 1.0},
-        [
-            Claim.check("c.pass", "value <= 2", 1.0, "<=", 2.0, paper_value=1.21),
-            Claim.check("c.fail", "value >= 5", 1.0, ">=", 5.0),
-        ],
-        artifacts=["plot.png"],
+def record(experiment: str, claims: list, status: str = "ok", **kwargs) -> ResultRecord:
+    return ResultRecord(experiment, "r", status, 0, {}, "sha256:1", {"eval/x": 1.0}, claims, **kwargs)
+
+
+def test_report_counts_claims_and_invariants_apart_and_lists_open_claims_first(tmp_path):
+    write_record(
+        record(
+            "specgd/misalignment",
+            [
+                Claim.check("c.pass", "a | b <= 2", 1.0, "<=", 2.0, paper_value=1.21),
+                Claim.check("c.fail", "value >= 5", 1.0, ">=", 5.0),
+                Claim.invariant("c.by_construction", "holds", 0.0, "<=", 0.0),
+            ],
+            artifacts=["plot.png"],
+        ),
+        tmp_path / "a",
     )
-    failed = ResultRecord("specgd/b", "r2", "failed", 0, {}, "sha256:2", error="ValueError: boom")
-    write_record(ok, tmp_path / "a")
-    write_record(failed, tmp_path / "b")
+    write_record(
+        record("tsp_mdf/tsp500", [Claim.check("mdf.gap", "gap <= 8.2", 8.6, "<=", 8.2)]), tmp_path / "t"
+    )
+    write_record(record("specgd/trajectory", [], status="failed", error="ValueError: boom"), tmp_path / "b")
     text = build_report(tmp_path).read_text()
-    assert "2 runs, 1/2 claims passed, failed runs: specgd/b." in text
-    assert "| c.pass | value <= 2 | 1.21 | 1 | <= 2 | yes |" in text
-    assert "| c.fail | value >= 5 | – | 1 | >= 5 | **NO** |" in text
-    assert "![plot.png](a/plot.png)" in text and "ValueError: boom" in text
+    assert (
+        "3 runs: 1/3 claims passed, 1 open, 1 failed; 1/1 invariants hold; failed runs: specgd/trajectory."
+        in text
+    )
+    assert text.index("## Open claims") < text.index("## specgd")
+    assert "| `tsp_mdf/tsp500` | mdf.gap | gap <= 8.2 | 8.6 | <= 8.2 |" in text
+    assert "| c.pass | claim | a \\| b <= 2 | 1.21 | 1 | <= 2 | yes |" in text  # the | is escaped
+    assert "| c.fail | claim | value >= 5 | – | 1 | >= 5 | **NO** |" in text
+    assert "| c.by_construction | invariant | holds | – | 0 | <= 0 | holds |" in text
+    assert "| eval/x | 1 |" in text and "![plot.png](a/plot.png)" in text and "ValueError: boom" in text
+
+
+def test_report_reads_a_folder_with_a_finished_sweep(tmp_path):
+    sweep = tmp_path / "tune-1"
+    trial = sweep / "tune" / "trial_0"
+    trial.mkdir(parents=True)
+    (trial / "result.json").write_text('{"eval/x": 1.0}\n{"eval/x": 2.0}\n')  # Tune's own: JSON lines
+    write_record(record("specgd/trajectory", [Claim.check("c", "s", 1.0, "<=", 2.0)]), trial / "run")
+    summary = {
+        "experiment": "specgd/trajectory",
+        "metric": "eval/x",
+        "mode": "min",
+        "best_value": 1.0,
+        "best_values": {"lr.gd": 0.1},
+        "trials": [{"config": {"lr.gd": 0.1}, "metric": 1.0, "error": None}],
+    }
+    (sweep / "tune_summary.json").write_text(json.dumps(summary))
+    text = build_report(tmp_path).read_text()
+    assert "1 runs: 1/1 claims passed" in text
+    assert "### sweep `specgd/trajectory`" in text and "| 0.1 | 1 |  |" in text
