@@ -16,6 +16,7 @@ from pathlib import Path
 from raylab import RaylabError, __version__
 from raylab.config import commented_yaml
 from raylab.context import SerialMapper
+from raylab.progress import ConsoleProgress
 from raylab.records import RESULT_FILE, ResultRecord
 from raylab.registry import all_specs, get_spec
 from raylab.runner import default_out_dir, load_run_config, new_run_id, run_experiment
@@ -81,9 +82,10 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
     """Run the loop here, or, when the experiment needs a GPU and runs on Ray, as a task placed in a
     bundle of its registered resources (the driver's node may have no GPU). The record lands in
     out_dir on the node that ran it: on a multi-node cluster pass an --out on shared storage."""
-    mapper = _mapper(args, spec)
+    mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name)]
+    print(f"{spec.name}: run folder {out_dir}", flush=True)
     if args.serial or not spec.resources.get("gpu"):
-        return run_experiment(spec, cfg, out_dir, mapper=mapper, run_id=run_id)
+        return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id)
     from raylab.runtime.placement import run_placed
 
     return run_placed(
@@ -94,6 +96,7 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
         resources=spec.resources,
         name=f"{spec.name}-run",
         mapper=mapper,
+        sinks=sinks,
         run_id=run_id,
     )
 

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from raylab import RaylabError
+from raylab.progress import ConsoleProgress
 from raylab.records import METRICS_FILE, Claim, ResultRecord, append_jsonl
 
 log = logging.getLogger("raylab")
@@ -70,6 +71,26 @@ def call_item(fn: Callable, item: Any, index: int, name: str, shared: Any = None
         ) from exc
 
 
+@contextlib.contextmanager
+def item_progress(name: str, total: int, enabled: bool = True) -> Iterator[Callable[[], None]]:
+    """Progress over a map's items: a tqdm bar on a terminal, throttled log lines otherwise."""
+    if not enabled:
+        yield lambda: None
+        return
+    if sys.stderr.isatty():
+        with tqdm(total=total, desc=name, leave=False) as bar:
+            yield lambda: bar.update(1)
+        return
+    lines, done = ConsoleProgress(f"{name} items"), [0]
+    lines.expect_steps(total)
+
+    def advance() -> None:
+        done[0] += 1
+        lines({}, done[0])
+
+    yield advance
+
+
 class Mapper(Protocol):
     def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list: ...
 
@@ -82,12 +103,18 @@ class SerialMapper:
         self.progress, self.threads = progress, threads
 
     def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
-        bar = tqdm(items, desc=name, disable=None if self.progress else True, leave=False)
-        return [call_item(fn, item, i, name, shared, self.threads) for i, item in enumerate(bar)]
+        results = []
+        with item_progress(name, len(items), self.progress) as advance:
+            for i, item in enumerate(items):
+                results.append(call_item(fn, item, i, name, shared, self.threads))
+                advance()
+        return results
 
 
 class Reporter:
-    """Routes `report(metrics, step)` to metrics.jsonl and any extra sinks (stdout, Tune)."""
+    """Routes `report(metrics, step)` to metrics.jsonl and any extra sinks (console progress, Tune,
+    TensorBoard). A sink is a callable `(metrics, step)`; one that also has `expect_steps(total)` is
+    told the run's length when the experiment knows it."""
 
     def __init__(self, out_dir: Path, sinks: Iterable[MetricSink] = ()):
         self.path = Path(out_dir) / METRICS_FILE
@@ -100,6 +127,11 @@ class Reporter:
         self.latest.update(metrics)
         for sink in self.sinks:
             sink(metrics, step)
+
+    def expect_steps(self, total: int) -> None:
+        for sink in self.sinks:
+            if hasattr(sink, "expect_steps"):
+                sink.expect_steps(total)
 
 
 class Checkpointer:
@@ -142,6 +174,10 @@ class RunContext:
 
     def report(self, metrics: dict, step: int | None = None) -> None:
         self.reporter.report(metrics, step)
+
+    def expect_steps(self, total: int) -> None:
+        """The number of steps the run will report (progress shows step / total and an ETA)."""
+        self.reporter.expect_steps(total)
 
     def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
         """Fan `fn` out over `items` (Ray tasks or serially); results come back in item order."""

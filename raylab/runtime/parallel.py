@@ -11,9 +11,8 @@ import uuid
 from typing import Any, Callable, Sequence
 
 import ray
-from tqdm import tqdm
 
-from raylab.context import ItemError, call_item
+from raylab.context import ItemError, call_item, item_progress
 
 
 def _run_item(fn: Callable, item: Any, index: int, name: str, shared: Any, threads: int = 1):
@@ -123,7 +122,7 @@ class RayMapper:
         index_of = {ref: i for i, ref in enumerate(refs)}
         results: list[Any] = [None] * len(refs)
         pending = list(refs)
-        with tqdm(total=len(refs), desc=name, disable=None if self.progress else True, leave=False) as bar:
+        with item_progress(name, len(refs), self.progress) as advance:
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
                 ok, value = ray.get(done[0])
@@ -132,5 +131,5 @@ class RayMapper:
                         ray.cancel(ref, force=False)
                     raise ItemError(value)
                 results[index_of[done[0]]] = value
-                bar.update(1)
+                advance()
         return results

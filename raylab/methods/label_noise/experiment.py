@@ -101,6 +101,7 @@ def evaluate(cfg: LabelNoiseConfig, traces: dict[str, dict]) -> list:
 def run(cfg: LabelNoiseConfig, ctx: RunContext) -> ResultRecord:
     items = make_conditions(cfg)
     if len(items) == 1:
+        ctx.expect_steps(items[0].train.steps + items[0].train.finish_steps)
 
         def stream(step, row):
             ctx.report({f"train/{key}": float(np.mean(value)) for key, value in row.items()}, step=step)

@@ -115,6 +115,7 @@ def train_offline(
 
 
 def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
+    ctx.expect_steps(cfg.steps)
     result, _ = train_offline(cfg, ctx.report, ctx.checkpointer)
     ctx.report(result)
     return ctx.result(result, _claims(cfg, result))

@@ -92,6 +92,7 @@ def _contraction_cells(cfg: SpecGDConfig) -> list[Cell]:
 
 def _simulate_all(cfg: SpecGDConfig, ctx: RunContext, cells: list[dict]) -> list[dict]:
     if len(cells) == 1:
+        ctx.expect_steps(cfg.steps)
 
         def stream(k, stats):
             if k % cfg.report_every == 0 or k == cfg.steps:

@@ -40,6 +40,7 @@ def obtain_modifier(cfg: TSPConfig, ctx: RunContext, map_fn) -> tuple[InstanceMo
         net.load_state_dict(saved["state"])
         return net, saved.get("history", []), 0.0
     began = time.perf_counter()
+    ctx.expect_steps(cfg.train.steps)
     latest = ctx.checkpointer.load_latest()
     net, history = train_modifier(
         cfg.train,

@@ -80,3 +80,14 @@ def test_sdr_with_more_eves_is_bounded_by_each_single_eve_optimum():
         assert found["bound"] <= min(singles[:k]) + 1e-4  # a max-min of ratios
         assert found["rank_one"] <= found["bound"] + 1e-9
     assert rates[2]["bound"] <= rates[1]["bound"] + 1e-4 <= rates[0]["bound"] + 2e-4
+
+
+def test_a6_is_judged_on_the_unclipped_sdr_values():
+    from raylab.methods.faa.claims import eve_claims
+
+    # The reported rate is clipped to the single-Eve optimum; an SDR that returned more than that
+    # for two Eves (impossible for the true optimum) must fail A6.
+    sound = [{"rate": [2.0, 1.5], "sdr": [2.0, 1.5], "rank_one": [2.0, 1.5]}]
+    wrong = [{"rate": [2.0, 2.0], "sdr": [2.0, 2.3], "rank_one": [2.0, 2.0]}]
+    assert {c.id: c.passed for c in eve_claims(sound)}["A6.eves"]
+    assert not {c.id: c.passed for c in eve_claims(wrong)}["A6.eves"]
