@@ -6,17 +6,18 @@ only by the verbs that need it (through raylab.runtime).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
 from pathlib import Path
 
 
-from raylab import RaylabError, __version__
+from raylab import RaylabError
+from raylab.cli_args import build_parser, completion_script
 from raylab.config import commented_yaml
 from raylab.context import SerialMapper
 from raylab.progress import ConsoleProgress
+from raylab.tracking import tracker_sinks
 from raylab.records import RESULT_FILE, ResultRecord
 from raylab.registry import all_specs, get_spec
 from raylab.runner import default_out_dir, load_run_config, new_run_id, run_experiment
@@ -82,7 +83,7 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
     """Run the loop here, or, when the experiment needs a GPU and runs on Ray, as a task placed in a
     bundle of its registered resources (the driver's node may have no GPU). The record lands in
     out_dir on the node that ran it: on a multi-node cluster pass an --out on shared storage."""
-    mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name)]
+    mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name), *tracker_sinks(args.log, out_dir)]
     print(f"{spec.name}: run folder {out_dir}", flush=True)
     if args.serial or not spec.resources.get("gpu"):
         return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id)
@@ -119,7 +120,7 @@ def cmd_tune(args) -> int:
     sweep = load_sweep(args.sweep, smoke=args.smoke, num_samples=args.num_samples)
     out_dir = Path(args.out) if args.out else Path("runs") / spec.name / f"tune-{new_run_id(cfg)}"
     with ray_session(args.address):
-        summary = run_sweep(spec, cfg, sweep, out_dir)
+        summary = run_sweep(spec, cfg, sweep, out_dir, trackers=args.log)
     print(_trials_table(summary))
     print(
         f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "
@@ -197,63 +198,25 @@ def cmd_report(args) -> int:
     return 0
 
 
-def _config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("experiment", help="<method>/<experiment>, see `raylab list`")
-    p.add_argument("--config", help="a YAML file to use instead of configs/<experiment>.yaml")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value (repeatable)")
-    p.add_argument("--seed", type=int, help="base seed (overrides the config's)")
-    p.add_argument("--smoke", action="store_true", help="the small variant: seconds to a couple of minutes")
+def cmd_completion(args) -> int:
+    print(completion_script(args.shell, [s.name for s in all_specs()]), end="")
+    return 0
 
 
-def _cluster_args(p: argparse.ArgumentParser, serial: bool = True) -> None:
-    p.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray)")
-    if serial:
-        p.add_argument("--serial", action="store_true", help="no Ray: run fan-outs in this process")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="raylab", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"raylab {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list experiments").set_defaults(handler=cmd_list)
-    p = sub.add_parser("show", help="print the resolved config")
-    _config_args(p)
-    p.set_defaults(handler=cmd_show)
-    p = sub.add_parser("run", help="run one experiment")
-    _config_args(p)
-    _cluster_args(p)
-    p.add_argument("--out", help="run folder (default runs/<experiment>/<run id>)")
-    p.set_defaults(handler=cmd_run)
-    p = sub.add_parser("tune", help="Ray Tune sweep over an experiment")
-    _config_args(p)
-    _cluster_args(p, serial=False)
-    p.add_argument("--sweep", required=True, help="sweep YAML, e.g. configs/specgd/sweeps/lr.yaml")
-    p.add_argument("--num-samples", type=int, help="override the sweep's num_samples")
-    p.add_argument("--out", help="sweep folder (default runs/<experiment>/tune-<id>)")
-    p.set_defaults(handler=cmd_tune)
-    p = sub.add_parser("submit", help="submit `raylab run` as a Ray job")
-    _config_args(p)
-    p.add_argument("--address", help="dashboard address (default $RAY_ADDRESS, else http://127.0.0.1:8265)")
-    p.add_argument("--working-dir", default=".", help="folder uploaded with the job (default .)")
-    p.add_argument("--out", help="run folder on the cluster (default: absolute runs/... under this folder)")
-    p.add_argument("--follow", action="store_true", help="stream logs; exit with the job's status")
-    p.set_defaults(handler=cmd_submit)
-    p = sub.add_parser("reproduce", help="run every method's reproduction set and write REPORT.md")
-    p.add_argument("--smoke", action="store_true")
-    p.add_argument("--only", help="comma-separated methods or experiments")
-    p.add_argument("--out", help="output folder (default reproduce_out/smoke or reproduce_out/full)")
-    _cluster_args(p)
-    p.set_defaults(handler=cmd_reproduce)
-    p = sub.add_parser("report", help="rebuild REPORT.md from the records in a folder")
-    p.add_argument("dir")
-    p.add_argument("--out", help="report path (default DIR/REPORT.md)")
-    p.set_defaults(handler=cmd_report)
-    return parser
+HANDLERS = {
+    "list": cmd_list,
+    "show": cmd_show,
+    "run": cmd_run,
+    "tune": cmd_tune,
+    "submit": cmd_submit,
+    "reproduce": cmd_reproduce,
+    "report": cmd_report,
+    "completion": cmd_completion,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(HANDLERS).parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:

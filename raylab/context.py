@@ -133,6 +133,12 @@ class Reporter:
             if hasattr(sink, "expect_steps"):
                 sink.expect_steps(total)
 
+    def close(self) -> None:
+        """Flush and close the sinks that hold files (those with a `close()`)."""
+        for sink in self.sinks:
+            if hasattr(sink, "close"):
+                sink.close()
+
 
 class Checkpointer:
     """Saves pickled state dicts (models, optimisers, counters, RNGs) under out_dir/checkpoints."""

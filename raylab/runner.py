@@ -76,6 +76,8 @@ def run_experiment(
         Path(out_dir, TRACEBACK_FILE).write_text(traceback.format_exc())
         log.error("%s failed: %s (traceback in %s)", spec.name, exc, Path(out_dir, TRACEBACK_FILE))
         record = _failed_record(spec, ctx, "failed", f"{type(exc).__name__}: {exc}")
+    finally:
+        ctx.reporter.close()
     return _finish(record, start, out_dir)
 
 

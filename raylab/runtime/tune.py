@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 from ray import tune
@@ -24,7 +24,9 @@ from raylab.records import write_json_atomic
 from raylab.registry import ExperimentSpec
 from raylab.reporting.sweep import plot_sweep
 from raylab.runner import run_experiment
+from raylab.tracking import tracker_sinks
 
+SUMMARY_FILE = "tune_summary.json"
 RUN_SUBDIR = "run"  # each trial's raylab run folder inside Tune's trial folder
 DOMAINS = {
     "grid": tune.grid_search,
@@ -125,7 +127,7 @@ class TuneCheckpointer(Checkpointer):
         tune.report(metrics, checkpoint=checkpoint)
 
 
-def _trial(values: dict, spec: ExperimentSpec, base_data: dict) -> None:
+def _trial(values: dict, spec: ExperimentSpec, base_data: dict, trackers: tuple[str, ...]) -> None:
     """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune."""
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
@@ -144,7 +146,7 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict) -> None:
         cfg,
         out_dir,
         mapper=SerialMapper(progress=False),
-        sinks=[to_tune],
+        sinks=[to_tune, *tracker_sinks(trackers, out_dir)],
         checkpointer=checkpointer,
     )
     if record.status != "ok":
@@ -152,12 +154,43 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict) -> None:
     checkpointer.report({**latest, **record.metrics, "claims_passed": float(record.claims_passed)})
 
 
-def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path) -> dict:
-    """Run the sweep; write `tune_summary.json` and `best_config.yaml` into out_dir; return the summary."""
+class SummaryAsTrialsEnd(tune.Callback):
+    """Rewrites `tune_summary.json` (status "running") whenever a trial ends, so the results of a long
+    sweep can be read, and reported, before it finishes; `run_sweep` writes the final one."""
+
+    def __init__(self, spec: ExperimentSpec, sweep: SweepSpec, out_dir: Path):
+        self.head = {"experiment": spec.name, "metric": sweep.metric, "mode": sweep.mode, "status": "running"}
+        self.path = out_dir / SUMMARY_FILE
+
+    def on_trial_complete(self, iteration, trials, trial, **info) -> None:
+        self._write(trials)
+
+    def on_trial_error(self, iteration, trials, trial, **info) -> None:
+        self._write(trials)
+
+    def _write(self, trials) -> None:
+        rows = [
+            {
+                "config": t.config,
+                "metric": (t.last_result or {}).get(self.head["metric"]),
+                "status": t.status,
+                "error": "trial failed" if t.status == "ERROR" else None,
+            }
+            for t in trials
+        ]
+        write_json_atomic(self.path, {**self.head, "trials": rows})
+
+
+def run_sweep(
+    spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path, trackers: Sequence[str] = ()
+) -> dict:
+    """Run the sweep (Tune's trial table on the console); write `tune_summary.json` as trials end and,
+    at the end, with the best trial, plus `best_config.yaml`; return the summary. `trackers` are the
+    `--log` sinks each trial's run mirrors its metrics to."""
     out_dir = Path(out_dir).resolve()
     check_space(sweep, base_cfg)
     trainable = tune.with_resources(
-        tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg)),
+        tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg), trackers=tuple(trackers)),
         sweep.resources_per_trial or dict(spec.resources),
     )
     tuner = tune.Tuner(
@@ -173,7 +206,8 @@ def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: st
         run_config=tune.RunConfig(
             name="tune",
             storage_path=str(out_dir),
-            verbose=0,
+            verbose=1,
+            callbacks=[SummaryAsTrialsEnd(spec, sweep, out_dir)],
             failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
         ),
     )
@@ -201,6 +235,7 @@ def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: st
         "experiment": spec.name,
         "metric": sweep.metric,
         "mode": sweep.mode,
+        "status": "done",
         "best_value": best["metric"],
         "best_values": best["config"],
         "best_record": best["record"],
@@ -210,6 +245,6 @@ def run_sweep(spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: st
     }
     plot = plot_sweep(trials, sweep.metric, out_dir / "sweep.png")
     summary["plot"] = str(plot) if plot else None
-    write_json_atomic(out_dir / "tune_summary.json", summary)
+    write_json_atomic(out_dir / SUMMARY_FILE, summary)
     (out_dir / "best_config.yaml").write_text(yaml.safe_dump(best_cfg, sort_keys=False))
     return summary

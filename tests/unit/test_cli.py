@@ -9,7 +9,7 @@ import pytest
 
 def raylab(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "raylab.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, "-m", "raylab", *args], capture_output=True, text=True, cwd=cwd, timeout=120
     )
 
 
@@ -62,3 +62,51 @@ def test_serial_run_then_report(tmp_path):
     report = (tmp_path / "REPORT.md").read_text()
     assert "specgd/trajectory" in report and "S3-c.specgd_spike" in report
     assert_one_line_error(raylab("report", str(tmp_path / "empty")), "no such results folder")
+
+
+def test_python_dash_m_raylab_help_lists_every_verb_with_an_example():
+    result = raylab("--help")
+    assert result.returncode == 0
+    for verb in ("list", "show", "run", "tune", "submit", "reproduce", "report", "completion"):
+        assert verb in result.stdout
+    run_help = raylab("run", "--help").stdout
+    assert "example:\n  raylab run" in run_help and "--log" in run_help
+
+
+def test_verbose_flag_before_or_after_the_verb():
+    assert raylab("-v", "list").returncode == 0
+    assert raylab("list", "-v").returncode == 0
+
+
+def test_bash_completion_names_verbs_and_experiments():
+    script = raylab("completion", "bash").stdout
+    assert "complete -F _raylab raylab" in script and "specgd/misalignment" in script
+
+
+def test_run_with_tensorboard_writes_a_readable_events_file(tmp_path):
+    result = raylab(
+        "run", "specgd/trajectory", "--smoke", "--serial", "--log", "tensorboard", "--out", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"run folder {tmp_path}" in result.stdout
+    events = list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    assert len(events) == 1
+    scalars = read_scalars(events[0])
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [s for s, _ in scalars["train/cos"]] == [s for s in steps if s is not None]
+
+
+def read_scalars(path) -> dict[str, list[tuple[int, float]]]:
+    """A minimal TFRecord reader: (length, crc, event proto, crc) records of tensorboardX events."""
+    import struct
+
+    from tensorboardX.proto import event_pb2
+
+    data, offset, scalars = path.read_bytes(), 0, {}
+    while offset < len(data):
+        (length,) = struct.unpack("<Q", data[offset : offset + 8])
+        event = event_pb2.Event.FromString(data[offset + 12 : offset + 12 + length])
+        offset += 12 + length + 4
+        for value in event.summary.value:
+            scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
+    return scalars

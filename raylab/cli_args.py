@@ -1,0 +1,124 @@
+"""The `raylab` command line's arguments: one sub-parser per verb, each with a one-line description
+and an example, `-v` accepted before or after the verb, and shell completion scripts."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Callable
+
+from raylab import __version__
+
+EXAMPLES = {
+    "list": "raylab list",
+    "show": "raylab show specgd/misalignment --smoke > my.yaml   # then: raylab run ... --config my.yaml",
+    "run": "raylab run par/pendulum_paired --smoke --log tensorboard --set replicates=2",
+    "tune": "raylab tune specgd/trajectory --sweep configs/specgd/sweeps/lr.yaml --smoke",
+    "submit": "raylab submit specgd/misalignment --smoke --follow --address http://127.0.0.1:8265",
+    "reproduce": "raylab reproduce --smoke --only specgd,faa",
+    "report": "raylab report reproduce_out/smoke",
+    "completion": 'eval "$(raylab completion bash)"   # zsh: eval "$(raylab completion zsh)"',
+}
+HELP = {
+    "list": "list experiments, their resources and papers",
+    "show": "print the resolved config, every field with its description",
+    "run": "run one experiment (local Ray, a cluster, or --serial)",
+    "tune": "Ray Tune sweep over an experiment",
+    "submit": "submit `raylab run` as a Ray job",
+    "reproduce": "run every method's reproduction set and write REPORT.md",
+    "report": "rebuild REPORT.md from the records in a folder",
+    "completion": "print a shell completion script",
+}
+
+
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("experiment", help="<method>/<experiment>, see `raylab list`")
+    p.add_argument("--config", help="a YAML file to use instead of configs/<experiment>.yaml")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value (repeatable)")
+    p.add_argument("--seed", type=int, help="base seed (overrides the config's)")
+    p.add_argument("--smoke", action="store_true", help="the small variant: seconds to a couple of minutes")
+
+
+def _cluster_args(p: argparse.ArgumentParser, serial: bool = True) -> None:
+    p.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray)")
+    if serial:
+        p.add_argument("--serial", action="store_true", help="no Ray: run fan-outs in this process")
+
+
+def _log_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--log",
+        action="append",
+        choices=["tensorboard"],
+        default=[],
+        help="also mirror metrics to a tracker (repeatable); TensorBoard: <run folder>/tensorboard",
+    )
+
+
+def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
+    if name in ("show", "run", "tune", "submit"):
+        _config_args(p)
+    if name in ("run", "tune", "reproduce"):
+        _cluster_args(p, serial=name != "tune")
+        _log_arg(p)
+    if name == "run":
+        p.add_argument("--out", help="run folder (default runs/<experiment>/<run id>)")
+    elif name == "tune":
+        p.add_argument("--sweep", required=True, help="sweep YAML, e.g. configs/specgd/sweeps/lr.yaml")
+        p.add_argument("--num-samples", type=int, help="override the sweep's num_samples")
+        p.add_argument("--out", help="sweep folder (default runs/<experiment>/tune-<id>)")
+    elif name == "submit":
+        p.add_argument(
+            "--address", help="dashboard address (default $RAY_ADDRESS, else http://127.0.0.1:8265)"
+        )
+        p.add_argument("--working-dir", default=".", help="folder uploaded with the job (default .)")
+        p.add_argument(
+            "--out", help="run folder on the cluster (default: absolute runs/... under this folder)"
+        )
+        p.add_argument("--follow", action="store_true", help="stream logs; exit with the job's status")
+    elif name == "reproduce":
+        p.add_argument("--smoke", action="store_true", help="every experiment's smoke variant")
+        p.add_argument("--only", help="comma-separated methods or experiments")
+        p.add_argument("--out", help="output folder (default reproduce_out/smoke or reproduce_out/full)")
+    elif name == "report":
+        p.add_argument("dir", help="a folder of run records (searched recursively)")
+        p.add_argument("--out", help="report path (default DIR/REPORT.md)")
+    elif name == "completion":
+        p.add_argument("shell", choices=["bash", "zsh"])
+
+
+def build_parser(handlers: dict[str, Callable]) -> argparse.ArgumentParser:
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log at INFO level"
+    )
+    parser = argparse.ArgumentParser(
+        prog="raylab", description="Ray-based reproductions of ML / optimisation papers"
+    )
+    parser.add_argument("--version", action="version", version=f"raylab {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="VERB")
+    for name, handler in handlers.items():
+        p = sub.add_parser(
+            name,
+            help=HELP[name],
+            description=HELP[name],
+            parents=[verbose],
+            epilog=f"example:\n  {EXAMPLES[name]}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _verb_args(name, p)
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def completion_script(shell: str, experiments: list[str]) -> str:
+    """Completion of verbs and experiment names (bash's `complete`; zsh through bashcompinit)."""
+    verbs, names = " ".join(HELP), " ".join(experiments)
+    body = f"""_raylab() {{
+  local cur=${{COMP_WORDS[COMP_CWORD]}}
+  if [ "$COMP_CWORD" -eq 1 ]; then COMPREPLY=($(compgen -W "{verbs}" -- "$cur"));
+  else COMPREPLY=($(compgen -W "{names}" -- "$cur")); fi
+}}
+complete -F _raylab raylab
+"""
+    return body if shell == "bash" else "autoload -U +X bashcompinit && bashcompinit\n" + body
