@@ -50,7 +50,10 @@ def _grid_channels(system: System, paths: Paths, points: int):
 
 
 RATE_KEYS = ("joint", "bf_only", "shape_only", "mrt", "random")  # secrecy rates (bit/s/Hz)
-OPTIMUM_KEYS = ("abs_psi_deg", "bob_gain", "eve_gain")  # where the joint optimum is
+# Where the joint optimum is: |psi*| (degrees) and Bob's / Eve's channel power at psi* relative to psi = 0
+# (dB, so that the mean over channels is a geometric mean: at psi = 0 a channel can sit in a pattern null).
+# beyond_90: the share of channels whose best rotation exceeds 90 degrees (the array turns to face Bob).
+OPTIMUM_KEYS = ("abs_psi_deg", "beyond_90", "bob_gain_db", "eve_gain_db")
 
 
 def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
@@ -78,8 +81,9 @@ def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
         out["random"].append(float(secrecy_rate(h[pick, 0], h[pick, 1:], w_random, system.noise)))
         best = int(rates.argmax())
         out["abs_psi_deg"].append(abs(math.degrees(float(grid[best]))))
-        out["bob_gain"].append(float(gain[best, 0] / gain[zero, 0]))
-        out["eve_gain"].append(float(gain[best, 1] / gain[zero, 1]))
+        out["beyond_90"].append(float(out["abs_psi_deg"][-1] > 90))
+        out["bob_gain_db"].append(10 * math.log10(float(gain[best, 0] / gain[zero, 0])))
+        out["eve_gain_db"].append(10 * math.log10(float(gain[best, 1] / gain[zero, 1])))
     return out
 
 
