@@ -83,3 +83,57 @@ def test_no_import_cycles():
 
     cycles = [c for c in (cycle_from(m) for m in GRAPH if m.startswith("raylab.methods")) if c]
     assert cycles == []
+
+
+REMOVED_AFTER_311 = {  # stdlib modules gone in Python 3.12 / 3.13 (requires-python covers both)
+    "distutils",
+    "imp",
+    "asynchat",
+    "asyncore",
+    "smtpd",
+    "aifc",
+    "audioop",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "crypt",
+    "imghdr",
+    "mailcap",
+    "msilib",
+    "nis",
+    "nntplib",
+    "ossaudiodev",
+    "pipes",
+    "sndhdr",
+    "spwd",
+    "sunau",
+    "telnetlib",
+    "uu",
+    "xdrlib",
+    "lib2to3",
+}
+
+
+def test_no_module_removed_after_python_311_is_imported():
+    used = {
+        name: sorted(m for m in imports(path) if m.split(".")[0] in REMOVED_AFTER_311)
+        for name, path in MODULES.items()
+    }
+    assert not {name: mods for name, mods in used.items() if mods}
+
+
+def test_importing_raylab_and_running_another_method_loads_no_heavy_piece():
+    """cvxpy (faa), numba (tsp_mdf) and RLlib (par) stay in the default install so the main job runs
+    everything, but only the method that needs one imports it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tempfile; from raylab.cli import main; "
+        "main(['run', 'specgd/trajectory', '--smoke', '--serial', '--out', tempfile.mkdtemp()]); "
+        "print('HEAVY', sorted(m for m in ('cvxpy', 'numba', 'ray.rllib') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert "HEAVY []" in out.stdout, out.stdout

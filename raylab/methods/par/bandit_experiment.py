@@ -135,11 +135,15 @@ def plot(cfg: BanditConfig, by: dict, data_seed: int, path) -> None:
         for row, par in enumerate((False, True)):
             ax = axes[row][col]
             ax.contourf(xx, yy, -(xx**2 + yy**2), levels=20, cmap="viridis")
-            ax.scatter(data[:, 0], data[:, 1], s=1, color="tab:blue", alpha=0.3)
-            ax.scatter([0], [0], marker="*", s=120, color="lime")
+            ax.scatter(data[:, 0], data[:, 1], s=1, color="tab:blue", alpha=0.3, label="data actions")
+            ax.scatter([0], [0], marker="*", s=120, color="lime", label="optimum a* = 0")
             actions = np.array([by[(loss, par, r)]["action"] for r in range(cfg.replicates)])
-            ax.scatter(actions[:, 0], actions[:, 1], marker="x", s=60, color="red")
+            ax.scatter(actions[:, 0], actions[:, 1], marker="x", s=60, color="red", label="learned action")
+            ax.set_xlabel("action a_0")
+            ax.set_ylabel("action a_1")
             ax.set_title(f"{loss.upper()} BC{' + PAR' if par else ''}", fontsize=9)
             ax.set_xlim(grid[0], grid[-1])
             ax.set_ylim(grid[0], grid[-1])
+    axes[0][0].legend(fontsize=6, loc="upper left")
+    fig.suptitle("reward -||a||^2 (contours); one learned action per replicate", fontsize=9)
     save_figure(fig, path)
