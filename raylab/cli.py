@@ -14,7 +14,7 @@ from pathlib import Path
 
 from raylab import RaylabError
 from raylab.cli_args import build_parser, completion_script
-from raylab.config import commented_yaml
+from raylab.config import commented_yaml, config_hash
 from raylab.context import SerialMapper
 from raylab.progress import ConsoleProgress
 from raylab.tracking import tracker_sinks
@@ -59,7 +59,7 @@ def _session(args):
         return nullcontext()
     from raylab.runtime.cluster import ray_session
 
-    return ray_session(args.address)
+    return ray_session(args.address, dashboard=args.dashboard)
 
 
 def cmd_list(args) -> int:
@@ -119,7 +119,7 @@ def cmd_tune(args) -> int:
 
     sweep = load_sweep(args.sweep, smoke=args.smoke, num_samples=args.num_samples)
     out_dir = Path(args.out) if args.out else Path("runs") / spec.name / f"tune-{new_run_id(cfg)}"
-    with ray_session(args.address):
+    with ray_session(args.address, dashboard=args.dashboard):
         summary = run_sweep(spec, cfg, sweep, out_dir, trackers=args.log)
     print(_trials_table(summary))
     print(
@@ -148,7 +148,8 @@ def cmd_submit(args) -> int:
     spec, cfg = _config(args)  # validate locally before anything is uploaded
     from raylab.runtime import jobs
 
-    out_dir = Path(args.out) if args.out else (Path.cwd() / default_out_dir(spec, new_run_id(cfg)))
+    run_id = new_run_id(cfg)
+    out_dir = Path(args.out) if args.out else (Path.cwd() / default_out_dir(spec, run_id))
     forwarded = [spec.name, "--out", str(out_dir)] + (["--smoke"] if args.smoke else [])
     forwarded += [f"--set={s}" for s in args.set or ()] + (
         ["--seed", str(args.seed)] if args.seed is not None else []
@@ -156,7 +157,14 @@ def cmd_submit(args) -> int:
     if args.config:
         forwarded += ["--config", str(args.config)]
     client = jobs.connect(args.address)
-    job_id = jobs.submit(client, forwarded, args.working_dir)
+    metadata = {
+        "experiment": spec.name,
+        "seed": str(cfg.seed),
+        "config_hash": config_hash(cfg),
+        "run_id": run_id,
+    }
+    submission_id = f"raylab-{spec.name.replace('/', '-')}-{run_id}"
+    job_id = jobs.submit(client, forwarded, args.working_dir, submission_id=submission_id, metadata=metadata)
     print(
         f"submitted {spec.name} as job {job_id}\n  dashboard: {jobs.job_url(client, job_id)}\n"
         f"  record (on the cluster's filesystem): {out_dir / RESULT_FILE}"

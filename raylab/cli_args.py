@@ -40,6 +40,11 @@ def _config_args(p: argparse.ArgumentParser) -> None:
 
 def _cluster_args(p: argparse.ArgumentParser, serial: bool = True) -> None:
     p.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else a local Ray)")
+    p.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="keep the local Ray's dashboard on 127.0.0.1 (URL printed) until the command ends",
+    )
     if serial:
         p.add_argument("--serial", action="store_true", help="no Ray: run fan-outs in this process")
 

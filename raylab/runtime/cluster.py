@@ -16,7 +16,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 from urllib.parse import urlparse
 
 from raylab import RaylabError
@@ -66,19 +66,31 @@ def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
 
 
 def local_init_kwargs(
-    num_cpus: int | None = None, num_gpus: int | None = None, object_store_mb: int = DEFAULT_OBJECT_STORE_MB
+    num_cpus: int | None = None,
+    num_gpus: int | None = None,
+    object_store_mb: int = DEFAULT_OBJECT_STORE_MB,
+    dashboard: bool = False,
 ) -> dict:
-    """ray.init arguments for a private local cluster on this machine (no dashboard)."""
+    """ray.init arguments for a private local cluster on this machine; with `dashboard`, Ray's
+    dashboard on 127.0.0.1 at a free port (several raylab commands can run side by side)."""
     kwargs = {
         "address": "local",
         "num_cpus": num_cpus or os.cpu_count() or 1,
-        "include_dashboard": False,
+        "include_dashboard": dashboard,
         "object_store_memory": object_store_mb * 1024**2,
         "logging_level": "warning",
     }
     if num_gpus is not None:
         kwargs["num_gpus"] = num_gpus
+    if dashboard:
+        kwargs.update(dashboard_host="127.0.0.1", dashboard_port=free_port())
     return kwargs
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -89,6 +101,7 @@ def ray_session(
     num_gpus: int | None = None,
     object_store_mb: int = DEFAULT_OBJECT_STORE_MB,
     log_to_driver: bool = True,
+    dashboard: bool = False,
 ) -> Iterator[str]:
     """Yield a connected Ray: the one already initialised, the cluster at `address` / RAY_ADDRESS,
     or a new local one. Only a cluster this function started or joined is shut down at the end."""
@@ -103,8 +116,13 @@ def ray_session(
         check_reachable(address)
         kwargs = {"address": address, "log_to_driver": log_to_driver, "logging_level": "warning"}
     else:
-        kwargs = {**local_init_kwargs(num_cpus, num_gpus, object_store_mb), "log_to_driver": log_to_driver}
-    _init(ray, kwargs, address)
+        kwargs = {
+            **local_init_kwargs(num_cpus, num_gpus, object_store_mb, dashboard),
+            "log_to_driver": log_to_driver,
+        }
+    context = _init(ray, kwargs, address)
+    if dashboard and not address:
+        print(f"Ray dashboard (until this command ends): http://{context.dashboard_url}", flush=True)
     try:
         yield address or "local"
     finally:
@@ -120,15 +138,14 @@ def _one_line(exc: BaseException) -> str:
     return lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
 
 
-def _init(ray, kwargs: dict, address: str | None, attempts: int = 3, pause_s: float = 2.0) -> None:
+def _init(ray, kwargs: dict, address: str | None, attempts: int = 3, pause_s: float = 2.0) -> Any:
     """ray.init with a one-line error; a Ray client (`ray://`) connection is retried, because the
     head's client proxy sometimes fails to start the per-client server on the first try (seen in
     our two-node tests under load)."""
     tries = attempts if address and address.startswith("ray://") else 1
     for attempt in range(1, tries + 1):
         try:
-            ray.init(**kwargs)
-            return
+            return ray.init(**kwargs)
         except Exception as exc:  # noqa: BLE001 - Ray raises many types; the user needs one line
             if attempt < tries and "Initialization failure" in str(exc):
                 log.warning("Ray client init failed at %s (attempt %d/%d); retrying", address, attempt, tries)

@@ -46,8 +46,11 @@ def submit(
     env_vars: dict[str, str] | None = None,
     entry_script: str = "jobs/run.py",
     agent_wait_s: float = 60.0,
+    submission_id: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> str:
-    """Submit `python jobs/run.py ARGS` with `working_dir` uploaded; returns the job id.
+    """Submit `python jobs/run.py ARGS` with `working_dir` uploaded; returns the job id (the readable
+    `submission_id` when given, e.g. experiment + run id). `metadata` shows in the dashboard's job list.
 
     A freshly started head answers "No available agent" until its job agent is up: that is retried
     for up to `agent_wait_s`; any other refusal is a ClusterError with the server's reason.
@@ -61,7 +64,9 @@ def submit(
     deadline = time.monotonic() + agent_wait_s
     while True:
         try:
-            return client.submit_job(entrypoint=entrypoint, runtime_env=runtime_env)
+            return client.submit_job(
+                entrypoint=entrypoint, runtime_env=runtime_env, submission_id=submission_id, metadata=metadata
+            )
         except RuntimeError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             if "No available agent" in reason and time.monotonic() < deadline:
