@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import warnings
 from typing import Callable
@@ -15,19 +16,26 @@ from raylab.methods.tsp_mdf.heuristics import insertion_tour, two_opt
 LKH_SCALE = 1e6  # unit-square coordinates -> integers for elkai (without it instances collapse)
 
 
-def _two_opt_item(item: dict, shared: InstanceSet) -> float:
-    i, tour = item["instance"], item["tour"]
-    if tour is None:
-        tour = insertion_tour(shared.unit[i], item["method"])
-    return shared.length(i, two_opt(shared.unit[i], tour))
+@dataclasses.dataclass(frozen=True)
+class TwoOptRun:
+    """One work item: 2-opt from heuristic `method`'s plain tour (tour None) or from a given tour."""
+
+    instance: int
+    method: str
+    tour: np.ndarray | None = None
+
+
+def _two_opt_item(item: TwoOptRun, shared: InstanceSet) -> float:
+    tour = item.tour if item.tour is not None else insertion_tour(shared.unit[item.instance], item.method)
+    return shared.length(item.instance, two_opt(shared.unit[item.instance], tour))
 
 
 def two_opt_lengths(
     data: InstanceSet, method: str, mdf_tours: list[np.ndarray], map_fn: Callable
 ) -> tuple[np.ndarray, np.ndarray]:
     """(plain H + 2-opt, best MDF tour + 2-opt) lengths per instance, scored on the originals."""
-    items = [{"instance": i, "method": method, "tour": None} for i in range(len(data.unit))]
-    items += [{"instance": i, "method": method, "tour": t} for i, t in enumerate(mdf_tours)]
+    items = [TwoOptRun(i, method) for i in range(len(data.unit))]
+    items += [TwoOptRun(i, method, t) for i, t in enumerate(mdf_tours)]
     lengths = np.array(map_fn(_two_opt_item, items, shared=data))
     return lengths[: len(data.unit)], lengths[len(data.unit) :]
 
@@ -40,9 +48,9 @@ def lkh_tour(coords: np.ndarray, runs: int = 1) -> np.ndarray:
     return np.array(tour[:-1] if len(tour) > len(coords) else tour)
 
 
-def _lkh_item(item: dict, shared: InstanceSet) -> float:
-    i = item["instance"]
-    return shared.length(i, lkh_tour(shared.unit[i]))
+def _lkh_item(instance: int, shared: InstanceSet) -> float:
+    """One work item: LKH-3 on instance `instance`."""
+    return shared.length(instance, lkh_tour(shared.unit[instance]))
 
 
 def lkh_lengths(data: InstanceSet, count: int, map_fn: Callable) -> np.ndarray | None:
@@ -50,5 +58,4 @@ def lkh_lengths(data: InstanceSet, count: int, map_fn: Callable) -> np.ndarray |
     if importlib.util.find_spec("elkai") is None:
         warnings.warn("LKH anchor skipped: elkai is not installed (pip install 'raylab[lkh]')", stacklevel=2)
         return None
-    items = [{"instance": i} for i in range(min(count, len(data.unit)))]
-    return np.array(map_fn(_lkh_item, items, shared=data))
+    return np.array(map_fn(_lkh_item, list(range(min(count, len(data.unit)))), shared=data))
