@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import time
 
 import pytest
 import ray
@@ -82,4 +83,8 @@ def test_a_gpu_experiment_runs_in_a_reserved_bundle(ray_cluster, tmp_path):
     record = run_placed(run_experiment, spec, Probe(), tmp_path, resources=spec.resources, name="probe-run")
     assert record.status == "ok", record.error
     assert read_record(tmp_path).metrics["eval/gpus"] == 1.0
-    assert ray.available_resources().get("GPU") == 2.0  # the bundle is released afterwards
+    total = ray.cluster_resources()["GPU"]
+    deadline = time.time() + 20  # every bundle is released afterwards (asynchronously)
+    while ray.available_resources().get("GPU") != total and time.time() < deadline:
+        time.sleep(0.2)
+    assert ray.available_resources().get("GPU") == total
