@@ -46,7 +46,6 @@ def plain_claims(m: dict, methods: list[str], nodes: int | None) -> list[Claim]:
                 abs(m[keys.plain_all(h) if full else keys.plain(h, "length")] / published - 1),
                 "<=",
                 tolerance,
-                paper_value=published,
             )
         )
     return claims
