@@ -16,6 +16,7 @@ import raylab
 from raylab import RaylabError
 from raylab.records import INVARIANT, RESULT_FILE, TIME_NAMESPACE, Claim, ResultRecord, read_record
 from raylab.registry import PAPERS, REGISTRY
+from raylab.reporting.html import write_html
 
 REPORT_FILE = "REPORT.md"
 SWEEP_SUMMARY = "tune_summary.json"
@@ -210,7 +211,8 @@ def _readme_link(method: str, report_dir: Path) -> str:
 
 
 def build_report(root: str | Path, out: str | Path | None = None, title: str = "raylab report") -> Path:
-    """Write REPORT.md (default: `root/REPORT.md`) from the records and sweep summaries under `root`."""
+    """Write REPORT.md (default: `root/REPORT.md`) from the records and sweep summaries under `root`,
+    and index.html beside it (the same, plots inlined)."""
     root = Path(root)
     out = Path(out) if out else root / REPORT_FILE
     records, broken = find_records(root)
@@ -247,4 +249,5 @@ def build_report(root: str | Path, out: str | Path | None = None, title: str = "
     if sweeps:
         lines += ["## Sweeps", "", *sweeps]
     out.write_text("\n".join(lines) + "\n")
+    write_html(out)
     return out

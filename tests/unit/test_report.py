@@ -36,6 +36,9 @@ def test_report_counts_claims_and_invariants_apart_and_lists_open_claims_first(t
     assert "| c.fail | claim | value >= 5 | – | 1 | >= 5 | **NO** |" in text
     assert "| c.by_construction | invariant | holds | – | 0 | <= 0 | holds |" in text
     assert "| eval/x | 1 |" in text and "![plot.png](a/plot.png)" in text and "ValueError: boom" in text
+    page = (tmp_path / "index.html").read_text()
+    assert "<h2>Open claims</h2>" in page and "<td>a | b &lt;= 2</td>" in page
+    assert "[missing image plot.png]" in page  # the record lists a plot that was never written
 
 
 def test_report_reads_a_folder_with_a_finished_sweep(tmp_path):
