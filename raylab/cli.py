@@ -29,15 +29,22 @@ def _config(args):
 
 
 def _summary(record: ResultRecord, out_dir: Path) -> str:
-    passed = sum(c.passed for c in record.claims)
-    known_open = set(get_spec(record.experiment).open_claims)
-    failed = [c.id for c in record.claims if not c.passed and c.id not in known_open]
-    still_open = [c.id for c in record.claims if not c.passed and c.id in known_open]
+    from raylab.reporting.report import SIZE_DEPENDENT, claim_status
+
+    status = {c.id: claim_status(record, c) for c in record.claims}
+    claims = [c for c in record.claims if c.kind != "invariant"]
+    named = lambda label: [i for i, s in status.items() if s == label]  # noqa: E731
     text = (
-        f"{record.experiment}: {record.status} in {record.wall_s:.1f} s, claims {passed}/"
-        f"{len(record.claims)} passed"
-        + (f" (failed: {', '.join(failed)})" if failed else "")
-        + (f" (not yet met, known: {', '.join(still_open)})" if still_open else "")
+        f"{record.experiment}: {record.status} in {record.wall_s:.1f} s, claims "
+        f"{len(named('yes'))}/{len(claims)} passed"
+        + (f" (failed: {', '.join(named('**NO**'))})" if named("**NO**") else "")
+        + (f" (open, not met at full size: {', '.join(named('open'))})" if named("open") else "")
+        + (
+            f" (size-dependent, judged at full size: {', '.join(named(SIZE_DEPENDENT))})"
+            if named(SIZE_DEPENDENT)
+            else ""
+        )
+        + (f"; invariants broken: {', '.join(named('**BROKEN**'))}" if named("**BROKEN**") else "")
     )
     if record.error:
         text += f"\n  error: {record.error}"

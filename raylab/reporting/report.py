@@ -19,6 +19,7 @@ from raylab.registry import PAPERS, REGISTRY
 from raylab.reporting.html import write_html
 
 REPORT_FILE = "REPORT.md"
+SIZE_DEPENDENT = "not met here (size-dependent)"
 SWEEP_SUMMARY = "tune_summary.json"
 HEADLINE_METRICS = 12  # metrics shown per run (eval/ first); the rest stay in result.json
 
@@ -63,13 +64,16 @@ def _cell(text: str) -> str:
 
 def claim_status(record: ResultRecord, claim: Claim) -> str:
     """yes / **NO** for claims, "open" for a claim the spec lists as not met at full size,
+    "size-dependent" for a failing claim whose outcome at this size is not evidence (a smoke run),
     "holds" / **BROKEN** for invariants."""
     spec = REGISTRY.get(record.experiment)
     if claim.kind == INVARIANT:
         return "holds" if claim.passed else "**BROKEN**"
     if spec and claim.id in spec.open_claims:
         return "open"
-    return "yes" if claim.passed else "**NO**"
+    if claim.passed:
+        return "yes"
+    return SIZE_DEPENDENT if spec and claim.id in spec.size_dependent else "**NO**"
 
 
 def _size_note(record: ResultRecord, claim: Claim) -> str:
@@ -123,7 +127,7 @@ def run_section(folder: Path, record: ResultRecord, report_dir: Path) -> list[st
 
 def count_claims(records: list[ResultRecord]) -> dict[str, int]:
     """Claims passed / open / failed (invariants apart: they hold by construction)."""
-    counts = dict.fromkeys(("claims", "passed", "open", "failed", "invariants", "held"), 0)
+    counts = dict.fromkeys(("claims", "passed", "open", "sized", "failed", "invariants", "held"), 0)
     for record in records:
         for claim in record.claims:
             status = claim_status(record, claim)
@@ -134,6 +138,7 @@ def count_claims(records: list[ResultRecord]) -> dict[str, int]:
                 counts["claims"] += 1
                 counts["passed"] += status == "yes"
                 counts["open"] += status == "open"
+                counts["sized"] += status == SIZE_DEPENDENT
                 counts["failed"] += status == "**NO**"
     return counts
 
@@ -228,7 +233,8 @@ def build_report(root: str | Path, out: str | Path | None = None, title: str = "
         f"# {title}",
         "",
         f"{len(records)} runs: {totals['passed']}/{totals['claims']} claims passed, {totals['open']} open, "
-        f"{totals['failed']} failed; {totals['held']}/{totals['invariants']} invariants hold"
+        f"{totals['sized']} size-dependent not met here, {totals['failed']} failed; "
+        f"{totals['held']}/{totals['invariants']} invariants hold"
         + (f"; failed runs: {', '.join(failed_runs)}" if failed_runs else "")
         + ".",
         "",

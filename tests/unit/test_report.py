@@ -25,16 +25,21 @@ def test_report_counts_claims_and_invariants_apart_and_lists_open_claims_first(t
         record("tsp_mdf/tsp500", [Claim.check("mdf.gap", "gap <= 8.2", 8.6, "<=", 8.2)]), tmp_path / "t"
     )
     write_record(record("specgd/trajectory", [], status="failed", error="ValueError: boom"), tmp_path / "b")
+    write_record(
+        record("tsp_mdf/tsplib", [Claim.check("mdf.RI", "RI + MDF beats the ablation", -0.1, ">", 0.0)]),
+        tmp_path / "s",
+    )
     text = build_report(tmp_path).read_text()
     assert (
-        "3 runs: 1/3 claims passed, 1 open, 1 failed; 1/1 invariants hold; failed runs: specgd/trajectory."
-        in text
+        "4 runs: 1/4 claims passed, 1 open, 1 size-dependent not met here, 1 failed; 1/1 invariants hold; "
+        "failed runs: specgd/trajectory." in text
     )
     assert text.index("## Open claims") < text.index("## specgd")
     assert "| `tsp_mdf/tsp500` | mdf.gap | gap <= 8.2 | 8.6 | <= 8.2 |" in text
     assert "| c.pass | claim | a \\| b <= 2 | 1.21 | 1 | <= 2 | yes |" in text  # the | is escaped
     assert "| c.fail | claim | value >= 5 | – | 1 | >= 5 | **NO** |" in text
     assert "| c.by_construction | invariant | holds | – | 0 | <= 0 | holds |" in text
+    assert "| -0.1 | > 0 | not met here (size-dependent) |" in text
     assert "| eval/x | 1 |" in text and "![plot.png](a/plot.png)" in text and "ValueError: boom" in text
     page = (tmp_path / "index.html").read_text()
     assert "<h2>Open claims</h2>" in page and "<td>a | b &lt;= 2</td>" in page
