@@ -1,6 +1,7 @@
 """Shared fixtures. Ray starts at most once per pytest session, small, private and without auth."""
 
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # no ~/.ray/auth_token, no auth warning
@@ -21,7 +22,8 @@ def ray_cluster():
 
     from raylab.runtime.cluster import local_init_kwargs
 
-    temp_dir = os.environ.get("RAYLAB_TEST_RAY_TMP") or tempfile.mkdtemp(prefix="raylab-ray-")
+    own_dir = not os.environ.get("RAYLAB_TEST_RAY_TMP")
+    temp_dir = tempfile.mkdtemp(prefix="raylab-ray-") if own_dir else os.environ["RAYLAB_TEST_RAY_TMP"]
     ray.init(
         **local_init_kwargs(num_cpus=2, num_gpus=FAKE_GPUS, object_store_mb=256),
         _temp_dir=temp_dir,
@@ -29,3 +31,5 @@ def ray_cluster():
     )
     yield ray
     ray.shutdown()
+    if own_dir:
+        shutil.rmtree(temp_dir, ignore_errors=True)
