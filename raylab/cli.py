@@ -14,7 +14,7 @@ from pathlib import Path
 
 from raylab import RaylabError
 from raylab.cli_args import build_parser, completion_script
-from raylab.config import commented_yaml, config_hash
+from raylab.config import commented_yaml, config_hash, to_dict
 from raylab.context import SerialMapper
 from raylab.progress import ConsoleProgress
 from raylab.tracking import tracker_sinks
@@ -90,7 +90,8 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
     """Run the loop here, or, when the experiment needs a GPU and runs on Ray, as a task placed in a
     bundle of its registered resources (the driver's node may have no GPU). The record lands in
     out_dir on the node that ran it: on a multi-node cluster pass an --out on shared storage."""
-    mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name), *tracker_sinks(args.log, out_dir)]
+    trackers = tracker_sinks(args.log, out_dir, f"{spec.name}:{Path(out_dir).name}", to_dict(cfg))
+    mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name), *trackers]
     print(f"{spec.name}: run folder {out_dir}", flush=True)
     if args.serial or not spec.resources.get("gpu"):
         return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id)

@@ -53,9 +53,11 @@ def _log_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--log",
         action="append",
-        choices=["tensorboard"],
+        choices=["tensorboard", "wandb", "mlflow"],
         default=[],
-        help="also mirror metrics to a tracker (repeatable); TensorBoard: <run folder>/tensorboard",
+        help="also mirror metrics to a tracker (repeatable): TensorBoard in <run folder>/tensorboard; "
+        "W&B (WANDB_* variables; offline in the run folder without a key); MLflow (MLFLOW_TRACKING_URI; "
+        "else <run folder>/mlruns)",
     )
 
 

@@ -23,6 +23,8 @@ PAPERS = {
     "Unsupervised Neural Instance Modification (Huang et al., arXiv 2602.00580)",
     "par": "Proximal Action Replacement for Behavior Cloning Actor-Critic in Offline Reinforcement "
     "Learning (Dong et al., arXiv 2602.07441)",
+    "otcfm": "Flow Matching from the Viewpoint of Proximal Operators (OT-CFM: extended Brenier "
+    "potential, minibatch convergence, terminal normal hyperbolicity)",
     "specgd": "Spectral Gradient Descent Mitigates Anisotropy-Driven Misalignment: A Case Study in "
     "Phase Retrieval (Braun et al., arXiv 2601.22652)",
 }
@@ -119,6 +121,16 @@ def _faa(experiment: str, summary: str) -> ExperimentSpec:
         summary=summary,
         config_cls="raylab.methods.faa.config:FAAConfig",
         entry="raylab.methods.faa.experiment:run",
+    )
+
+
+def _otcfm(experiment: str, summary: str, config_cls: str, entry: str) -> ExperimentSpec:
+    return ExperimentSpec(
+        resources={"cpu": 1},  # one thread: numpy / scipy assignment per batch
+        name=f"otcfm/{experiment}",
+        summary=summary,
+        config_cls=f"raylab.methods.otcfm.config:{config_cls}",
+        entry=f"raylab.methods.otcfm.{entry}:run",
     )
 
 
@@ -275,6 +287,25 @@ _SPECS = [
         "hopper_medium",
         "TD3+BC +/- PAR on minari mujoco/hopper/medium-v0 from the local store (build or download it first)",
         reproduce=False,
+    ),
+    _otcfm(
+        "proximal_field",
+        "discrete target: time-t power diagram, exact simplex-QP prox, field = x1 - x0; sphere prox "
+        "expression vs the analytic field (B1, B2)",
+        "ProximalFieldConfig",
+        "proximal",
+    ),
+    _otcfm(
+        "minibatch_convergence",
+        "B x B exact couplings vs the population map, B = 16..2048: log-log slopes (B3)",
+        "MinibatchConfig",
+        "minibatch",
+    ),
+    _otcfm(
+        "normal_hyperbolicity",
+        "rate-1 normal contraction in s = -log(1-t), tangential neutrality, gap disk (B2, B5, B6)",
+        "HyperbolicityConfig",
+        "hyperbolicity",
     ),
     _label_noise(
         "single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)", reproduce=False

@@ -146,7 +146,10 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict, trackers: tuple[
         cfg,
         out_dir,
         mapper=SerialMapper(progress=False),
-        sinks=[to_tune, *tracker_sinks(trackers, out_dir)],
+        sinks=[
+            to_tune,
+            *tracker_sinks(trackers, out_dir, f"{spec.name}:{out_dir.parent.name}", to_dict(cfg)),
+        ],
         checkpointer=checkpointer,
     )
     if record.status != "ok":

@@ -110,3 +110,48 @@ def read_scalars(path) -> dict[str, list[tuple[int, float]]]:
         for value in event.summary.value:
             scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
     return scalars
+
+
+def test_run_with_mlflow_logs_the_runs_metrics_to_a_local_file_store(tmp_path, monkeypatch):
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # for the client reading the store back
+    result = raylab(
+        "run", "specgd/trajectory", "--smoke", "--serial", "--log", "mlflow", "--out", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    client = MlflowClient((tmp_path / "mlruns").as_uri())
+    experiment = client.get_experiment_by_name("specgd/trajectory")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED" and run.data.params["seed"] == "0"
+    history = client.get_metric_history(run.info.run_id, "train/cos")
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [m.step for m in history] == [s for s in steps if s is not None]
+
+
+def test_run_with_wandb_writes_an_offline_run_without_credentials(tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    for name in ("WANDB_API_KEY", "WANDB_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    result = raylab(
+        "run", "specgd/trajectory", "--smoke", "--serial", "--log", "wandb", "--out", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    (run_file,) = (tmp_path / "wandb").glob("offline-run-*/run-*.wandb")
+    assert b"train/cos" in run_file.read_bytes()  # the history rows name our metrics
+    assert "WANDB_API_KEY" not in (tmp_path / "result.json").read_text()
+
+
+def test_an_uninstalled_tracker_is_one_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    from raylab import RaylabError
+    from raylab.tracking import tracker_sinks
+
+    for name in [m for m in sys.modules if m.split(".")[0] == "mlflow"] + ["mlflow"]:
+        monkeypatch.setitem(sys.modules, name, None)  # import mlflow[.x] -> ImportError
+    with pytest.raises(RaylabError, match=r"--log mlflow: mlflow is not installed"):
+        tracker_sinks(["mlflow"], tmp_path)

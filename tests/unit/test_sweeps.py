@@ -15,6 +15,7 @@ SWEEPS = {
     "par/sweeps/par_knobs.yaml": "par/pendulum_medium",
     "par/sweeps/released_gate.yaml": "par/pendulum_medium",
     "par/sweeps/easy_data.yaml": "par/pendulum_expert",
+    "otcfm/sweeps/rates.yaml": "otcfm/minibatch_convergence",
 }
 
 

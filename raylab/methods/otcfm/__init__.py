@@ -1,0 +1,1 @@
+"""OT-CFM as proximal operators (arXiv: Flow Matching from the Viewpoint of Proximal Operators)."""
