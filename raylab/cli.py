@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 
@@ -152,30 +153,72 @@ def _trials_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _reproduce_specs(only: str | None, smoke: bool = False):
+    """The reproduction set, narrowed by --only (methods or experiments)."""
+    chosen = {x.strip() for x in only.split(",")} if only else None
+    specs = [
+        s for s in all_specs() if s.reproduce and (chosen is None or s.method in chosen or s.name in chosen)
+    ]
+    if not specs:
+        raise RaylabError(f"--only {only} matches no experiment in the reproduction set")
+    return specs
+
+
+def _submitted_command(args) -> tuple[str, list[str], Path, dict[str, str]]:
+    """Validate what `raylab submit` sends here, before anything is uploaded; returns (entry script,
+    its arguments, the output folder on the cluster, job metadata)."""
+    smoke = ["--smoke"] if args.smoke else []
+    if args.experiment == "reproduce":
+        _reproduce_specs(args.only)
+        out = (
+            Path(args.out) if args.out else Path.cwd() / f"reproduce_out/{'smoke' if args.smoke else 'full'}"
+        )
+        only = ["--only", args.only] if args.only else []
+        meta = {"verb": "reproduce", "run_id": datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")}
+        return "jobs/reproduce.py", ["--out", str(out), *smoke, *only], out, meta
+    spec, cfg = _config(args)
+    run_id = new_run_id(cfg)
+    forwarded = [spec.name, *smoke, *(f"--set={s}" for s in args.set or ())]
+    forwarded += (["--seed", str(args.seed)] if args.seed is not None else []) + (
+        ["--config", str(args.config)] if args.config else []
+    )
+    meta = {"experiment": spec.name, "seed": str(cfg.seed), "config_hash": config_hash(cfg), "run_id": run_id}
+    if not args.sweep:
+        out = Path(args.out) if args.out else Path.cwd() / default_out_dir(spec, run_id)
+        return "jobs/run.py", [*forwarded, "--out", str(out)], out, {"verb": "run", **meta}
+    from raylab.runtime.tune import check_space, load_sweep
+
+    check_space(load_sweep(args.sweep, smoke=args.smoke, num_samples=args.num_samples), cfg)
+    sweep = Path(args.sweep).resolve()
+    if not sweep.is_relative_to(Path(args.working_dir).resolve()):
+        raise RaylabError(
+            f"--sweep {args.sweep}: must be inside --working-dir {args.working_dir} (it is uploaded)"
+        )
+    out = Path(args.out) if args.out else Path.cwd() / "runs" / spec.name / f"tune-{run_id}"
+    forwarded += ["--sweep", str(sweep.relative_to(Path(args.working_dir).resolve())), "--out", str(out)]
+    forwarded += ["--num-samples", str(args.num_samples)] if args.num_samples else []
+    return "jobs/tune.py", forwarded, out, {"verb": "tune", **meta}
+
+
 def cmd_submit(args) -> int:
-    spec, cfg = _config(args)  # validate locally before anything is uploaded
+    entry, forwarded, out_dir, metadata = _submitted_command(args)
     from raylab.runtime import jobs
 
-    run_id = new_run_id(cfg)
-    out_dir = Path(args.out) if args.out else (Path.cwd() / default_out_dir(spec, run_id))
-    forwarded = [spec.name, "--out", str(out_dir)] + (["--smoke"] if args.smoke else [])
-    forwarded += [f"--set={s}" for s in args.set or ()] + (
-        ["--seed", str(args.seed)] if args.seed is not None else []
-    )
-    if args.config:
-        forwarded += ["--config", str(args.config)]
     client = jobs.connect(args.address)
-    metadata = {
-        "experiment": spec.name,
-        "seed": str(cfg.seed),
-        "config_hash": config_hash(cfg),
-        "run_id": run_id,
-    }
-    submission_id = f"raylab-{spec.name.replace('/', '-')}-{run_id}"
-    job_id = jobs.submit(client, forwarded, args.working_dir, submission_id=submission_id, metadata=metadata)
+    label = metadata.get("experiment", "all").replace("/", "-")
+    submission_id = f"raylab-{metadata['verb']}-{label}-{metadata['run_id']}"
+    job_id = jobs.submit(
+        client,
+        forwarded,
+        args.working_dir,
+        entry_script=entry,
+        submission_id=submission_id,
+        metadata=metadata,
+    )
+    what = "report" if metadata["verb"] == "reproduce" else "record"
     print(
-        f"submitted {spec.name} as job {job_id}\n  dashboard: {jobs.job_url(client, job_id)}\n"
-        f"  record (on the cluster's filesystem): {out_dir / RESULT_FILE}"
+        f"submitted {metadata['verb']} {metadata.get('experiment', '')} as job {job_id}\n"
+        f"  dashboard: {jobs.job_url(client, job_id)}\n  {what}s (on the cluster's filesystem): {out_dir}"
     )
     if not args.follow:
         return 0
@@ -187,10 +230,7 @@ def cmd_submit(args) -> int:
 def cmd_reproduce(args) -> int:
     from raylab.reporting.report import build_report
 
-    only = {x.strip() for x in args.only.split(",")} if args.only else None
-    specs = [s for s in all_specs() if s.reproduce and (only is None or s.method in only or s.name in only)]
-    if not specs:
-        raise RaylabError(f"--only {args.only} matches no experiment in the reproduction set")
+    specs = _reproduce_specs(args.only)
     out_root = Path(args.out or ("reproduce_out/smoke" if args.smoke else "reproduce_out/full"))
     records = []
     with _session(args):

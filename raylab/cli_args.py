@@ -13,7 +13,9 @@ EXAMPLES = {
     "show": "raylab show specgd/misalignment --smoke > my.yaml   # then: raylab run ... --config my.yaml",
     "run": "raylab run par/pendulum_paired --smoke --log tensorboard --set replicates=2",
     "tune": "raylab tune specgd/trajectory --sweep configs/specgd/sweeps/lr.yaml --smoke",
-    "submit": "raylab submit specgd/misalignment --smoke --follow --address http://127.0.0.1:8265",
+    "submit": "raylab submit specgd/misalignment --smoke --follow --address http://127.0.0.1:8265\n"
+    "  raylab submit specgd/trajectory --sweep configs/specgd/sweeps/lr.yaml --smoke\n"
+    "  raylab submit reproduce --smoke --only otcfm",
     "reproduce": "raylab reproduce --smoke --only specgd,faa",
     "report": "raylab report reproduce_out/smoke",
     "completion": 'eval "$(raylab completion bash)"   # zsh: eval "$(raylab completion zsh)"',
@@ -23,15 +25,16 @@ HELP = {
     "show": "print the resolved config, every field with its description",
     "run": "run one experiment (local Ray, a cluster, or --serial)",
     "tune": "Ray Tune sweep over an experiment",
-    "submit": "submit `raylab run` as a Ray job",
+    "submit": "submit `raylab run` (or tune with --sweep, or `reproduce`) as a Ray job",
     "reproduce": "run every method's reproduction set and write REPORT.md",
     "report": "rebuild REPORT.md from the records in a folder",
     "completion": "print a shell completion script",
 }
 
 
-def _config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("experiment", help="<method>/<experiment>, see `raylab list`")
+def _config_args(p: argparse.ArgumentParser, submit: bool = False) -> None:
+    extra = " (or `reproduce`: the main job)" if submit else ""
+    p.add_argument("experiment", help=f"<method>/<experiment>, see `raylab list`{extra}")
     p.add_argument("--config", help="a YAML file to use instead of configs/<experiment>.yaml")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value (repeatable)")
     p.add_argument("--seed", type=int, help="base seed (overrides the config's)")
@@ -63,7 +66,7 @@ def _log_arg(p: argparse.ArgumentParser) -> None:
 
 def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
     if name in ("show", "run", "tune", "submit"):
-        _config_args(p)
+        _config_args(p, submit=name == "submit")
     if name in ("run", "tune", "reproduce"):
         _cluster_args(p, serial=name != "tune")
         _log_arg(p)
@@ -74,6 +77,9 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--num-samples", type=int, help="override the sweep's num_samples")
         p.add_argument("--out", help="sweep folder (default runs/<experiment>/tune-<id>)")
     elif name == "submit":
+        p.add_argument("--sweep", help="submit `raylab tune EXP --sweep F` instead (F inside --working-dir)")
+        p.add_argument("--num-samples", type=int, help="with --sweep: override the sweep's num_samples")
+        p.add_argument("--only", help="with EXP = reproduce: comma-separated methods or experiments")
         p.add_argument(
             "--address", help="dashboard address (default $RAY_ADDRESS, else http://127.0.0.1:8265)"
         )

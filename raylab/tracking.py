@@ -139,6 +139,7 @@ def tracker_sinks(
             sinks.append(SINKS[kind](Path(out_dir), run_name, config or {}))
         except ImportError as exc:
             raise RaylabError(
-                f'--log {kind}: {exc.name} is not installed (pip install -e ".[trackers]")'
+                f"--log {kind}: {(exc.name or kind).split('.')[0]} is not installed "
+                '(pip install -e ".[trackers]")'
             ) from None
     return sinks

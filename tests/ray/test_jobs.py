@@ -164,6 +164,30 @@ def test_submit_follow_runs_the_job_and_the_dashboard_lists_it(two_node_cluster,
     assert any(job["submission_id"] == job_id and job["status"] == "SUCCEEDED" for job in listed)
 
 
+@pytest.mark.parametrize(
+    "target, extra, reads",
+    [
+        ("reproduce", ["--only", "otcfm/proximal_field"], "otcfm/proximal_field/result.json"),
+        ("specgd/trajectory", ["--sweep", "configs/specgd/sweeps/lr.yaml"], "tune_summary.json"),
+    ],
+)
+def test_submit_sends_reproduce_and_tune_too(two_node_cluster, tmp_path, target, extra, reads):
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "raylab", "submit", target, *extra, "--smoke", "--follow"]
+        + ["--address", two_node_cluster["url"], "--out", str(out), "--working-dir", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=400,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    job_id = result.stdout.split("as job ")[1].split()[0]
+    assert job_id.startswith(f"raylab-{'reproduce' if target == 'reproduce' else 'tune'}-")
+    assert f"job {job_id}: SUCCEEDED" in result.stdout
+    assert (out / reads).exists()
+
+
 def test_placement_groups_spread_over_two_nodes(two_node_cluster):
     client = JobSubmissionClient(two_node_cluster["url"])
     job_id = client.submit_job(
