@@ -124,13 +124,16 @@ def _faa(experiment: str, summary: str) -> ExperimentSpec:
     )
 
 
-def _otcfm(experiment: str, summary: str, config_cls: str, entry: str) -> ExperimentSpec:
+def _otcfm(
+    experiment: str, summary: str, config_cls: str, entry: str, size_dependent: tuple[str, ...] = ()
+) -> ExperimentSpec:
     return ExperimentSpec(
-        resources={"cpu": 1},  # one thread: numpy / scipy assignment per batch
+        resources={"cpu": 1},  # one thread: numpy / scipy assignment and a small MLP per item
         name=f"otcfm/{experiment}",
         summary=summary,
         config_cls=f"raylab.methods.otcfm.config:{config_cls}",
         entry=f"raylab.methods.otcfm.{entry}:run",
+        size_dependent=size_dependent,
     )
 
 
@@ -306,6 +309,15 @@ _SPECS = [
         "rate-1 normal contraction in s = -log(1-t), tangential neutrality, gap disk (B2, B5, B6)",
         "HyperbolicityConfig",
         "hyperbolicity",
+    ),
+    _otcfm(
+        "train2d",
+        "MLP field trained with exact-OT CFM on 2-D targets (circle, von Mises, 8 Gaussians, discrete): "
+        "L2 error vs the exact field, W2 of samples, our trainer beside torchcfm (B4)",
+        "Train2DConfig",
+        "train2d",
+        # the smoke run trains 200 steps instead of 3000: a different model (README)
+        size_dependent=("B4.l2_decreasing", "B4.w2", "B4.vs_torchcfm"),
     ),
     _label_noise(
         "single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)", reproduce=False

@@ -12,10 +12,10 @@ import json
 import os
 from pathlib import Path
 
-import raylab
 from raylab import RaylabError
 from raylab.records import INVARIANT, RESULT_FILE, TIME_NAMESPACE, Claim, ResultRecord, read_record
 from raylab.registry import PAPERS, REGISTRY
+from raylab.reporting import deviations
 from raylab.reporting.html import write_html
 
 REPORT_FILE = "REPORT.md"
@@ -81,11 +81,21 @@ def _size_note(record: ResultRecord, claim: Claim) -> str:
     return " (size-dependent: judged at full size)" if spec and claim.id in spec.size_dependent else ""
 
 
-def claims_table(record: ResultRecord) -> list[str]:
+def _deviation_note(record: ResultRecord, claim: Claim, report_dir: Path) -> str:
+    """A link to the README's deviations section when it names this claim."""
+    method = record.experiment.split("/", 1)[0]
+    section, names = deviations.deviations(method)
+    if not section or not deviations.touches(claim.id, names):
+        return ""
+    return f" ([deviation]({os.path.relpath(deviations.readme(method), report_dir)}#{section}))"
+
+
+def claims_table(record: ResultRecord, report_dir: Path) -> list[str]:
     lines = ["| claim | kind | statement | paper | ours | bound | status |", "|---|---|---|---|---|---|---|"]
     for c in record.claims:
+        statement = _cell(c.statement + _size_note(record, c)) + _deviation_note(record, c, report_dir)
         lines.append(
-            f"| {c.id} | {c.kind} | {_cell(c.statement + _size_note(record, c))} | {_fmt(c.paper_value)} | "
+            f"| {c.id} | {c.kind} | {statement} | {_fmt(c.paper_value)} | "
             f"{_fmt(c.value)} | {c.op} {_fmt(c.threshold)} | {claim_status(record, c)} |"
         )
     return lines
@@ -118,7 +128,7 @@ def run_section(folder: Path, record: ResultRecord, report_dir: Path) -> list[st
         lines += [f"Error: `{record.error}`", ""]
     lines += headline_metrics(record) + [""]
     if record.claims:
-        lines += claims_table(record) + [""]
+        lines += claims_table(record, report_dir) + [""]
     for artifact in record.artifacts:
         if artifact.endswith(".png"):
             lines += [f"![{artifact}]({os.path.relpath(folder / artifact, report_dir)})", ""]
@@ -211,10 +221,11 @@ def sweep_sections(root: Path, report_dir: Path) -> list[str]:
 
 
 def _readme_link(method: str, report_dir: Path) -> str:
-    readme = Path(raylab.__file__).parent / "methods" / method / "README.md"
-    return (
-        f"[README, deviations]({os.path.relpath(readme, report_dir)}#deviations)" if readme.exists() else ""
-    )
+    readme, section = deviations.readme(method), deviations.deviations(method)[0]
+    if not readme.exists():
+        return ""
+    link = os.path.relpath(readme, report_dir)
+    return f"[README]({link})" + (f", [deviations]({link}#{section})" if section else "")
 
 
 def build_report(root: str | Path, out: str | Path | None = None, title: str = "raylab report") -> Path:

@@ -64,3 +64,32 @@ def test_report_reads_a_folder_with_a_finished_sweep(tmp_path):
     text = build_report(tmp_path).read_text()
     assert "1 runs: 1/1 claims passed" in text
     assert "### sweep `specgd/trajectory`" in text and "| 0.1 | 1 |  |" in text
+
+
+def test_claims_a_readme_deviation_names_link_to_that_section(tmp_path):
+    claims = [
+        Claim.check(
+            "S3-c.specgd_cos", "SpecGD keeps its alignment", 0.95, ">=", 0.9
+        ),  # named in specgd's README
+        Claim.check("S3-c.gd_spike", "GD amplifies the spike", 200.0, ">=", 100.0),  # not named
+    ]
+    write_record(record("specgd/misalignment", claims), tmp_path / "a")
+    text = build_report(tmp_path).read_text()
+    row = lambda claim_id: next(line for line in text.splitlines() if line.startswith(f"| {claim_id} |"))  # noqa: E731
+    assert "[deviation](" in row("S3-c.specgd_cos") and "methods/specgd/README.md#deviations)" in row(
+        "S3-c.specgd_cos"
+    )
+    assert "[deviation](" not in row("S3-c.gd_spike")
+
+
+def test_deviation_names_match_claim_ids_or_their_prefixes_and_anchors_follow_github():
+    from raylab.reporting.deviations import anchor, touches
+
+    names = frozenset({"B5", "B1.recovery", "A3.monotone"})
+    assert touches("B5.ks", names) and touches("B1.recovery@t0.5", names) and touches("A3.monotone", names)
+    assert (
+        not touches("B50.x", names) and not touches("B1.recovery_rate", names) and not touches("B4.w2", names)
+    )
+    assert anchor("## Deviations (all ours; the paper's method section was not available)") == (
+        "deviations-all-ours-the-papers-method-section-was-not-available"
+    )

@@ -57,3 +57,27 @@ def plot_normal_distance(curves: dict[str, tuple[np.ndarray, np.ndarray]], path:
     )
     ax.legend(fontsize=7)
     return save_figure(fig, path)
+
+
+def plot_training(summary: dict, batch_sizes: list[int], path: Path) -> Path:
+    """L2 error against the population field (targets where it is exact) and W2 against B, one line
+    per (trainer, target), mean +- sd over replicates."""
+    fig, axes = new_figure(cols=2, panel_size=(4.2, 3.2))
+    lines = sorted({(trainer, target) for trainer, target, _, _ in summary})
+    for col, key in enumerate(("l2_error", "w2")):
+        ax = axes[0][col]
+        for trainer, target in lines:
+            points = [
+                (b, *summary[(trainer, target, b, key)])
+                for b in batch_sizes
+                if (trainer, target, b, key) in summary
+            ]
+            if points:
+                b, mean, sd = map(np.array, zip(*points))
+                style = "-" if trainer == "raylab" else "--"
+                ax.errorbar(b, mean, yerr=sd, fmt=f"o{style}", capsize=2, label=f"{target} ({trainer})")
+        ax.set(xscale="log", yscale="log", xlabel="batch size B", ylabel=key.replace("_", " "))
+    axes[0][0].set_title("field error vs population")
+    axes[0][1].set_title("W2 of samples to the target")
+    axes[0][1].legend(fontsize=6)
+    return save_figure(fig, path)

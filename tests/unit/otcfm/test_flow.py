@@ -1,0 +1,55 @@
+"""Checks of the trained-field pieces (B4): couplings, the population field, the ODE sampler, W2."""
+
+import numpy as np
+import pytest
+import torch
+
+from raylab.methods.otcfm import flow
+from raylab.methods.otcfm.core import sphere_field
+
+
+def test_our_pairs_use_each_target_point_once_and_the_straight_path_velocity():
+    gen = torch.Generator().manual_seed(0)
+    x0, x1 = torch.randn(64, 2, generator=gen), torch.randn(64, 2, generator=gen)
+    t, xt, ut = flow.ours_pairs(x0, x1, gen)
+    matched = x0 + ut  # the x1 each x0 is paired with (float32 round-off: atol 1e-6)
+    torch.testing.assert_close(
+        torch.sort(matched[:, 0]).values, torch.sort(x1[:, 0]).values, atol=1e-6, rtol=0
+    )
+    torch.testing.assert_close(xt, (1 - t) * x0 + t * matched)
+    cost = lambda pairs: ((pairs - x0) ** 2).sum()  # noqa: E731
+    assert cost(matched) <= cost(x1) + 1e-5  # no worse than the identity coupling
+
+
+def test_torchcfm_pairs_resample_the_plan_with_replacement():
+    pytest.importorskip("torchcfm")
+    from torchcfm.conditional_flow_matching import ExactOptimalTransportConditionalFlowMatcher
+
+    torch.manual_seed(0)
+    np.random.seed(0)
+    x0, x1 = torch.randn(256, 2), torch.randn(256, 2)
+    _, _, ut = flow.torchcfm_pairs(ExactOptimalTransportConditionalFlowMatcher(sigma=0.0))(x0, x1, None)
+    # with replacement, about 1 - 1/e of the pairs are distinct (torchcfm issue #142)
+    assert len(torch.unique(ut, dim=0)) < 0.8 * len(x0)
+
+
+def test_population_field_of_the_circle_is_the_closed_form_along_the_paths():
+    x0 = np.random.default_rng(0).standard_normal((500, 2))
+    u = flow.population_field("circle", x0, None)
+    for t in (0.25, 0.5, 0.75):
+        np.testing.assert_allclose(sphere_field(x0 + t * u, t), u, atol=1e-12)
+
+
+def test_rk4_sampler_is_exact_for_a_constant_field():
+    class Constant(torch.nn.Module):
+        def forward(self, x, t):
+            return torch.full_like(x, 0.5)
+
+    x0 = torch.randn(10, 2, dtype=torch.float64)
+    torch.testing.assert_close(flow.sample_ode(Constant(), x0, 7), x0 + 0.5)
+
+
+def test_w2_of_a_shifted_cloud_is_the_shift():
+    points = np.random.default_rng(1).standard_normal((200, 2))
+    assert flow.w2(points, points) == pytest.approx(0.0, abs=1e-9)
+    assert flow.w2(points + np.array([3.0, 4.0]), points) == pytest.approx(5.0, rel=1e-9)
