@@ -51,6 +51,25 @@ def plain_claims(m: dict, methods: list[str], nodes: int | None) -> list[Claim]:
     return claims
 
 
+def lkh_claims(m: dict) -> list[Claim]:
+    """The LKH-3 anchor (elkai, one run per instance) against the published per-instance LKH reference
+    lengths of the same instances (Fu et al.'s test-*-ref-lkh.npy; set means 16.55 / 23.12 / 71.77 at
+    N = 500 / 1000 / 10000): a wrong scaling or a truncated LKH run would show here."""
+    if "lkh/reference_length" not in m:
+        return []
+    return [
+        Claim.check(
+            "lkh.anchor",
+            "our LKH-3 anchor's mean tour length is within 1 % of the published LKH reference lengths "
+            "of the same instances (paper: their mean)",
+            m["lkh/length"],
+            "<=",
+            1.01 * m["lkh/reference_length"],
+            paper_value=m["lkh/reference_length"],
+        )
+    ]
+
+
 def uniform_claims(m: dict, methods: list[str], samples: int, instances: int, gap: str) -> list[Claim]:
     """Checks 7-10 and 13 on random uniform instances (issue thresholds at 16 instances, K = 32)."""
     claims = [

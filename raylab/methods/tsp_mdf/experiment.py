@@ -193,6 +193,7 @@ def _extras(cfg: TSPConfig, data: InstanceSet, runs: dict, map_fn, seed: int, ke
             metrics["lkh/length"] = float(lengths.mean())
             if data.references is not None:
                 metrics["lkh/gap"] = float(100 * np.mean(lengths / data.references[: len(lengths)] - 1))
+                metrics["lkh/reference_length"] = float(data.references[: len(lengths)].mean())
     return metrics
 
 
@@ -215,6 +216,7 @@ def _claims(cfg: TSPConfig, data: InstanceSet, m: dict, key: str, nodes: int | N
         return claim_sets.tsplib_claims(m, len(data.unit))
     sizes = {len(c) for c in data.unit}
     found = claim_sets.plain_claims(m, cfg.methods, nodes or (sizes.pop() if len(sizes) == 1 else None))
+    found += claim_sets.lkh_claims(m)
     if cfg.claims == "plain":
         return found
     return found + claim_sets.uniform_claims(m, cfg.methods, cfg.samples, len(data.unit), key)
