@@ -123,15 +123,17 @@ def test_no_module_removed_after_python_311_is_imported():
 
 
 def test_importing_raylab_and_running_another_method_loads_no_heavy_piece():
-    """cvxpy (faa), numba (tsp_mdf) and RLlib (par) stay in the default install so the main job runs
-    everything, but only the method that needs one imports it."""
+    """cvxpy (faa), numba (tsp_mdf), RLlib (par) and POT (otcfm) stay in the default install so the
+    main job runs everything, but only the method that needs one imports it; the optional trackers
+    and torchcfm only when asked for."""
     import subprocess
     import sys
 
     code = (
         "import sys, tempfile; from raylab.cli import main; "
         "main(['run', 'specgd/trajectory', '--smoke', '--serial', '--out', tempfile.mkdtemp()]); "
-        "print('HEAVY', sorted(m for m in ('cvxpy', 'numba', 'ray.rllib') if m in sys.modules))"
+        "heavy = ('cvxpy', 'numba', 'ray.rllib', 'ot', 'torchcfm', 'wandb', 'mlflow'); "
+        "print('HEAVY', sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300

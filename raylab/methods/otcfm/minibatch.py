@@ -24,6 +24,7 @@ from raylab.records import Claim, ResultRecord
 from raylab.seeding import derive_seed
 
 TARGETS = ("discrete", "circle")
+ERROR_LABELS = {"discrete": "discrete: fraction misassigned", "circle": "circle: mean squared map error"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +77,8 @@ def run(cfg: MinibatchConfig, ctx: RunContext) -> ResultRecord:
         metrics.update({f"{name}/B{int(s)}/error": float(e) for s, e in zip(sizes, means)})
         metrics[f"{name}/slope"] = slope
     ctx.report(metrics)
-    plots.plot_error_vs_batch(curves, ctx.artifact("error_vs_batch.png"))
+    labelled = {ERROR_LABELS[name]: curve for name, curve in curves.items()}
+    plots.plot_error_vs_batch(labelled, ctx.artifact("error_vs_batch.png"))
     return ctx.result(metrics, claims(curves))
 
 
