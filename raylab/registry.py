@@ -214,6 +214,10 @@ _SPECS = [
     ),
     _label_noise("periodic", "noise on/off every 2,000 steps: norms fall only while noise is on (P1-e)"),
     _label_noise("sam", "SAM on clean labels vs plain SGD: SAM alone drives both phases (P1-f)"),
+    _label_noise(
+        "sam_noise",
+        "SAM with label noise (the repository's SAM run) beside label-noise SGD alone: both phases (SN-a..c)",
+    ),
     _label_noise("generalisation", "n < d sparse teacher: test loss of noisy vs clean SGD"),
     _label_noise(
         "readme_scale",

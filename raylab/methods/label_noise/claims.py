@@ -27,50 +27,61 @@ def order_ratio(t_norm: np.ndarray, t_align: np.ndarray) -> np.ndarray:
         return np.where(np.isfinite(t_align), t_norm / t_align, np.inf)
 
 
-def two_phase(noisy: Trace, clean: Trace, steps: int, finished: bool) -> list[Claim]:
-    """P1-a (Phase I), P1-b (ordering), P1-c (Phase II), P1-d (noise is the cause), P1-g."""
-    norm0, cos0 = noisy["norm"][:, 0], noisy["cos"][:, 0]
-    t_norm, t_align = phase_boundaries(noisy)
+def phases(
+    trace: Trace, steps: int, ids: tuple[str, str, str] = ("P1-a", "P1-b", "P1-c"), who: str = ""
+) -> list:
+    """Phase I (norm at 5k), the ordering of the phases, Phase II (alignment, rank) of one run; `ids`
+    prefix the claims (P1-a/b/c for label-noise SGD), `who` (e.g. "SAM + label noise: ") starts
+    their statements."""
+    norm0, cos0 = trace["norm"][:, 0], trace["cos"][:, 0]
+    t_norm, t_align = phase_boundaries(trace)
     cos_at_t_norm = [
-        noisy["cos"][s, np.searchsorted(noisy["step"], t)] - cos0[s] if np.isfinite(t) else np.inf
+        trace["cos"][s, np.searchsorted(trace["step"], t)] - cos0[s] if np.isfinite(t) else np.inf
         for s, t in enumerate(t_norm)
     ]
-    claims = [
+    first, order, second = ids
+    return [
         worst(
-            "P1-a.norm_5k",
-            "Phase I: mean neuron norm at step 5k <= 0.6 x start",
-            _at(noisy, "norm", 5000) / norm0,
+            f"{first}.norm_5k",
+            f"{who}Phase I: mean neuron norm at step 5k <= 0.6 x start",
+            _at(trace, "norm", 5000) / norm0,
             "<=",
             0.6,
         ),
         worst(
-            "P1-b.order",
-            "norm crosses 0.7x at least twice as early as |cos| rises by 0.15 (t_N/t_A)",
+            f"{order}.order",
+            f"{who}norm crosses 0.7x at least twice as early as |cos| rises by 0.15 (t_N/t_A)",
             order_ratio(t_norm, t_align),
             "<",
             0.5,
         ),
         worst(
-            "P1-b.cos_at_t_norm",
-            "|cos| has risen < 0.10 when the norm crosses 0.7x",
+            f"{order}.cos_at_t_norm",
+            f"{who}|cos| has risen < 0.10 when the norm crosses 0.7x",
             cos_at_t_norm,
             "<",
             0.10,
         ),
         worst(
-            "P1-c.cos",
-            f"Phase II: mean |cos(w_j, beta*)| at step {steps} >= 0.45",
-            _at(noisy, "cos", steps),
+            f"{second}.cos",
+            f"{who}Phase II: mean |cos(w_j, beta*)| at step {steps} >= 0.45",
+            _at(trace, "cos", steps),
             ">=",
             0.45,
         ),
         worst(
-            "P1-c.rank",
-            f"Phase II: inverse stable rank at step {steps} >= 0.5",
-            _at(noisy, "inv_stable_rank", steps),
+            f"{second}.rank",
+            f"{who}Phase II: inverse stable rank at step {steps} >= 0.5",
+            _at(trace, "inv_stable_rank", steps),
             ">=",
             0.5,
         ),
+    ]
+
+
+def two_phase(noisy: Trace, clean: Trace, steps: int, finished: bool) -> list[Claim]:
+    """P1-a (Phase I), P1-b (ordering), P1-c (Phase II), P1-d (noise is the cause), P1-g."""
+    claims = phases(noisy, steps) + [
         worst(
             "P1-d.norm",
             "delta=0: mean norm changes by < 1 %",
@@ -99,8 +110,21 @@ def two_phase(noisy: Trace, clean: Trace, steps: int, finished: bool) -> list[Cl
     return claims
 
 
+def a_settles(trace: Trace, period: int) -> np.ndarray:
+    """Per (seed, off window): the spread (std over the log grid) of mean |a_j| in the window's second
+    half, relative to its spread over the preceding on window."""
+    step, abs_a = trace["step"], trace["abs_a"]
+    ratios = []
+    for start in range(period, int(step[-1]), 2 * period):
+        on = (step >= start - period) & (step <= start)
+        settled = (step >= start + period // 2) & (step <= start + period)
+        ratios.append(abs_a[:, settled].std(axis=1) / abs_a[:, on].std(axis=1))
+    return np.stack(ratios, axis=1)
+
+
 def periodic(trace: Trace, period: int, steps: int) -> list[Claim]:
-    """P1-e: every noise-on window cuts the norm by > 5 %; every off window is flat.
+    """P1-e: every noise-on window cuts the norm by > 5 %; every off window is flat; the second layer
+    moves under noise and settles without it (the repository's second panel).
 
     DEVIATION: "flat" is measured against the on-window before it (< 1/10 of its cut) instead of the
     our first absolute 1 %: the off-window change is the relaxation after the last noisy step, a
@@ -118,6 +142,14 @@ def periodic(trace: Trace, period: int, steps: int) -> list[Claim]:
             "every noise-off window changes the mean norm by < 1/10 of the "
             "preceding on-window's cut (deviation: relative)",
             (off / on[:, : off.shape[1]]).ravel(),
+            "<",
+            0.1,
+        ),
+        worst(
+            "P1-e.a_settles",
+            "second layer: in every off window's second half, the spread of mean |a_j| is < 1/10 of "
+            "its spread in the preceding on window",
+            a_settles(trace, period).ravel(),
             "<",
             0.1,
         ),
@@ -143,6 +175,12 @@ def sam(sam_trace: Trace, sgd_trace: Trace) -> list[Claim]:
             0.01,
         ),
     ]
+
+
+def sam_noise(sam_trace: Trace, noise_trace: Trace, steps: int) -> list[Claim]:
+    """SAM with label noise (the repository's SAM experiment): both phases, in order; label-noise SGD
+    alone on the same seeds and steps is the comparison (its numbers are recorded beside)."""
+    return phases(sam_trace, steps, ("SN-a", "SN-b", "SN-c"), who="SAM + label noise: ")
 
 
 def phase_one_under_way(trace: Trace) -> list[Claim]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-Kind = Literal["two_phase", "periodic", "sam", "generalisation", "readme_scale", "single"]
+Kind = Literal["two_phase", "periodic", "sam", "sam_noise", "generalisation", "readme_scale", "single"]
 
 
 @dataclasses.dataclass

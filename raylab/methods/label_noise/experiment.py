@@ -27,6 +27,8 @@ def conditions(cfg: LabelNoiseConfig) -> dict[str, TrainConfig]:
         return {"noisy": main, "clean": dataclasses.replace(main, delta=0.0, finish_steps=0)}
     if cfg.kind == "sam":
         return {"sam": main, "sgd": dataclasses.replace(main, sam_rho=0.0)}
+    if cfg.kind == "sam_noise":
+        return {"sam_noise": main, "noise_sgd": dataclasses.replace(main, sam_rho=0.0)}
     return {cfg.kind: main}
 
 
@@ -93,6 +95,8 @@ def evaluate(cfg: LabelNoiseConfig, traces: dict[str, dict]) -> list:
         return claims.periodic(traces["periodic"], tc.period, tc.steps)
     if cfg.kind == "sam":
         return claims.sam(traces["sam"], traces["sgd"])
+    if cfg.kind == "sam_noise":
+        return claims.sam_noise(traces["sam_noise"], traces["noise_sgd"], tc.steps)
     if cfg.kind == "generalisation":
         return claims.generalisation(traces["noisy"], traces["clean"])
     return claims.phase_one_under_way(traces[cfg.kind])

@@ -12,6 +12,7 @@ from raylab.reporting.plots import new_figure, save_figure
 PANELS = (
     ("norm", "mean ||w_j|| / start"),
     ("cos", "mean |cos(w_j, beta*)|"),
+    ("abs_a", "mean |a_j| (second layer)"),
     ("inv_stable_rank", "||W||_2^2 / ||W||_F^2"),
     ("test_loss", "test loss"),
 )
@@ -34,7 +35,7 @@ def plot_conditions(traces: dict[str, dict], path: Path, title: str = "") -> Pat
                     ax.axvline(t, color=colour, ls=style, lw=0.8)
             ax.set_xlabel("step")
             ax.set_ylabel(ylabel)
-    axes[0][3].set_yscale("log")
+    axes[0][len(PANELS) - 1].set_yscale("log")
     axes[0][0].legend(fontsize=7, title="-- t_N   : t_A", title_fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)

@@ -123,11 +123,25 @@ def test_full_batch_averaging_fails_phase_one():
 
 
 def test_periodic_claim_measures_each_window():
-    trace = {"step": np.array([0, 2, 4, 6, 8]), "norm": np.array([[1.0, 0.8, 0.799, 0.6, 0.599]])}
-    on, off = claims.periodic(trace, period=2, steps=8)
+    trace = {
+        "step": np.array([0, 2, 4, 6, 8]),
+        "norm": np.array([[1.0, 0.8, 0.799, 0.6, 0.599]]),
+        "abs_a": np.array([[0.1, 0.2, 0.2, 0.1, 0.1]]),
+    }
+    on, off, _ = claims.periodic(trace, period=2, steps=8)
     assert on.passed and on.value == pytest.approx(0.2)  # worst on-window: 1.0 -> 0.8
     worst_off = max((0.8 - 0.799) / 0.8 / 0.2, (0.6 - 0.599) / 0.6 / (1 - 0.6 / 0.799))
     assert off.passed and off.value == pytest.approx(worst_off)
+
+
+def test_second_layer_claim_fails_when_a_keeps_moving_without_noise():
+    steps = np.arange(0, 17)  # period 4: updates 0-3 noisy, 4-7 clean, ...; row k = state after k updates
+    noisy_update = (steps > 0) & (((steps - 1) // 4) % 2 == 0)
+    moving_on = np.where(noisy_update, 0.05 * (-1.0) ** steps, 0.0)
+    settled = {"step": steps, "abs_a": 0.1 + moving_on[None, :]}
+    assert claims.a_settles(settled, period=4).max() == pytest.approx(0.0)
+    jittery = {"step": steps, "abs_a": 0.1 + 0.05 * (-1.0) ** steps[None, :]}  # never settles
+    assert claims.a_settles(jittery, period=4).min() > 0.5
 
 
 def test_ordering_fails_when_alignment_never_rises():
