@@ -218,6 +218,14 @@ _SPECS = [
         "sam_noise",
         "SAM with label noise (the repository's SAM run) beside label-noise SGD alone: both phases (SN-a..c)",
     ),
+    _label_noise(
+        "forced",
+        "clean labels, full-batch GD, the second layer kicked directly: both phases without label noise; "
+        "unkicked GD control (F-a..d)",
+    ),
+    _label_noise(
+        "forced_periodic", "the kicks on/off every 5,000 steps: the norm falls only while they are on (F-e)"
+    ),
     _label_noise("generalisation", "n < d sparse teacher: test loss of noisy vs clean SGD"),
     _label_noise(
         "readme_scale",

@@ -5,7 +5,17 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-Kind = Literal["two_phase", "periodic", "sam", "sam_noise", "generalisation", "readme_scale", "single"]
+Kind = Literal[
+    "two_phase",
+    "periodic",
+    "sam",
+    "sam_noise",
+    "forced",
+    "forced_periodic",
+    "generalisation",
+    "readme_scale",
+    "single",
+]
 
 
 @dataclasses.dataclass
@@ -32,12 +42,13 @@ class TrainConfig:
     sam_rho: float = 0.0  # > 0: SAM instead of SGD
     period: int = 0  # > 0: noise on for `period` steps, off for `period`, repeated
     finish_steps: int = 0  # noise-free steps after `steps` (convergence check P1-g)
+    oscillate: float = 0.0  # > 0: force the second layer directly, a + oscillate * N(0, 1) per step
 
     def __post_init__(self):
         if self.m < 1 or self.lr <= 0 or self.steps < 1 or self.batch < 1:
             raise ValueError("train: m, steps, batch must be >= 1 and lr > 0")
-        if self.delta < 0 or self.sam_rho < 0 or self.period < 0 or self.finish_steps < 0:
-            raise ValueError("train: delta, sam_rho, period and finish_steps must be >= 0")
+        if min(self.delta, self.sam_rho, self.period, self.finish_steps, self.oscillate) < 0:
+            raise ValueError("train: delta, sam_rho, period, finish_steps and oscillate must be >= 0")
 
 
 @dataclasses.dataclass

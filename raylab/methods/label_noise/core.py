@@ -103,12 +103,12 @@ class Schedule:
     def total(self) -> int:
         return self.steps + self.finish_steps
 
+    def on(self, step: int) -> bool:
+        """Whether the noise (or the forcing) is on at this step."""
+        return step < self.steps and not (self.period and (step // self.period) % 2 == 1)
+
     def level(self, step: int) -> float:
-        if step >= self.steps:
-            return 0.0
-        if self.period and (step // self.period) % 2 == 1:
-            return 0.0
-        return self.delta
+        return self.delta if self.on(step) else 0.0
 
 
 def train(
@@ -123,11 +123,14 @@ def train(
     noise: str = "gaussian",
     sam_rho: float = 0.0,
     fresh_noise: bool = True,
+    oscillate: float = 0.0,
     on_log: Callable[[int, dict], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run the schedule; metrics (one row per seed) every `log_every` steps and at the end.
 
     `fresh_noise=False` is the ablation "noise drawn once per sample" (a fixed corrupted data set).
+    `oscillate` > 0 forces the second layer directly while the schedule is on: each step is taken at
+    a + oscillate * xi_t (xi_t ~ N(0, I_m) fresh), and the kick is removed again afterwards.
     """
     seeds, n = task.y.shape
     fixed = _draw_noise(rng, noise, (seeds, n)) if not fresh_noise else None
@@ -150,7 +153,16 @@ def train(
                 _draw_noise(rng, noise, idx.shape) if fresh_noise else np.take_along_axis(fixed, idx, axis=1)
             )
             targets = targets + level * unit
-        a, w = sam_step(a, w, xb, targets, lr, sam_rho) if sam_rho else sgd_step(a, w, xb, targets, lr)
+        # DEVIATION: [R] the repository's oscillation notebooks were not readable; this forcing is the
+        # mechanism of the paper's Phase I (a jitters, so E_xi of the W-step adds -lr oscillate^2 w_j).
+        kick = oscillate * rng.standard_normal(a.shape) if oscillate and schedule.on(step) else 0.0
+        step_at = a + kick
+        a, w = (
+            sam_step(step_at, w, xb, targets, lr, sam_rho)
+            if sam_rho
+            else sgd_step(step_at, w, xb, targets, lr)
+        )
+        a = a - kick
     out = {key: np.stack([r[key] for r in rows], axis=1) for key in rows[0]}  # (S, T)
     out["step"] = np.array(steps)
     return out

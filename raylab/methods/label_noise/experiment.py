@@ -29,6 +29,8 @@ def conditions(cfg: LabelNoiseConfig) -> dict[str, TrainConfig]:
         return {"sam": main, "sgd": dataclasses.replace(main, sam_rho=0.0)}
     if cfg.kind == "sam_noise":
         return {"sam_noise": main, "noise_sgd": dataclasses.replace(main, sam_rho=0.0)}
+    if cfg.kind == "forced":
+        return {"forced": main, "unforced": dataclasses.replace(main, oscillate=0.0)}
     return {cfg.kind: main}
 
 
@@ -72,6 +74,7 @@ def run_condition(item: Condition, on_log=None) -> dict[str, np.ndarray]:
         noise=tc.noise,
         sam_rho=tc.sam_rho,
         fresh_noise=tc.fresh_noise,
+        oscillate=tc.oscillate,
         on_log=on_log,
     )
 
@@ -93,6 +96,12 @@ def evaluate(cfg: LabelNoiseConfig, traces: dict[str, dict]) -> list:
         return claims.two_phase(traces["noisy"], traces["clean"], tc.steps, finished=tc.finish_steps > 0)
     if cfg.kind == "periodic":
         return claims.periodic(traces["periodic"], tc.period, tc.steps)
+    if cfg.kind == "forced":
+        return claims.forced(traces["forced"], traces["unforced"], tc.steps)
+    if cfg.kind == "forced_periodic":
+        return claims.periodic(
+            traces["forced_periodic"], tc.period, tc.steps, prefix="F-e", second_layer=False
+        )
     if cfg.kind == "sam":
         return claims.sam(traces["sam"], traces["sgd"])
     if cfg.kind == "sam_noise":

@@ -151,3 +151,20 @@ def test_ordering_fails_when_alignment_never_rises():
     ratio = order_ratio(np.array([20.0, 20.0]), np.array([60.0, np.inf]))
     assert ratio[0] < 0.5 and ratio[1] == np.inf
     assert order_ratio(np.array([np.inf]), np.array([np.inf]))[0] == np.inf
+
+
+def test_second_layer_kicks_shrink_w_like_weight_decay_in_expectation():
+    """Forced oscillation: E over kicks xi ~ N(0, eps^2 I) of grad_w at a + xi is grad_w(a) + eps^2 W Sigma,
+    Sigma = mean_b x_b x_b^T, so each kicked step adds -lr eps^2 W Sigma (why the norm falls)."""
+    from raylab.methods.label_noise.core import gradients
+
+    rng = np.random.default_rng(0)
+    a, w = rng.standard_normal((1, 5)), rng.standard_normal((1, 5, 3))
+    xb, targets = rng.standard_normal((1, 8, 3)), rng.standard_normal((1, 8))
+    eps, draws = 0.3, 40_000
+    kicks = eps * rng.standard_normal((draws, 5))
+    mean = np.mean([gradients(a + k, w, xb, targets)[1] for k in kicks], axis=0)
+    sigma = np.einsum("sbd,sbe->sde", xb, xb) / xb.shape[1]
+    expected = gradients(a, w, xb, targets)[1] + eps**2 * np.einsum("smd,sde->sme", w, sigma)
+    # Monte-Carlo error of the mean ~ eps * |gradient scale| / sqrt(draws); 0.02 is > 5 sd here
+    np.testing.assert_allclose(mean, expected, atol=0.02)
