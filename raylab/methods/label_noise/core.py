@@ -30,6 +30,7 @@ def make_task(rngs: list[np.random.Generator], d: int, n: int, n_test: int, spar
     """x ~ N(0, I_d), y = beta*^T x with a unit-norm teacher (dense, or `sparsity` non-zeros)."""
     xs, betas, tests = [], [], []
     for rng in rngs:
+        # DEVIATION: [R] teacher: a unit-norm Gaussian direction, isotropic Gaussian inputs (brief §1).
         beta = rng.standard_normal(d)
         if sparsity:
             beta[rng.permutation(d)[sparsity:]] = 0.0
@@ -42,6 +43,7 @@ def make_task(rngs: list[np.random.Generator], d: int, n: int, n_test: int, spar
 
 def init_params(rngs: list[np.random.Generator], m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     """a_j ~ N(0, 1/m), w_j ~ N(0, I/d) (arXiv 2603.10397)."""
+    # DEVIATION: [R] the initialisation scales are the brief's reading of the paper, not its code.
     a = np.stack([rng.standard_normal(m) / np.sqrt(m) for rng in rngs])
     w = np.stack([rng.standard_normal((m, d)) / np.sqrt(d) for rng in rngs])
     return a, w
@@ -49,6 +51,7 @@ def init_params(rngs: list[np.random.Generator], m: int, d: int) -> tuple[np.nda
 
 def gradients(a: np.ndarray, w: np.ndarray, xb: np.ndarray, targets: np.ndarray):
     """Gradients of 1/(2B) sum_b (a^T W x_b - t_b)^2 for every seed: (S, m) and (S, m, d)."""
+    # DEVIATION: [R] loss scaling 1/2 per sample, averaged over the batch (the drift ~ lr delta^2 / B).
     hidden = np.einsum("sbd,smd->sbm", xb, w)
     residual = np.einsum("sbm,sm->sb", hidden, a) - targets
     batch = xb.shape[1]
@@ -64,6 +67,7 @@ def sgd_step(a, w, xb, targets, lr: float):
 
 def sam_step(a, w, xb, targets, lr: float, rho: float):
     """Ascend by rho along the normalised batch gradient, then descend with the gradient there."""
+    # DEVIATION: [R] SAM normalises the joint (a, W) gradient, per seed (Foret et al.'s form).
     grad_a, grad_w = gradients(a, w, xb, targets)
     norm = np.sqrt(np.sum(grad_a**2, axis=1) + np.sum(grad_w**2, axis=(1, 2)))
     scale = rho / np.maximum(norm, 1e-12)
@@ -169,6 +173,7 @@ def train(
 
 
 def _draw_noise(rng: np.random.Generator, kind: str, shape) -> np.ndarray:
+    # DEVIATION: [R] the noise form: additive on the label, Gaussian N(0, 1) or Rademacher, times delta.
     if kind == "gaussian":
         return rng.standard_normal(shape)
     if kind == "sign":
