@@ -53,3 +53,21 @@ def test_w2_of_a_shifted_cloud_is_the_shift():
     points = np.random.default_rng(1).standard_normal((200, 2))
     assert flow.w2(points, points) == pytest.approx(0.0, abs=1e-9)
     assert flow.w2(points + np.array([3.0, 4.0]), points) == pytest.approx(5.0, rel=1e-9)
+
+
+def test_train2d_claims_fail_on_disagreement_and_need_two_batch_sizes():
+    from raylab.methods.otcfm.train2d import claims
+
+    summary = {
+        ("raylab", "circle", 32, "l2_error"): (0.02, 0.001),
+        ("raylab", "circle", 512, "l2_error"): (0.01, 0.001),
+        ("raylab", "circle", 512, "w2"): (0.08, 0.01),
+        ("torchcfm", "circle", 512, "l2_error"): (0.03, 0.001),  # 14 sd away from ours
+    }
+    found = {c.id: c for c in claims(summary, [32, 512], ["raylab", "torchcfm"])}
+    assert found["B4.l2_decreasing"].passed and found["B4.w2"].passed
+    assert not found["B4.vs_torchcfm"].passed and found["B4.vs_torchcfm"].value == pytest.approx(
+        0.02 / np.hypot(0.001, 0.001)
+    )
+    single = {c.id for c in claims(summary, [512], ["raylab", "torchcfm"])}
+    assert "B4.l2_decreasing" not in single
