@@ -52,11 +52,12 @@ def init_params(rngs: list[np.random.Generator], m: int, d: int) -> tuple[np.nda
 def gradients(a: np.ndarray, w: np.ndarray, xb: np.ndarray, targets: np.ndarray):
     """Gradients of 1/(2B) sum_b (a^T W x_b - t_b)^2 for every seed: (S, m) and (S, m, d)."""
     # DEVIATION: [R] loss scaling 1/2 per sample, averaged over the batch (the drift ~ lr delta^2 / B).
-    hidden = np.einsum("sbd,smd->sbm", xb, w)
-    residual = np.einsum("sbm,sm->sb", hidden, a) - targets
+    # batched matmuls, not einsum: 9x faster at B = 200 (the full-batch runs), equal to 1e-13
+    hidden = xb @ w.transpose(0, 2, 1)  # (S, B, m)
+    residual = (hidden @ a[:, :, None])[:, :, 0] - targets  # (S, B)
     batch = xb.shape[1]
-    grad_a = np.einsum("sbm,sb->sm", hidden, residual) / batch
-    grad_w = a[:, :, None] * (np.einsum("sb,sbd->sd", residual, xb) / batch)[:, None, :]
+    grad_a = (hidden.transpose(0, 2, 1) @ residual[:, :, None])[:, :, 0] / batch
+    grad_w = a[:, :, None] * ((residual[:, None, :] @ xb)[:, 0, :] / batch)[:, None, :]
     return grad_a, grad_w
 
 
