@@ -25,6 +25,8 @@ PAPERS = {
     "Learning (Dong et al., arXiv 2602.07441)",
     "otcfm": "Flow Matching from the Viewpoint of Proximal Operators (OT-CFM: extended Brenier "
     "potential, minibatch convergence, terminal normal hyperbolicity)",
+    "s2o": "Enhancing Adversarial Training with Second-Order Statistics of Weights (S2O; Jin et al., "
+    "CVPR 2022, arXiv 2203.06020; TPAMI 2025)",
     "specgd": "Spectral Gradient Descent Mitigates Anisotropy-Driven Misalignment: A Case Study in "
     "Phase Retrieval (Braun et al., arXiv 2601.22652)",
 }
@@ -134,6 +136,21 @@ def _otcfm(
         config_cls=f"raylab.methods.otcfm.config:{config_cls}",
         entry=f"raylab.methods.otcfm.{entry}:run",
         size_dependent=size_dependent,
+    )
+
+
+def _s2o(experiment: str, summary: str, gpu: bool = False, pair: str = "at") -> ExperimentSpec:
+    return ExperimentSpec(
+        # one torch thread per cell on CPU (small MLPs; cells fan out); a GPU per run / trial for CIFAR
+        resources={"cpu": 1, "gpu": 1} if gpu else {"cpu": 1},
+        name=f"s2o/{experiment}",
+        summary=summary,
+        config_cls="raylab.methods.s2o.config:S2OConfig",
+        entry="raylab.methods.s2o.experiment:run",
+        reproduce=not gpu,
+        # The smoke run attacks 100 test images (1 image = 1 point) with one replicate: a 1.5-point
+        # non-inferiority bound is below its resolution (raylab/methods/s2o/README.md).
+        size_dependent=(f"noninferior.clean@{pair}", f"noninferior.pgd20@{pair}"),
     )
 
 
@@ -330,6 +347,22 @@ _SPECS = [
         "train2d",
         # the smoke run trains 200 steps instead of 3000: a different model (README)
         size_dependent=("B4.l2_decreasing", "B4.w2", "B4.vs_torchcfm"),
+    ),
+    _s2o(
+        "mnist_at",
+        "PGD-AT vs AT+S2O on MNIST-5k (MLP, eps 0.1), 2 replicates: clean / PGD-20 / CW-20 / AutoAttack, "
+        "logit and last-layer correlations (S2O-d, S2O-e, non-inferiority)",
+    ),
+    _s2o(
+        "mnist_trades",
+        "TRADES vs TRADES+S2O (beta 6) on MNIST-5k: PGD-20 >= 0.4 at eps 0.1 (S2O-g), mechanism, attacks",
+        pair="trades",
+    ),
+    _s2o(
+        "cifar10_at",
+        "AT+S2O, PreActResNet-18, CIFAR-10 from a local folder, the official 200-epoch protocol, one GPU, "
+        "checkpointed per epoch; AT / TRADES / SAM beside it: the variants sweep, one GPU per trial",
+        gpu=True,
     ),
     _label_noise(
         "single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)", reproduce=False

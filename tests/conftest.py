@@ -33,3 +33,18 @@ def ray_cluster():
     ray.shutdown()
     if own_dir:
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.gpu` tests need CUDA; without it they are skipped (benchmarks/gpu_suite.sh runs
+    them on a GPU machine)."""
+    gpu_items = [item for item in items if "gpu" in item.keywords]
+    if not gpu_items:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA (run benchmarks/gpu_suite.sh on a GPU machine)")
+    for item in gpu_items:
+        item.add_marker(skip)

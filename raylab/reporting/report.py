@@ -132,6 +132,11 @@ def run_section(folder: Path, record: ResultRecord, report_dir: Path) -> list[st
     for artifact in record.artifacts:
         if artifact.endswith(".png"):
             lines += [f"![{artifact}]({os.path.relpath(folder / artifact, report_dir)})", ""]
+        elif artifact.endswith(".md"):  # a run's own table (e.g. results per variant), inlined
+            try:
+                lines += [(folder / artifact).read_text().rstrip(), ""]
+            except OSError:
+                lines += [f"(table `{artifact}` could not be read)", ""]
     return lines
 
 

@@ -93,3 +93,11 @@ def test_deviation_names_match_claim_ids_or_their_prefixes_and_anchors_follow_gi
     assert anchor("## Deviations (all ours; the paper's method section was not available)") == (
         "deviations-all-ours-the-papers-method-section-was-not-available"
     )
+
+
+def test_a_runs_markdown_table_is_inlined_and_a_missing_one_is_named(tmp_path):
+    write_record(record("s2o/mnist_at", [], artifacts=["results.md", "gone.md"]), tmp_path / "run")
+    (tmp_path / "run" / "results.md").write_text("| variant | clean |\n|---|---|\n| at | 91.7 |\n")
+    text = build_report(tmp_path).read_text()
+    assert "| at | 91.7 |" in text and "(table `gone.md` could not be read)" in text
+    assert "<td>91.7</td>" in (tmp_path / "index.html").read_text()

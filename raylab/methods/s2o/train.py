@@ -1,0 +1,151 @@
+"""One cell = one variant x one replicate: adversarial training, then the evaluation. Pure torch."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Callable
+
+import torch
+
+from raylab.methods.s2o import attacks, core
+from raylab.methods.s2o.config import VARIANT, S2OConfig
+from raylab.methods.s2o.data import ImageData, crop_flip
+from raylab.methods.s2o.models import Classifier, build_model
+from raylab.methods.s2o.sam import plain_step, sam_step
+from raylab.seeding import derive_seed
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    variant: str  # e.g. "at_s2o"
+    replicate: int  # replicate index; its seed is shared by every variant
+    seed: int  # derive_seed(run seed, "replicate", replicate)
+
+    @property
+    def objective(self) -> str:
+        return VARIANT.fullmatch(self.variant).group(1)
+
+    @property
+    def s2o(self) -> bool:
+        return bool(VARIANT.fullmatch(self.variant).group(2))
+
+    @property
+    def sam(self) -> bool:
+        return bool(VARIANT.fullmatch(self.variant).group(3))
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but torch sees no CUDA device")
+    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
+
+
+def batch_loss(
+    model: Classifier,
+    cell: Cell,
+    cfg: S2OConfig,
+    xb: torch.Tensor,
+    yb: torch.Tensor,
+    generator: torch.Generator,
+) -> Callable[[], torch.Tensor]:
+    """The variant's loss on one batch as a closure (SAM evaluates it twice on the same x_adv)."""
+    t = cfg.train
+    if cell.objective == "at":
+        x_adv = attacks.pgd_attack(model, xb, yb, t.eps, t.attack_step, t.attack_steps, generator)
+    else:
+        x_adv = attacks.trades_attack(model, xb, t.eps, t.attack_step, t.attack_steps, generator)
+
+    def compute() -> torch.Tensor:
+        needs_clean = cell.objective == "trades" or (cell.s2o and t.s2o_form == "official")
+        logits = model(xb) if needs_clean else None
+        logits_adv = model(x_adv)
+        term = None
+        if cell.s2o:
+            term = (
+                core.s2o_penalty(logits, logits_adv, yb, t.s2o_keep)
+                if t.s2o_form == "official"
+                else core.weight_correlation_penalty(model.head.weight)
+            )
+        if cell.objective == "at":
+            return core.at_loss(logits_adv, yb, t.at_s2o_weight, term)
+        return core.trades_loss(logits, logits_adv, yb, t.trades_beta, t.trades_s2o_weight, term)
+
+    return compute
+
+
+def train_epoch(model, optimizer, cell: Cell, cfg: S2OConfig, data: ImageData, generator, device) -> dict:
+    """One pass in a seeded random order; returns the mean training loss and images per second."""
+    model.train()
+    order = torch.randperm(len(data.x_train), generator=generator)
+    losses, started = [], time.perf_counter()
+    for start in range(0, len(order), cfg.train.batch_size):
+        index = order[start : start + cfg.train.batch_size]
+        xb = data.x_train[index]
+        if cfg.data.augment:
+            xb = crop_flip(xb, generator)
+        xb, yb = xb.to(device), data.y_train[index].to(device)
+        compute = batch_loss(model, cell, cfg, xb, yb, generator)
+        if cell.sam:
+            losses.append(sam_step(model, optimizer, compute, cfg.train.sam_rho))
+        else:
+            losses.append(plain_step(optimizer, compute))
+    seconds = time.perf_counter() - started
+    return {"loss": sum(losses) / len(losses), "images_per_s": len(order) / seconds}
+
+
+def learning_rate(cfg: S2OConfig, epoch: int) -> float:
+    """Step decay: lr x 0.1 at each milestone epoch passed (official: x0.1 at 100, x0.01 at 150)."""
+    return cfg.train.lr * 0.1 ** sum(epoch >= m for m in cfg.train.lr_milestones)
+
+
+def build(cell: Cell, cfg: S2OConfig, data: ImageData, device: torch.device):
+    """Model (initialised from the replicate's seed) and its SGD optimizer."""
+    torch.manual_seed(derive_seed(cell.seed, "init"))
+    model = build_model(cfg.model.arch, data.shape, data.classes, cfg.model.hidden, data.mean, data.std)
+    model = model.to(device)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=cfg.train.lr, momentum=cfg.train.momentum, weight_decay=cfg.train.weight_decay
+    )
+    return model, optimizer
+
+
+def curve_point(model: Classifier, cfg: S2OConfig, data: ImageData, cell: Cell, epoch: int, device) -> dict:
+    """Clean and PGD-20 accuracy on the first `eval.curve_points` test images after an epoch."""
+    e = cfg.eval
+    x, y = data.x_test[: e.curve_points].to(device), data.y_test[: e.curve_points].to(device)
+    torch.manual_seed(derive_seed(cell.seed, "curve", epoch))
+    pgd = attacks.evaluation_attack("pgd", model, e.eps, e.step, e.steps, data.classes, 0)
+    return {
+        "clean": attacks.robust_accuracy(None, model, x, y, e.batch_size),
+        "pgd20": attacks.robust_accuracy(pgd, model, x, y, e.batch_size),
+    }
+
+
+def evaluate(model: Classifier, cfg: S2OConfig, data: ImageData, cell: Cell, device) -> dict:
+    """Final metrics: clean accuracy and logit correlation on all n_test images; the attacks and the
+    PGD eps grid on the first `eval.points`; the last layer's weight cosines."""
+    e = cfg.eval
+    x_all, y_all = data.x_test.to(device), data.y_test.to(device)
+    x, y = x_all[: e.points], y_all[: e.points]
+    with attacks.eval_mode(model), torch.no_grad():
+        logits = model(x_all)
+    out = {
+        "clean": float((logits.argmax(1) == y_all).float().mean()),
+        "logit_corr": core.logit_correlation(logits.cpu()),
+        "weight_cos": core.weight_cosine(model.head.weight.detach().cpu()),
+        "clean_points": attacks.robust_accuracy(None, model, x, y, e.batch_size),
+    }
+    for name in e.attacks:
+        torch.manual_seed(derive_seed(cell.seed, "eval", name))
+        attack = attacks.evaluation_attack(
+            name, model, e.eps, e.step, e.steps, data.classes, derive_seed(cell.seed, name)
+        )
+        out[{"pgd": "pgd20", "cw": "cw20", "autoattack": "aa"}[name]] = attacks.robust_accuracy(
+            attack, model, x, y, e.batch_size
+        )
+    for eps in e.eps_grid:
+        torch.manual_seed(derive_seed(cell.seed, "eps_grid", eps))
+        attack = attacks.evaluation_attack("pgd", model, eps, e.step, e.steps, data.classes, 0)
+        out[f"pgd20_eps{eps:g}"] = attacks.robust_accuracy(attack, model, x, y, e.batch_size)
+    return out
