@@ -55,7 +55,8 @@ def throughput(args) -> None:
     cfg.model.arch = args.arch
     data = images(args.arch, args.n_train)
     print(
-        f"arch {args.arch}, device {pick_device(args.device)}, {args.n_train} images, PGD-{cfg.train.attack_steps}"
+        f"arch {args.arch}, device {pick_device(args.device)}, {args.n_train} images, "
+        f"PGD-{cfg.train.attack_steps}"
     )
     with limit_threads(args.threads):
         rates = {
@@ -64,7 +65,8 @@ def throughput(args) -> None:
     for base, other in PAIRS:
         overhead = rates[base] / rates[other] - 1
         print(
-            f"{other:>11} {rates[other]:9.0f} img/s vs {base:>6} {rates[base]:9.0f} img/s: overhead {overhead:+.1%}"
+            f"{other:>11} {rates[other]:9.0f} img/s vs {base:>6} {rates[base]:9.0f} img/s: "
+            f"overhead {overhead:+.1%}"
         )
 
 
@@ -100,7 +102,8 @@ def main() -> None:
         with ray_session(num_cpus=2, log_to_driver=False):
             one, two = sweep_wall_time(1), sweep_wall_time(2)
         print(
-            f"smoke variants sweep (2 trials): 1 concurrent {one:.1f} s, 2 concurrent {two:.1f} s ({one / two:.2f}x)"
+            f"smoke variants sweep (2 trials): 1 concurrent {one:.1f} s, 2 concurrent {two:.1f} s "
+            f"({one / two:.2f}x)"
         )
 
 
