@@ -36,8 +36,12 @@ def ray_cluster():
 
 
 def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.gpu` tests need CUDA; without it they are skipped (benchmarks/gpu_suite.sh runs
-    them on a GPU machine)."""
+    """Ray tests share one xdist group (under `-n 2 --dist loadgroup` one worker runs them all against
+    one session Ray while the other runs the serial tests). `@pytest.mark.gpu` tests need CUDA;
+    without it they are skipped (benchmarks/gpu_suite.sh runs them on a GPU machine)."""
+    for item in items:
+        if "ray" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("ray"))
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if not gpu_items:
         return

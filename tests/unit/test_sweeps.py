@@ -16,6 +16,8 @@ SWEEPS = {
     "par/sweeps/released_gate.yaml": "par/pendulum_medium",
     "par/sweeps/easy_data.yaml": "par/pendulum_expert",
     "otcfm/sweeps/rates.yaml": "otcfm/minibatch_convergence",
+    "s2o/sweeps/variants.yaml": "s2o/cifar10_at",  # and s2o/mnist_at: tests/ray/test_s2o_sweep.py
+    "s2o/sweeps/sam_rho.yaml": "s2o/mnist_at",
 }
 
 
