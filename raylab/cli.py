@@ -6,6 +6,7 @@ only by the verbs that need it (through raylab.runtime).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -91,6 +92,10 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
     """Run the loop here, or, when the experiment needs a GPU and runs on Ray, as a task placed in a
     bundle of its registered resources (the driver's node may have no GPU). The record lands in
     out_dir on the node that ran it: on a multi-node cluster pass an --out on shared storage."""
+    if not args.serial:  # a GPU experiment on a cluster without GPUs runs on CPUs (same code)
+        from raylab.runtime.placement import cluster_resources, fit_to_cluster
+
+        spec = dataclasses.replace(spec, resources=fit_to_cluster(spec.resources, cluster_resources()))
     trackers = tracker_sinks(args.log, out_dir, f"{spec.name}:{Path(out_dir).name}", to_dict(cfg))
     mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name), *trackers]
     print(f"{spec.name}: run folder {out_dir}", flush=True)

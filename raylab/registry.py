@@ -104,6 +104,7 @@ def _label_noise(
     reproduce: bool = True,
     config_cls: str = "config:LabelNoiseConfig",
     entry: str = "experiment:run",
+    size_dependent: tuple[str, ...] = (),
 ) -> ExperimentSpec:
     package = "raylab.methods.label_noise"
     return ExperimentSpec(
@@ -113,6 +114,7 @@ def _label_noise(
         config_cls=f"{package}.{config_cls}",
         entry=f"{package}.{entry}",
         reproduce=reproduce,
+        size_dependent=size_dependent,
     )
 
 
@@ -246,8 +248,10 @@ _SPECS = [
     _label_noise("generalisation", "n < d sparse teacher: test loss of noisy vs clean SGD"),
     _label_noise(
         "readme_scale",
-        "the repository's m=1000, lr 1e-3 setting: slow; full size on a cluster",
+        "the repository's m=1000, lr 1e-3 setting, 10^6 steps: both phases in order (R-b, R-c); ~8 min",
         reproduce=False,
+        # the smoke run stops at 20k steps, before Phase II (t_A ~ 270k steps at this step size)
+        size_dependent=("R-b.order", "R-c.cos", "R-c.rank"),
     ),
     _label_noise(
         "digits",

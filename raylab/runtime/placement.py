@@ -4,6 +4,7 @@ PACK / SPREAD them, and say which resource is short when the cluster cannot sati
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import Counter
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -14,6 +15,7 @@ from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 from raylab import RaylabError
 
 STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
+log = logging.getLogger("raylab")
 
 
 class PlacementError(RaylabError):
@@ -98,6 +100,22 @@ def in_bundle(group, index: int, capture_child_tasks: bool = True) -> dict:
             group, placement_group_bundle_index=index, placement_group_capture_child_tasks=capture_child_tasks
         )
     }
+
+
+def fit_to_cluster(resources: Mapping[str, float], cluster: Mapping[str, float]) -> dict[str, float]:
+    """An experiment's resources for this cluster: a GPU where the cluster has any, the CPUs alone on a
+    cluster without GPUs (the same code runs on CPU), so GPU experiments run everywhere."""
+    if resources.get("gpu") and not cluster.get("GPU"):
+        log.warning(
+            "the cluster has no GPU: running on CPU, %s CPU(s) per run / trial", resources.get("cpu", 1)
+        )
+        return {key: value for key, value in resources.items() if key != "gpu"}
+    return dict(resources)
+
+
+def cluster_resources() -> dict[str, float]:
+    """Total resources of the connected cluster (CPU, GPU, memory, ...)."""
+    return dict(ray.cluster_resources())
 
 
 def run_bundle(resources: Mapping[str, float]) -> dict[str, float]:

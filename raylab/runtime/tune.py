@@ -21,6 +21,7 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_dict
 from raylab.context import Checkpointer, SerialMapper
 from raylab.records import write_json_atomic
+from raylab.runtime.placement import cluster_resources, fit_to_cluster
 from raylab.registry import ExperimentSpec
 from raylab.reporting.sweep import plot_sweep
 from raylab.runner import run_experiment
@@ -194,7 +195,7 @@ def run_sweep(
     check_space(sweep, base_cfg)
     trainable = tune.with_resources(
         tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg), trackers=tuple(trackers)),
-        sweep.resources_per_trial or dict(spec.resources),
+        sweep.resources_per_trial or fit_to_cluster(spec.resources, cluster_resources()),
     )
     tuner = tune.Tuner(
         trainable,

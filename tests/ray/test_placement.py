@@ -7,7 +7,14 @@ import time
 import pytest
 import ray
 
-from raylab.runtime.placement import PlacementError, in_bundle, reserved, shortage, worker_bundles
+from raylab.runtime.placement import (
+    PlacementError,
+    fit_to_cluster,
+    in_bundle,
+    reserved,
+    shortage,
+    worker_bundles,
+)
 
 pytestmark = pytest.mark.ray
 
@@ -42,6 +49,14 @@ def test_unsatisfiable_group_names_the_short_resource(ray_cluster):
     # The failed group is removed: the GPUs are free again.
     with reserved(worker_bundles(2), "PACK", timeout_s=30):
         pass
+
+
+def test_gpu_experiments_fall_back_to_cpu_on_a_cluster_without_gpus(caplog):
+    gpu_run = {"cpu": 2, "gpu": 1}
+    assert fit_to_cluster(gpu_run, {"CPU": 16.0, "GPU": 4.0}) == gpu_run
+    assert fit_to_cluster(gpu_run, {"CPU": 16.0}) == {"cpu": 2}
+    assert "no GPU: running on CPU" in caplog.text
+    assert fit_to_cluster({"cpu": 1}, {"CPU": 2.0}) == {"cpu": 1}
 
 
 def test_shortage_explanations():

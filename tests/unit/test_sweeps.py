@@ -9,6 +9,7 @@ from raylab.runtime.tune import check_space, load_sweep
 SWEEPS = {
     "specgd/sweeps/lr.yaml": "specgd/trajectory",
     "label_noise/sweeps/phases.yaml": "label_noise/single",
+    "label_noise/sweeps/sensitivity.yaml": "label_noise/single",
     "faa/sweeps/system.yaml": "faa/secrecy_vs_power",
     "tsp_mdf/sweeps/sampling.yaml": "tsp_mdf/tsp500",
     "par/sweeps/seeds_alpha_par.yaml": "par/pendulum_medium",

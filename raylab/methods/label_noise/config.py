@@ -23,11 +23,14 @@ class DataConfig:
     d: int = 20  # input dimension
     n: int = 200  # training samples (n > d: the interpolator beta* is unique)
     n_test: int = 1000  # test samples (generalisation study)
-    sparsity: int = 0  # 0: dense unit teacher; k > 0: k non-zero entries (then normalised)
+    sparsity: int = 0  # 0: dense teacher; k > 0: k non-zero entries (then normalised)
+    teacher_norm: float = 1.0  # ||beta*|| (label scale); 1 is our reconstruction [R]
 
     def __post_init__(self):
         if min(self.d, self.n, self.n_test) < 1 or not 0 <= self.sparsity <= self.d:
             raise ValueError("data: d, n, n_test must be >= 1 and 0 <= sparsity <= d")
+        if self.teacher_norm <= 0:
+            raise ValueError("data.teacher_norm must be > 0")
 
 
 @dataclasses.dataclass
@@ -43,10 +46,11 @@ class TrainConfig:
     period: int = 0  # > 0: noise on for `period` steps, off for `period`, repeated
     finish_steps: int = 0  # noise-free steps after `steps` (convergence check P1-g)
     oscillate: float = 0.0  # > 0: force the second layer directly, a + oscillate * N(0, 1) per step
+    init_scale: float = 1.0  # std multiplier of a ~ N(0, 1/m), w ~ N(0, I/d); 1 is our reading [R]
 
     def __post_init__(self):
-        if self.m < 1 or self.lr <= 0 or self.steps < 1 or self.batch < 1:
-            raise ValueError("train: m, steps, batch must be >= 1 and lr > 0")
+        if self.m < 1 or self.lr <= 0 or self.steps < 1 or self.batch < 1 or self.init_scale <= 0:
+            raise ValueError("train: m, steps, batch must be >= 1, lr and init_scale > 0")
         if min(self.delta, self.sam_rho, self.period, self.finish_steps, self.oscillate) < 0:
             raise ValueError("train: delta, sam_rho, period, finish_steps and oscillate must be >= 0")
 

@@ -26,26 +26,31 @@ class Task:
     y_test: np.ndarray
 
 
-def make_task(rngs: list[np.random.Generator], d: int, n: int, n_test: int, sparsity: int = 0) -> Task:
-    """x ~ N(0, I_d), y = beta*^T x with a unit-norm teacher (dense, or `sparsity` non-zeros)."""
+def make_task(
+    rngs: list[np.random.Generator], d: int, n: int, n_test: int, sparsity: int = 0, teacher_norm: float = 1.0
+) -> Task:
+    """x ~ N(0, I_d), y = beta*^T x with a teacher of norm `teacher_norm` (dense, or `sparsity`
+    non-zeros)."""
     xs, betas, tests = [], [], []
     for rng in rngs:
         # DEVIATION: [R] teacher: a unit-norm Gaussian direction, isotropic Gaussian inputs (brief §1).
         beta = rng.standard_normal(d)
         if sparsity:
             beta[rng.permutation(d)[sparsity:]] = 0.0
-        betas.append(beta / np.linalg.norm(beta))
+        betas.append(teacher_norm * beta / np.linalg.norm(beta))
         xs.append(rng.standard_normal((n, d)))
         tests.append(rng.standard_normal((n_test, d)))
     x, beta, x_test = np.stack(xs), np.stack(betas), np.stack(tests)
     return Task(x, np.einsum("snd,sd->sn", x, beta), beta, x_test, np.einsum("snd,sd->sn", x_test, beta))
 
 
-def init_params(rngs: list[np.random.Generator], m: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """a_j ~ N(0, 1/m), w_j ~ N(0, I/d) (arXiv 2603.10397)."""
+def init_params(
+    rngs: list[np.random.Generator], m: int, d: int, scale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """a_j ~ N(0, scale^2/m), w_j ~ N(0, scale^2 I/d) (scale 1: arXiv 2603.10397 as the brief reads it)."""
     # DEVIATION: [R] the initialisation scales are the brief's reading of the paper, not its code.
-    a = np.stack([rng.standard_normal(m) / np.sqrt(m) for rng in rngs])
-    w = np.stack([rng.standard_normal((m, d)) / np.sqrt(d) for rng in rngs])
+    a = np.stack([scale * rng.standard_normal(m) / np.sqrt(m) for rng in rngs])
+    w = np.stack([scale * rng.standard_normal((m, d)) / np.sqrt(d) for rng in rngs])
     return a, w
 
 
@@ -79,7 +84,8 @@ def sam_step(a, w, xb, targets, lr: float, rho: float):
 def metrics(a: np.ndarray, w: np.ndarray, task: Task) -> dict[str, np.ndarray]:
     """Per-seed phase indicators: neuron norms, |a|, |cos(w_j, beta*)|, inverse stable rank, losses."""
     norms = np.linalg.norm(w, axis=2)
-    cos = np.abs(np.einsum("smd,sd->sm", w, task.beta)) / np.maximum(norms, 1e-300)
+    unit_teacher = task.beta / np.linalg.norm(task.beta, axis=1, keepdims=True)
+    cos = np.abs(np.einsum("smd,sd->sm", w, unit_teacher)) / np.maximum(norms, 1e-300)
     spectral = np.linalg.norm(w, ord=2, axis=(1, 2)) ** 2
     frobenius = np.sum(w**2, axis=(1, 2))
     effective = np.einsum("sm,smd->sd", a, w)  # the linear map a^T W

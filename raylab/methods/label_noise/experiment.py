@@ -58,8 +58,8 @@ def run_condition(item: Condition, on_log=None) -> dict[str, np.ndarray]:
     """Train one condition for every seed; returns (seeds, steps) traces."""
     data, tc = item.data, item.train
     seed_rngs = [np.random.default_rng(seed) for seed in item.task_seeds]
-    task = make_task(seed_rngs, data.d, data.n, data.n_test, data.sparsity)
-    a, w = init_params(seed_rngs, tc.m, data.d)
+    task = make_task(seed_rngs, data.d, data.n, data.n_test, data.sparsity, data.teacher_norm)
+    a, w = init_params(seed_rngs, tc.m, data.d, tc.init_scale)
     schedule = Schedule(tc.delta, tc.steps, tc.period, tc.finish_steps)
     rng = np.random.default_rng(item.train_seed)
     return train(
@@ -108,6 +108,8 @@ def evaluate(cfg: LabelNoiseConfig, traces: dict[str, dict]) -> list:
         return claims.sam_noise(traces["sam_noise"], traces["noise_sgd"], tc.steps)
     if cfg.kind == "generalisation":
         return claims.generalisation(traces["noisy"], traces["clean"])
+    if cfg.kind == "readme_scale":
+        return claims.readme_scale(traces["readme_scale"], tc.steps)
     return claims.phase_one_under_way(traces[cfg.kind])
 
 

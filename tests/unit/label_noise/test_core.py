@@ -168,3 +168,17 @@ def test_second_layer_kicks_shrink_w_like_weight_decay_in_expectation():
     expected = gradients(a, w, xb, targets)[1] + eps**2 * np.einsum("smd,sde->sme", w, sigma)
     # the Monte-Carlo standard error of the mean is at most 0.0053 per entry here: 0.02 is ~4 sd
     np.testing.assert_allclose(mean, expected, atol=0.02)
+
+
+def test_teacher_norm_scales_labels_not_the_alignment_metric():
+    """The sensitivity knobs: ||beta*|| scales the labels (same draws), |cos(w_j, beta*)| is scale-free,
+    init_scale scales both layers' initial weights."""
+    unit = make_task([np.random.default_rng(3)], d=6, n=20, n_test=5)
+    big = make_task([np.random.default_rng(3)], d=6, n=20, n_test=5, teacher_norm=2.5)
+    np.testing.assert_allclose(np.linalg.norm(big.beta), 2.5, rtol=1e-12)
+    np.testing.assert_allclose(big.y, 2.5 * unit.y, rtol=1e-12)
+    a, w = init_params([np.random.default_rng(4)], m=9, d=6)
+    a2, w2 = init_params([np.random.default_rng(4)], m=9, d=6, scale=0.5)
+    np.testing.assert_allclose(a2, 0.5 * a, rtol=1e-15)
+    np.testing.assert_allclose(w2, 0.5 * w, rtol=1e-15)
+    np.testing.assert_allclose(metrics(a, w, big)["cos"], metrics(a, w, unit)["cos"], rtol=1e-12)
