@@ -148,6 +148,11 @@ def train(
     rows, steps = [], []
     for step in range(schedule.total + 1):
         if step % log_every == 0 or step == schedule.total:
+            if not (np.isfinite(a).all() and np.isfinite(w).all()):
+                raise FloatingPointError(
+                    f"training diverged by step {step} (non-finite weights): lower train.lr, "
+                    "train.init_scale, data.teacher_norm or train.delta"
+                )
             row = metrics(a, w, task)
             rows.append(row)
             steps.append(step)

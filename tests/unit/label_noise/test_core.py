@@ -182,3 +182,11 @@ def test_teacher_norm_scales_labels_not_the_alignment_metric():
     np.testing.assert_allclose(a2, 0.5 * a, rtol=1e-15)
     np.testing.assert_allclose(w2, 0.5 * w, rtol=1e-15)
     np.testing.assert_allclose(metrics(a, w, big)["cos"], metrics(a, w, unit)["cos"], rtol=1e-12)
+
+
+def test_a_diverging_run_stops_with_an_error_that_names_the_knobs():
+    cfg = LabelNoiseConfig(kind="single", num_seeds=1, log_every=10)
+    cfg.train = dataclasses.replace(cfg.train, lr=5.0, steps=200)
+    with pytest.raises(FloatingPointError, match="diverged by step .* lower train.lr"):
+        with np.errstate(over="ignore", invalid="ignore"):  # the overflow on the way there
+            run_condition(make_conditions(cfg)[0])
