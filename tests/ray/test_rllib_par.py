@@ -3,6 +3,7 @@ replaces actions on the actor loss, and keeps its state through a checkpoint rou
 
 import numpy as np
 import pytest
+import torch
 
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]
 
@@ -39,6 +40,16 @@ def test_iql_with_par_trains_and_checkpoints_its_state(ray_cluster, tmp_path):
         module_stats = results[-1]["learners"]["default_policy"]
         assert module_stats["par_gate_open"] == 1.0 and module_stats["par_replaced"] > 0
         assert np.isfinite(module_stats["policy_loss"])
+        # PAR's synthetic actions are the EMA actor's squashed mean, inside the bounds (issue #18: the
+        # plug-in used to propose the raw pre-tanh mean)
+        module = learner._module["default_policy"].unwrapped()
+        ema = learner.ema_actors["default_policy"]
+        obs = torch.as_tensor(data.observations[:256], dtype=torch.float32)
+        proposed = learner.propose(module, ema, obs)
+        dist = learner._dist(module, ema["encoder"], ema["head"], obs)
+        low, high = dist.low, dist.high
+        torch.testing.assert_close(proposed, low + (torch.tanh(dist.loc) + 1) / 2 * (high - low))
+        assert float(proposed.min()) >= low and float(proposed.max()) <= high
         state = learner.get_state()
         replacer = state[PAR_STATE]["replacers"]["default_policy"]
         assert state[PAR_STATE]["step"] == 4 and len(replacer["pool_states"]) > 0

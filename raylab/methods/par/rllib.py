@@ -7,7 +7,7 @@
    IQL has no target actor), and in `compute_loss_for_module`
      1. lets IQL compute its value, critic and actor losses on the batch as sampled;
      2. mixes the actor batch: ranking key y = r + gamma (1 - d) V(s'), synthetic actions = the EMA actor's
-        deterministic action, gate on the critic loss;
+        deterministic action (its mean squashed into the action bounds), gate on the critic loss;
      3. replaces the actor loss by the AWR loss recomputed on the mixed batch.
    PAR state (replacer, EMA actor, step) is part of the Learner's get_state / set_state, so it survives
    checkpoints.
@@ -70,6 +70,13 @@ class IQLPARTorchLearner(IQLTorchLearner):
         logits = head(encoder({Columns.OBS: obs})[ENCODER_OUT])
         return module.get_train_action_dist_cls().from_logits(logits)
 
+    def propose(self, module, ema: torch.nn.ModuleDict, obs: torch.Tensor) -> torch.Tensor:
+        """PAR's synthetic actions: the EMA actor's deterministic action, its Gaussian mean squashed into
+        the action bounds by the distribution's own map (the one `logp` inverts). RLlib's
+        `to_deterministic().sample()` is the raw pre-tanh mean: unbounded, not the actor's action."""
+        dist = self._dist(module, ema["encoder"], ema["head"], obs)
+        return dist._squash(dist.loc)
+
     def compute_loss_for_module(self, *, module_id, config, batch, fwd_out):
         total = super().compute_loss_for_module(
             module_id=module_id, config=config, batch=batch, fwd_out=fwd_out
@@ -83,9 +90,13 @@ class IQLPARTorchLearner(IQLTorchLearner):
                 batch[Columns.REWARDS]
                 + config.gamma * (1 - batch[Columns.TERMINATEDS].float()) * fwd_out[VF_PREDS_NEXT]
             )
-        propose = lambda obs: self._dist(module, ema["encoder"], ema["head"], obs).to_deterministic().sample()  # noqa: E731
         obs, actions, info = replacer.mix(
-            batch[Columns.OBS], batch[Columns.ACTIONS], rank_key, self.par_step, critic_loss, propose
+            batch[Columns.OBS],
+            batch[Columns.ACTIONS],
+            rank_key,
+            self.par_step,
+            critic_loss,
+            lambda states: self.propose(module, ema, states),
         )
         if info.k > 0:
             old_actor_loss = self._temp_losses[(module_id, POLICY_LOSS_KEY)]
