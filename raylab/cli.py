@@ -22,7 +22,7 @@ from raylab.progress import ConsoleProgress
 from raylab.tracking import tracker_sinks
 from raylab.records import RESULT_FILE, ResultRecord
 from raylab.registry import all_specs, get_spec
-from raylab.runner import default_out_dir, load_run_config, new_run_id, run_experiment
+from raylab.runner import Terminated, default_out_dir, load_run_config, new_run_id, run_experiment
 
 
 def _config(args):
@@ -285,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     except RaylabError as exc:
         print(f"raylab: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("raylab: terminated (SIGTERM); the run's record says where it stopped", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("raylab: interrupted", file=sys.stderr)
         return 130

@@ -3,12 +3,15 @@ is written even when the loop raises."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from raylab.config import config_hash, resolve_config, to_dict
 from raylab.context import Checkpointer, Mapper, MetricSink, RunContext, limit_threads
@@ -18,6 +21,29 @@ from raylab.seeding import seed_everything
 
 log = logging.getLogger("raylab")
 TRACEBACK_FILE = "traceback.txt"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`ray job stop`, Kubernetes, batch schedulers) during a run: handled like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Inside the block, SIGTERM raises `Terminated` in the main thread, so the run's record is written
+    with status "interrupted" (Ray's driver handler would exit without one); the previous handler is
+    restored after. Off the main thread (a Tune trial) signals cannot be handled: nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def load_run_config(
@@ -55,7 +81,7 @@ def run_experiment(
     """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens.
 
     A failing loop gives a record with status "failed" and the error (full traceback in
-    traceback.txt), Ctrl-C one with status "interrupted" (then re-raised); the metrics reported so
+    traceback.txt), Ctrl-C or SIGTERM one with status "interrupted" (then re-raised); the metrics reported so
     far stay in metrics.jsonl and the record. The loop runs with as many BLAS/torch threads as the
     experiment's registered CPUs, restored afterwards (`limit_threads`).
     """
@@ -67,10 +93,14 @@ def run_experiment(
     seed_everything(cfg.seed)
     start = time.perf_counter()
     try:
-        with limit_threads(spec.threads):
+        with limit_threads(spec.threads), sigterm_as_interrupt():
             record = spec.load_entry()(cfg, ctx)
-    except KeyboardInterrupt:
-        _finish(_failed_record(spec, ctx, "interrupted", "KeyboardInterrupt"), start, out_dir)
+    except KeyboardInterrupt as exc:
+        _finish(
+            _failed_record(spec, ctx, "interrupted", f"{type(exc).__name__}: {exc}".rstrip(": ")),
+            start,
+            out_dir,
+        )
         raise
     except Exception as exc:  # noqa: BLE001 - the record carries it; the caller decides what follows
         Path(out_dir, TRACEBACK_FILE).write_text(traceback.format_exc())
