@@ -31,6 +31,13 @@ class ConfigError(RaylabError):
     """A config file, a `--set` override or a value that does not fit the dataclass."""
 
 
+def require_positive(**values: float) -> None:
+    """For a config's `__post_init__`: ValueError naming every field (given by name) that is not > 0."""
+    bad = [name for name, value in values.items() if value <= 0]
+    if bad:
+        raise ValueError(f"{', '.join(bad)} must be > 0")
+
+
 def load_yaml(path: str | Path) -> dict:
     """Read a YAML mapping; a missing, unparsable or non-mapping file is a ConfigError naming it."""
     path = Path(path)

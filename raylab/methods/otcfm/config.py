@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-
-def _positive(**values) -> None:
-    bad = [name for name, value in values.items() if value <= 0]
-    if bad:
-        raise ValueError(f"{', '.join(bad)} must be > 0")
+from raylab.config import require_positive
 
 
 @dataclasses.dataclass
@@ -22,7 +18,7 @@ class DiscreteTargetConfig:
     def __post_init__(self):
         if self.atoms < 2:
             raise ValueError("discrete.atoms must be >= 2")
-        _positive(**{"discrete.box": self.box, "discrete.mc_points": self.mc_points})
+        require_positive(**{"discrete.box": self.box, "discrete.mc_points": self.mc_points})
 
 
 @dataclasses.dataclass
@@ -42,7 +38,7 @@ class ProximalFieldConfig:
             raise ValueError("times must be a non-empty list in (0, 1)")
         if not self.sphere_dims or any(d < 2 for d in self.sphere_dims):
             raise ValueError("sphere_dims must be a non-empty list of dimensions >= 2")
-        _positive(samples=self.samples, fresh_points=self.fresh_points, grid=self.grid)
+        require_positive(samples=self.samples, fresh_points=self.fresh_points, grid=self.grid)
 
 
 @dataclasses.dataclass
@@ -80,7 +76,7 @@ class HyperbolicityConfig:
     gap_fill: float = 0.95  # B6: their radius is uniform in [0, gap_fill * t]
 
     def __post_init__(self):
-        _positive(particles=self.particles, ds=self.ds, kappa=self.kappa, mc_points=self.mc_points)
+        require_positive(particles=self.particles, ds=self.ds, kappa=self.kappa, mc_points=self.mc_points)
         if not 0 <= self.fit_from < self.fit_to <= self.s_end:
             raise ValueError("need 0 <= fit_from < fit_to <= s_end")
         if self.s_end < 6:
@@ -124,7 +120,7 @@ class Train2DConfig:
             raise ValueError("batch_sizes must be a non-empty list of values >= 2")
         if any(not 0 < t < 1 for t in self.eval_times):
             raise ValueError("eval_times must lie in (0, 1)")
-        _positive(
+        require_positive(
             replicates=self.replicates,
             steps=self.steps,
             hidden=self.hidden,

@@ -5,18 +5,13 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from raylab.config import require_positive
 from raylab.methods.s2o.data import DATASETS
 from raylab.methods.s2o.models import ARCHS
 
 # A variant is its objective, then optional "_s2o" and "_sam": at, at_s2o, trades_sam, trades_s2o_sam...
 VARIANT = re.compile(r"(at|trades)(_s2o)?(_sam)?")
 ATTACKS = ("pgd", "cw", "autoattack")
-
-
-def _positive(**values) -> None:
-    bad = [name for name, value in values.items() if value <= 0]
-    if bad:
-        raise ValueError(f"{', '.join(bad)} must be > 0")
 
 
 @dataclasses.dataclass
@@ -46,7 +41,7 @@ class ModelConfig:
     def __post_init__(self):
         if self.arch not in ARCHS:
             raise ValueError(f"model.arch must be one of {', '.join(ARCHS)}, not '{self.arch}'")
-        _positive(**{"model.hidden": self.hidden})
+        require_positive(**{"model.hidden": self.hidden})
 
 
 @dataclasses.dataclass
@@ -76,7 +71,7 @@ class TrainConfig:
             raise ValueError("train.at_s2o_weight and train.trades_s2o_weight must be in [0, 1]")
         if not 0 < self.s2o_keep < 1:
             raise ValueError("train.s2o_keep must be in (0, 1)")
-        _positive(
+        require_positive(
             **{
                 "train.epochs": self.epochs,
                 "train.batch_size": self.batch_size,
@@ -111,7 +106,7 @@ class EvalConfig:
             raise ValueError("eval.attacks must include pgd (the claims and the curves use it)")
         if any(e < 0 for e in self.eps_grid) or sorted(self.eps_grid) != self.eps_grid:
             raise ValueError("eval.eps_grid must be non-negative and increasing")
-        _positive(
+        require_positive(
             **{
                 "eval.points": self.points,
                 "eval.eps": self.eps,
@@ -143,4 +138,4 @@ class S2OConfig:
             )
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, not '{self.device}'")
-        _positive(replicates=self.replicates)
+        require_positive(replicates=self.replicates)

@@ -126,14 +126,15 @@ def evaluate(model: Classifier, cfg: S2OConfig, data: ImageData, cell: Cell, dev
     """Final metrics: clean accuracy and logit correlation on all n_test images; the attacks and the
     PGD eps grid on the first `eval.points`; the last layer's weight cosines."""
     e = cfg.eval
-    x_all, y_all = data.x_test.to(device), data.y_test.to(device)
-    x, y = x_all[: e.points], y_all[: e.points]
-    with attacks.eval_mode(model), torch.no_grad():
-        logits = model(x_all)
+    with attacks.eval_mode(model), torch.no_grad():  # batch by batch: 10k CIFAR images at once exhaust a GPU
+        logits = torch.cat([model(batch.to(device)).cpu() for batch in data.x_test.split(e.batch_size)])
+    correct = logits.argmax(1) == data.y_test
+    x, y = data.x_test[: e.points].to(device), data.y_test[: e.points].to(device)
     out = {
-        "clean": float((logits.argmax(1) == y_all).float().mean()),
-        "logit_corr": core.logit_correlation(logits.cpu()),
+        "clean": float(correct.float().mean()),
+        "logit_corr": core.logit_correlation(logits),
         "weight_cos": core.weight_cosine(model.head.weight.detach().cpu()),
+        # batched exactly as the attacks are, so PGD at eps 0 must give this number to the last image
         "clean_points": attacks.robust_accuracy(None, model, x, y, e.batch_size),
     }
     for name in e.attacks:

@@ -190,3 +190,17 @@ def test_a_diverging_run_stops_with_an_error_that_names_the_knobs():
     with pytest.raises(FloatingPointError, match="diverged by step .* lower train.lr"):
         with np.errstate(over="ignore", invalid="ignore"):  # the overflow on the way there
             run_condition(make_conditions(cfg)[0])
+
+
+def test_readme_scale_claims_need_both_phases_in_order():
+    steps = np.array([0, 10, 20, 30, 40])
+    in_order = {
+        "step": steps,
+        "norm": np.array([[1.0, 0.6, 0.4, 0.3, 0.2]]),
+        "cos": np.array([[0.2, 0.22, 0.25, 0.5, 0.7]]),
+        "inv_stable_rank": np.array([[0.1, 0.1, 0.2, 0.6, 0.9]]),
+    }
+    assert all(c.passed for c in claims.readme_scale(in_order, steps=40))
+    no_phase_two = {**in_order, "cos": np.full((1, 5), 0.2), "inv_stable_rank": np.full((1, 5), 0.1)}
+    failed = {c.id for c in claims.readme_scale(no_phase_two, steps=40) if not c.passed}
+    assert failed == {"R-b.order", "R-c.cos", "R-c.rank"}
