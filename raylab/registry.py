@@ -27,6 +27,8 @@ PAPERS = {
     "potential, minibatch convergence, terminal normal hyperbolicity)",
     "s2o": "Enhancing Adversarial Training with Second-Order Statistics of Weights (S2O; Jin et al., "
     "CVPR 2022, arXiv 2203.06020; TPAMI 2025)",
+    "mri_gs": "Physics-Driven 3D Gaussian Rendering for Zero-Shot MRI Super-Resolution (Liu et al., "
+    "arXiv 2603.09621)",
     "specgd": "Spectral Gradient Descent Mitigates Anisotropy-Driven Misalignment: A Case Study in "
     "Phase Retrieval (Braun et al., arXiv 2601.22652)",
 }
@@ -153,6 +155,21 @@ def _s2o(experiment: str, summary: str, gpu: bool = False, pair: str = "at") -> 
         # The smoke run attacks 100 test images (1 image = 1 point) with one replicate: a 1.5-point
         # non-inferiority bound is below its resolution (raylab/methods/s2o/README.md).
         size_dependent=(f"noninferior.clean@{pair}", f"noninferior.pgd20@{pair}"),
+    )
+
+
+def _mri(experiment: str, summary: str, entry: str = "experiment", reproduce: bool = True) -> ExperimentSpec:
+    batch = entry == "batch"
+    return ExperimentSpec(
+        # one GPU per volume on a GPU cluster (the same torch code on CPU elsewhere, one thread)
+        resources={"cpu": 1, "gpu": 1},
+        name=f"mri_gs/{experiment}",
+        summary=summary,
+        config_cls="raylab.methods.mri_gs.config:MriConfig",
+        entry=f"raylab.methods.mri_gs.{entry}:run",
+        reproduce=reproduce,
+        # batch: each volume in its own placement-group bundle, spread over the nodes
+        mapper={"placement": "SPREAD"} if batch else {},
     )
 
 
@@ -367,6 +384,23 @@ _SPECS = [
         "AT+S2O, PreActResNet-18, CIFAR-10 from a local folder, the official 200-epoch protocol, one GPU, "
         "checkpointed per epoch; AT / TRADES / SAM beside it: the variants sweep, one GPU per trial",
         gpu=True,
+    ),
+    _mri(
+        "mni152_x2",
+        "MNI152 T1 64^3 crop degraded x2 along z: Gaussians vs trilinear / cubic B-spline / SIREN, PSNR / "
+        "SSIM on the brain mask, renderer invariants (A1-A5)",
+    ),
+    _mri("mni152_x4", "the same at x4 (A5)"),
+    _mri("colin27_x4", "Colin27 single-subject T1 64^3 crop at x4 (A5 on one real subject)"),
+    _mri(
+        "aniso_demo",
+        "restore a real 4 x 4 x 5 mm scan (dipy) to 4 x 4 x 1.25 mm: NIfTI zooms, re-degradation (A6)",
+    ),
+    _mri(
+        "batch",
+        "a folder of NIfTI volumes, one placement-group bundle (a GPU on GPU clusters) per volume",
+        entry="batch",
+        reproduce=False,
     ),
     _label_noise(
         "single", "one streamed run, the unit `raylab tune` sweeps (delta, rho, m, batch)", reproduce=False
