@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import ray
 
 from raylab.context import ItemError, call_item, item_progress
+from raylab.runtime.placement import in_bundle, reserved
 
 
 def _run_item(fn: Callable, item: Any, index: int, name: str, shared: Any, threads: int = 1):
@@ -44,6 +45,10 @@ class RayMapper:
     backend="tasks": one task per item. backend="actors": one pool of `num_actors` actors per mapper
     (default: as many as the free CPUs allow), created on the first map and reused by every later map,
     whatever its function (worth it when set-up, e.g. JIT compilation, dominates); `close()` ends it.
+    placement="SPREAD" / "PACK" (tasks backend): the map reserves a placement group of one bundle
+    {CPU: num_cpus, GPU: num_gpus} per concurrently running item (as many as the cluster holds, at most
+    one per item) and hands each bundle its next item when it finishes; a cluster that cannot hold one
+    bundle fails after `placement_timeout_s` naming the missing resource.
     `shared` is put in the object store once per map. Lost workers are retried by Ray
     (`max_retries` / actor restarts); an exception inside `fn` is not retried and fails the map with an
     ItemError naming the item.
@@ -57,18 +62,23 @@ class RayMapper:
         num_actors: int | None = None,
         progress: bool = True,
         max_retries: int = 3,
+        placement: str | None = None,
+        placement_timeout_s: float = 60.0,
     ):
         if backend not in ("tasks", "actors"):
             raise ValueError(f"backend must be 'tasks' or 'actors', not {backend!r}")
         self.backend, self.num_cpus, self.num_gpus = backend, num_cpus, num_gpus
         self.num_actors, self.progress, self.max_retries = num_actors, progress, max_retries
         self.threads = max(1, int(num_cpus))  # BLAS/torch threads per item, as on the serial path
+        self.placement, self.placement_timeout_s = placement, placement_timeout_s
         self._actors: list | None = None
 
     def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
         if not items:
             return []
         shared_ref = ray.put(shared) if shared is not None else None
+        if self.backend == "tasks" and self.placement:
+            return self._map_placed(ray.put(fn), items, name, shared_ref)
         if self.backend == "tasks":
             fn_ref = ray.put(fn)
             resources = {
@@ -111,6 +121,42 @@ class RayMapper:
             for i, item in enumerate(items)
         ]
         return self._collect(refs, name)
+
+    def _map_placed(self, fn_ref, items: Sequence, name: str, shared_ref) -> list:
+        bundle = {"CPU": float(self.num_cpus)} | ({"GPU": float(self.num_gpus)} if self.num_gpus else {})
+        total = ray.cluster_resources()
+        fits = min(int(total.get(r, 0) // amount) for r, amount in bundle.items() if amount)
+        count = max(1, min(len(items), fits))
+        with reserved([bundle] * count, self.placement, self.placement_timeout_s, name=f"{name}-pg") as group:
+
+            def submit(i: int, slot: int):
+                task = _run_item_task.options(
+                    name=f"{name}[{i}]", num_cpus=self.num_cpus, num_gpus=self.num_gpus,
+                    max_retries=self.max_retries, **in_bundle(group, slot, capture_child_tasks=False),
+                )  # fmt: skip
+                return task.remote(fn_ref, items[i], i, name, shared_ref, self.threads)
+
+            running = {submit(i, i): (i, i) for i in range(count)}
+            return self._collect_placed(running, submit, len(items), count, name)
+
+    def _collect_placed(self, running: dict, submit, total: int, next_item: int, name: str) -> list:
+        """Results in item order; each finished item's bundle takes the next item (next-idle dispatch)."""
+        results: list[Any] = [None] * total
+        with item_progress(name, total, self.progress) as advance:
+            while running:
+                done, _ = ray.wait(list(running), num_returns=1)
+                index, slot = running.pop(done[0])
+                ok, value = ray.get(done[0])
+                if not ok:
+                    for ref in running:
+                        ray.cancel(ref, force=False)
+                    raise ItemError(value)
+                results[index] = value
+                advance()
+                if next_item < total:
+                    running[submit(next_item, slot)] = (next_item, slot)
+                    next_item += 1
+        return results
 
     def close(self) -> None:
         """End the actor pool (it also ends with the mapper or the Ray session)."""
