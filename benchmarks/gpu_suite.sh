@@ -10,3 +10,6 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 python -m pytest -q -m gpu --durations=10 -p no:cacheprovider
 # s2o: training images/s, AT vs AT+S2O (< 5 % overhead), TRADES vs TRADES+S2O, AT+SAM (PreActResNet-18)
 python benchmarks/s2o_throughput.py --arch preact_resnet18 --device cuda --n-train 5120 --epochs 2 --threads 4
+# mri_gs: brick renderer forward+backward per step (64^3, 128^3) vs the dense reference and vs SIREN at
+# equal PSNR; memory per Gaussian
+python benchmarks/mri_render.py --device cuda --sizes 64 128

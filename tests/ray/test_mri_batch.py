@@ -40,7 +40,7 @@ def test_a_bundle_the_cluster_cannot_hold_names_the_resource(ray_cluster):
 def test_batch_outputs_equal_the_serial_run(ray_cluster, tmp_path):
     spec = get_spec("mri_gs/batch")
     cfg = load_run_config(spec, smoke=True)
-    cfg = dataclasses.replace(cfg, input="anatomical,aniso_vox")
+    cfg = dataclasses.replace(cfg, input="anatomical,anat_moved")
     serial = run_experiment(spec, cfg, tmp_path / "serial", mapper=SerialMapper(progress=False))
     placed = run_experiment(
         spec, cfg, tmp_path / "ray", mapper=RayMapper(**spec.mapper_options, progress=False)
@@ -48,7 +48,7 @@ def test_batch_outputs_equal_the_serial_run(ray_cluster, tmp_path):
     assert serial.status == placed.status == "ok", (serial.error, placed.error)
     untimed = {k: v for k, v in serial.metrics.items() if "time" not in k and "seconds" not in k}
     assert untimed == {k: placed.metrics[k] for k in untimed}
-    for name in ("anatomical", "aniso_vox"):
+    for name in ("anatomical", "anat_moved"):
         a = np.asarray(nib.load(str(tmp_path / "serial" / f"{name}_ours.nii.gz")).dataobj)
         b = np.asarray(nib.load(str(tmp_path / "ray" / f"{name}_ours.nii.gz")).dataobj)
         assert np.array_equal(a, b)

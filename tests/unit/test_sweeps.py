@@ -7,6 +7,7 @@ from raylab.runner import load_run_config
 from raylab.runtime.tune import check_space, load_sweep
 
 SWEEPS = {
+    "mri_gs/sweeps/gaussians.yaml": "mri_gs/mni152_x2",
     "specgd/sweeps/lr.yaml": "specgd/trajectory",
     "label_noise/sweeps/phases.yaml": "label_noise/single",
     "label_noise/sweeps/sensitivity.yaml": "label_noise/single",

@@ -113,7 +113,7 @@ class MriConfig:
 
     seed: int = 0  # run seed (SIREN initialisation; the Gaussian fit itself is deterministic)
     mode: str = "simulate"  # simulate (degrade a high-res input, score) | restore (input is the scan)
-    input: str = "mni152"  # NIfTI file, folder (batch) or mni152 | colin27 | aniso_vox | anatomical
+    input: str = "mni152"  # NIfTI file, folder (batch) or a built-in (raylab/methods/mri_gs/data.py)
     volume: int = -1  # which volume of a 4-D series (-1: none chosen; a 4-D input then is an error)
     scale: int = 2  # super-resolution factor along the thick axis (integer >= 2)
     axis: int = -1  # thick array axis 0 / 1 / 2; -1: the axis with the largest voxel size (ties: the last)
@@ -124,11 +124,11 @@ class MriConfig:
     mask_threshold: float = 0.1  # brain mask = ground truth above this fraction of the range
     device: str = "auto"  # auto | cpu | cuda
     write_nifti: bool = True  # write the super-resolved volume (and the baselines) as NIfTI
-    init: InitConfig = dataclasses.field(default_factory=InitConfig)
-    render: RenderConfig = dataclasses.field(default_factory=RenderConfig)
-    signal: SignalConfig = dataclasses.field(default_factory=SignalConfig)
-    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
-    baselines: BaselineConfig = dataclasses.field(default_factory=BaselineConfig)
+    init: InitConfig = dataclasses.field(default_factory=InitConfig)  # Gaussian placement and count
+    render: RenderConfig = dataclasses.field(default_factory=RenderConfig)  # brick rasterizer
+    signal: SignalConfig = dataclasses.field(default_factory=SignalConfig)  # tissue -> MR signal
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)  # the zero-shot fit
+    baselines: BaselineConfig = dataclasses.field(default_factory=BaselineConfig)  # run beside it
 
     def __post_init__(self):
         if self.mode not in MODES:

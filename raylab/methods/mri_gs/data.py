@@ -38,6 +38,10 @@ BUILTIN = {
         lambda: _wheel_file("nibabel", "tests", "data", "anatomical.nii"),
         "real 2 mm T1 (nibabel wheel), 33 x 41 x 25",
     ),
+    "anat_moved": (
+        lambda: _wheel_file("nibabel", "tests", "data", "reoriented_anat_moved.nii"),
+        "real 4 mm T1, reoriented (nibabel wheel), 21 x 26 x 22",
+    ),
 }
 
 

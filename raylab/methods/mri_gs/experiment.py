@@ -115,7 +115,7 @@ def super_resolve(case: Case, cfg: MriConfig, report=None) -> tuple[dict, dict[s
     matrix = problem.matrix(cfg.profile)
     history = fitted["history"]
     metrics = {
-        "fit/seconds": fitted["seconds"],
+        "time/fit_s": fitted["seconds"],
         "fit/iterations": len(history),
         "fit/gaussians": fitted["gaussians"].count,
         "fit/floats_per_gaussian": fitted["gaussians"].floats_per_gaussian,

@@ -58,7 +58,7 @@ def results_table(metrics: dict, cfg) -> str:
     rows += [
         "",
         f"Ours: {metrics['fit/gaussians']} Gaussians x {metrics['fit/floats_per_gaussian']} floats, "
-        f"{metrics['fit/iterations']} Adam steps in {metrics['fit/seconds']:.1f} s; "
+        f"{metrics['fit/iterations']} Adam steps in {metrics['time/fit_s']:.1f} s; "
         f"data consistency {metrics['dc_psnr/ours']:.1f} dB.",
     ]
     if "time/inr_s" in metrics:
