@@ -40,7 +40,7 @@ def test_a_bundle_the_cluster_cannot_hold_names_the_resource(ray_cluster):
 def test_batch_outputs_equal_the_serial_run(ray_cluster, tmp_path):
     spec = get_spec("mri_gs/batch")
     cfg = load_run_config(spec, smoke=True)
-    cfg = dataclasses.replace(cfg, input="anatomical,anat_moved")
+    cfg = dataclasses.replace(cfg, input="anatomical,anat_moved", crop_size=[16, 16, 12])
     serial = run_experiment(spec, cfg, tmp_path / "serial", mapper=SerialMapper(progress=False))
     placed = run_experiment(
         spec, cfg, tmp_path / "ray", mapper=RayMapper(**spec.mapper_options, progress=False)

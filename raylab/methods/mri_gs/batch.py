@@ -63,6 +63,7 @@ def run(cfg: MriConfig, ctx: RunContext) -> ResultRecord:
         "dc_psnr/min": float(np.min(dc)),
         "batch/volumes": len(items),
     }
+    ctx.report({key: value for key, value in metrics.items() if key.startswith(("dc_psnr/", "batch/"))})
     bound = 35.0 if cfg.mode == "restore" else 40.0
     claims = [
         Claim.check("batch.consistency", f"every volume's re-degraded output vs its scan >= {bound} dB",
