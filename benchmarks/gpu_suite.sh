@@ -12,4 +12,4 @@ python -m pytest -q -m gpu --durations=10 -p no:cacheprovider
 python benchmarks/s2o_throughput.py --arch preact_resnet18 --device cuda --n-train 5120 --epochs 2 --threads 4
 # mri_gs: brick renderer forward+backward per step (64^3, 128^3) vs the dense reference and vs SIREN at
 # equal PSNR; memory per Gaussian
-python benchmarks/mri_render.py --device cuda --sizes 64 128
+python benchmarks/mri_render.py --device cuda --sizes 64 128 --full-brain

@@ -1,7 +1,8 @@
 """mri_gs renderer speed: forward+backward seconds per Adam step of the brick rasterizer on cubic grids
 (x2 along z: one Gaussian per low-res voxel), against the dense reference (every Gaussian x every voxel,
 timed on a sub-block and scaled) and the SIREN baseline's step; bytes per Gaussian; and the time each
-method needs on the 32 x 32 x 64 MNI152 crop to reach the SIREN's final PSNR.
+method needs on the 32 x 32 x 64 MNI152 crop to reach the SIREN's final PSNR; with --full-brain, one
+step on the whole 1 mm brain at x4 (peak memory against the 16 GiB target).
 
     python benchmarks/mri_render.py [--device cpu|cuda] [--sizes 32 64] [--threads 2]
 """
@@ -9,6 +10,7 @@ method needs on the 32 x 32 x 64 MNI152 crop to reach the SIREN's final PSNR.
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import torch
@@ -16,6 +18,7 @@ import torch
 from raylab.methods.mri_gs import baselines
 from raylab.methods.mri_gs.config import MriConfig
 from raylab.methods.mri_gs.experiment import prepare, super_resolve
+from raylab.methods.mri_gs.fit import Problem, initial_gaussians, predict_slices
 from raylab.methods.mri_gs.gaussians import init_from_lowres
 from raylab.methods.mri_gs.render import Grid, brick_splat, dense_splat, normalized
 
@@ -71,16 +74,42 @@ def renderer_row(size: int, device: torch.device, brick: int) -> dict:
     }
 
 
+def full_brain_step(device: torch.device, brick: int, factor: int = 4) -> None:
+    """One forward+backward step on the whole 1 mm MNI152 brain at x`factor`: peak memory and time."""
+    cfg = MriConfig(input="mni152", scale=factor, device=device.type)
+    cfg.render.brick = brick
+    case = prepare(cfg, cfg.input, device)
+    problem = Problem(case.lowres, factor)
+    g = initial_gaussians(problem, cfg)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    predicted, _ = predict_slices(g, problem, cfg, problem.matrix(cfg.profile))
+    torch.mean((predicted - problem.lowres) ** 2).backward()
+    sync(device)
+    seconds = time.perf_counter() - start
+    peak = (
+        torch.cuda.max_memory_allocated() / 2**30
+        if device.type == "cuda"
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    )
+    print(
+        f"full brain {tuple(case.truth.shape)} x{factor}: {g.count} Gaussians, one step {seconds:.1f} s, "
+        f"peak {'GPU' if device.type == 'cuda' else 'process'} memory {peak:.2f} GiB (target: 16 GiB)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64])
-    parser.add_argument("--brick", type=int, default=0, help="0: 2 on CPU, 8 on CUDA")
+    parser.add_argument("--brick", type=int, default=0, help="0: 4 on CPU, 8 on CUDA")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--full-brain", action="store_true", help="also one step on the whole brain at x4")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    brick = args.brick or (8 if device.type == "cuda" else 2)
+    brick = args.brick or (8 if device.type == "cuda" else 4)
     print(f"device {device}, brick {brick}, {args.threads} CPU threads")
     for size in args.sizes:
         row = renderer_row(size, device, brick)

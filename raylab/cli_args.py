@@ -92,6 +92,9 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--smoke", action="store_true", help="every experiment's smoke variant")
         p.add_argument("--only", help="comma-separated methods or experiments")
         p.add_argument("--out", help="output folder (default reproduce_out/smoke or reproduce_out/full)")
+        p.add_argument(
+            "--resume", action="store_true", help="keep runs whose record in --out is ok for the same config"
+        )
     elif name == "report":
         p.add_argument("dir", help="a folder of run records (searched recursively)")
         p.add_argument("--out", help="report path (default DIR/REPORT.md)")

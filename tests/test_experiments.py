@@ -123,7 +123,7 @@ def test_smoke_block_only_shrinks_sizes(spec):
     for key, value in full.items():
         if isinstance(value, (bool, str)):
             assert smoke[key] == value, f"smoke changes {key}: {value!r} -> {smoke[key]!r}"
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value + smoke[key]):
             assert set(smoke[key]) <= set(value), f"smoke adds to {key}: {smoke[key]} vs {value}"
 
 

@@ -44,7 +44,9 @@ class RayMapper:
 
     backend="tasks": one task per item. backend="actors": one pool of `num_actors` actors per mapper
     (default: as many as the free CPUs allow), created on the first map and reused by every later map,
-    whatever its function (worth it when set-up, e.g. JIT compilation, dominates); `close()` ends it.
+    whatever its function (worth it when set-up, e.g. JIT compilation, dominates); items go to whichever
+    actor is free (next-idle, two in flight per actor), so uneven items keep every actor busy;
+    `close()` ends it.
     placement="SPREAD" / "PACK" (tasks backend): the map reserves a placement group of one bundle
     {CPU: num_cpus, GPU: num_gpus} per concurrently running item (as many as the cluster holds, at most
     one per item) and hands each bundle its next item when it finishes; a cluster that cannot hold one
@@ -115,12 +117,15 @@ class RayMapper:
         return self._actors
 
     def _map_actors(self, fn, items, name, shared_ref) -> list:
-        actors, fn_ref = self._pool(name), ray.put(fn)
-        refs = [
-            actors[i % len(actors)].run.options(name=f"{name}[{i}]").remote(fn_ref, item, i, name, shared_ref)
-            for i, item in enumerate(items)
-        ]
-        return self._collect(refs, name)
+        """Each actor holds two items at a time (one running, one queued, so it never waits on the
+        driver) and is handed the next item when one finishes: uneven items do not leave actors idle."""
+        fn_ref = ray.put(fn)
+
+        def submit(i: int, actor):
+            return actor.run.options(name=f"{name}[{i}]").remote(fn_ref, items[i], i, name, shared_ref)
+
+        actors = self._pool(name)
+        return self._dispatch(submit, len(items), actors + actors, name)
 
     def _map_placed(self, fn_ref, items: Sequence, name: str, shared_ref) -> list:
         bundle = {"CPU": float(self.num_cpus)} | ({"GPU": float(self.num_gpus)} if self.num_gpus else {})
@@ -136,27 +141,33 @@ class RayMapper:
                 )  # fmt: skip
                 return task.remote(fn_ref, items[i], i, name, shared_ref, self.threads)
 
-            running = {submit(i, i): (i, i) for i in range(count)}
-            return self._collect_placed(running, submit, len(items), count, name)
+            return self._dispatch(submit, len(items), list(range(count)), name)
 
-    def _collect_placed(self, running: dict, submit, total: int, next_item: int, name: str) -> list:
-        """Results in item order; each finished item's bundle takes the next item (next-idle dispatch)."""
-        results: list[Any] = [None] * total
+    def _dispatch(self, submit: Callable, total: int, slots: list, name: str) -> list:
+        """Next-idle dispatch: `submit(i, slot)` item i into each slot (an actor, a bundle), then give a
+        slot the next item whenever one of its items finishes. Results come back in item order."""
+        running = {submit(i, slot): (i, slot) for i, slot in enumerate(slots[:total])}
+        next_item, results = len(running), [None] * total
         with item_progress(name, total, self.progress) as advance:
             while running:
-                done, _ = ray.wait(list(running), num_returns=1)
-                index, slot = running.pop(done[0])
-                ok, value = ray.get(done[0])
-                if not ok:
-                    for ref in running:
-                        ray.cancel(ref, force=False)
-                    raise ItemError(value)
-                results[index] = value
-                advance()
-                if next_item < total:
-                    running[submit(next_item, slot)] = (next_item, slot)
-                    next_item += 1
+                for ref in _ready(list(running)):
+                    index, slot = running.pop(ref)
+                    results[index] = self._value(ref, running)
+                    advance()
+                    if next_item < total:
+                        running[submit(next_item, slot)] = (next_item, slot)
+                        next_item += 1
         return results
+
+    @staticmethod
+    def _value(ref, still_running) -> Any:
+        """An item's result; a failed item cancels the others and raises its ItemError."""
+        ok, value = ray.get(ref)
+        if not ok:
+            for other in still_running:
+                ray.cancel(other, force=False)
+            raise ItemError(value)
+        return value
 
     def close(self) -> None:
         """End the actor pool (it also ends with the mapper or the Ray session)."""
@@ -167,15 +178,19 @@ class RayMapper:
     def _collect(self, refs: list, name: str) -> list:
         index_of = {ref: i for i, ref in enumerate(refs)}
         results: list[Any] = [None] * len(refs)
-        pending = list(refs)
+        pending = set(refs)
         with item_progress(name, len(refs), self.progress) as advance:
             while pending:
-                done, pending = ray.wait(pending, num_returns=1)
-                ok, value = ray.get(done[0])
-                if not ok:
-                    for ref in pending:
-                        ray.cancel(ref, force=False)
-                    raise ItemError(value)
-                results[index_of[done[0]]] = value
-                advance()
+                for ref in _ready(list(pending)):
+                    pending.discard(ref)
+                    results[index_of[ref]] = self._value(ref, pending)
+                    advance()
         return results
+
+
+def _ready(refs: list) -> list:
+    """Every finished ref, waiting for at least one: one pass of bookkeeping per burst of finished
+    items, not per item (a map of 10^5 small items is not quadratic in `ray.wait` calls)."""
+    ray.wait(refs, num_returns=1)
+    done, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+    return done

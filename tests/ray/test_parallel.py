@@ -104,3 +104,21 @@ def test_one_actor_pool_serves_every_function_without_waiting_for_cpus(ray_clust
     assert mapper.map(add_shared, [1, 2], name="pool-b", shared=10) == [11, 12]
     assert mapper.map(fail_on_two, [0, 1], name="pool-c") == [0, 1]
     mapper.close()
+
+
+def uneven(item):
+    import os
+
+    time.sleep(2.0 if item == 0 else 0.05)
+    return item, os.getpid()
+
+
+def test_actors_take_the_next_item_when_free_not_round_robin(ray_cluster):
+    """#19 scale: one long item (2 s) and eleven short ones on two actors. Round-robin would queue
+    six items behind the long one; next-idle leaves it at most the one queued beside it."""
+    out = RayMapper(backend="actors", num_actors=2, progress=False).map(
+        uneven, list(range(12)), name="uneven"
+    )
+    assert [item for item, _ in out] == list(range(12))  # ordered as the items
+    slow_pid = out[0][1]
+    assert sum(pid == slow_pid for _, pid in out) <= 2

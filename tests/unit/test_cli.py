@@ -155,3 +155,18 @@ def test_an_uninstalled_tracker_is_one_clear_error(tmp_path, monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)  # import mlflow[.x] -> ImportError
     with pytest.raises(RaylabError, match=r"--log mlflow: mlflow is not installed"):
         tracker_sinks(["mlflow"], tmp_path)
+
+
+def test_reproduce_resume_keeps_finished_runs_and_reruns_the_rest(tmp_path):
+    """#19 item 1: `reproduce --resume` skips runs whose record is ok for the same config."""
+    args = ["reproduce", "--smoke", "--serial", "--only", "otcfm/proximal_field", "--out", str(tmp_path)]
+    record_path = tmp_path / "otcfm/proximal_field/result.json"
+    assert raylab(*args).returncode == 0
+    first = json.loads(record_path.read_text())
+    kept = raylab(*args, "--resume")
+    assert kept.returncode == 0 and "kept (--resume" in kept.stdout
+    assert json.loads(record_path.read_text())["run_id"] == first["run_id"]
+    record_path.write_text(json.dumps(first | {"status": "failed"}))  # an unfinished run is rerun
+    rerun = raylab(*args, "--resume")
+    assert rerun.returncode == 0 and "kept" not in rerun.stdout
+    assert json.loads(record_path.read_text())["run_id"] != first["run_id"]

@@ -1,6 +1,11 @@
 import dataclasses
 import json
 import math
+import os
+import stat
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -46,6 +51,43 @@ def test_record_round_trip_is_strict_json_and_atomic(tmp_path):
     back = read_record(tmp_path)
     assert back.metrics == {"a": 1.5, "inf": math.inf}  # and back to a float
     assert back.claims[0] == make_record().claims[0] and back.claims_passed
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_records_get_the_mode_of_the_umask_not_0600(tmp_path, umask):
+    """Shared storage: other users and the dashboard host must read records when the umask says so."""
+    old = os.umask(umask)
+    try:
+        write_record(make_record(), tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "result.json").stat().st_mode) == 0o666 & ~umask
+
+
+KILL_WRITER = """
+import sys
+from raylab.records import write_json_atomic
+big = {"rows": list(range(200_000)), "tag": ""}
+i = 0
+while True:
+    big["tag"] = str(i)
+    write_json_atomic(sys.argv[1], big)
+    i += 1
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_a_whole_record(tmp_path):
+    """SIGKILL a process that rewrites a ~1.5 MB record in a loop, at several moments: the file is
+    always complete JSON (the old or the new version), never truncated."""
+    target = tmp_path / "result.json"
+    for delay in (0.3, 0.45, 0.6, 0.75):
+        child = subprocess.Popen([sys.executable, "-c", KILL_WRITER, str(target)])
+        time.sleep(delay)
+        child.kill()
+        child.wait()
+        if target.exists():
+            data = json.loads(target.read_text())
+            assert len(data["rows"]) == 200_000
 
 
 def test_broken_records_are_named(tmp_path):

@@ -38,7 +38,7 @@ class RenderConfig:
     brick: int = 4  # brick edge, voxels (4 is fastest on CPU: less work per pair outside the ellipsoid)
     cutoff: float = 3.0  # Gaussian support radius, Mahalanobis units
     eps: float = 1e-8  # added to the denominator of the normalized aggregation
-    chunk: int = 2**21  # voxel evaluations per step of the rasterizer (memory / speed trade-off)
+    chunk: int = 2**18  # voxel evaluations per step of the rasterizer (memory / speed trade-off)
 
     def __post_init__(self):
         require_positive(

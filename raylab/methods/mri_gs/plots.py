@@ -14,16 +14,17 @@ ORDER = ("nearest", "trilinear", "cubic", "inr", "ours")
 
 
 def slices(case, volumes: dict[str, np.ndarray], path: Path) -> Path:
-    """Rows: the three orthogonal mid-slices; columns: input (nearest), baselines, ours, truth, |error|."""
+    """Rows: the three orthogonal mid-slices (z = the thick axis); columns: input (nearest), baselines,
+    ours, truth, |error|."""
     truth = case.truth.double().cpu().numpy()
     columns = [name for name in ORDER if name in volumes] + ["truth", "|ours - truth|"]
     images = dict(volumes, truth=truth)
     images["|ours - truth|"] = np.abs(volumes["ours"] - truth)
     centre = [n // 2 for n in truth.shape]
     cuts = {
-        "thick-axis slice": lambda v: v[:, :, centre[2]],
-        "across slices (1)": lambda v: v[:, centre[1], :].T,
-        "across slices (2)": lambda v: v[centre[0], :, :].T,
+        "in-plane (one z)": lambda v: v[:, :, centre[2]],
+        "x-z (z up)": lambda v: v[:, centre[1], :].T,
+        "y-z (z up)": lambda v: v[centre[0], :, :].T,
     }
     fig, axes = plt.subplots(3, len(columns), figsize=(2.1 * len(columns), 6.6), squeeze=False)
     for row, (label, cut) in enumerate(cuts.items()):

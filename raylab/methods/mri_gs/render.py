@@ -131,10 +131,16 @@ def from_bricks(flat: torch.Tensor, grid: Grid, brick: int) -> torch.Tensor:
 def _pair_kernel(means, whiten, weights, gauss, bricks, grid, brick, cutoff):
     """w_i G_i on every voxel of each pair's brick: (pairs, B^3)."""
     n = bricks_per_axis(grid, brick)
+    origin = torch.stack([bricks // (n[1] * n[2]), (bricks // n[2]) % n[1], bricks % n[2]], -1) * brick
+    if whiten.dim() == 2:  # axis-aligned: d^2 = sum_k u_k^2 is separable over the brick's three axes
+        steps = torch.arange(brick, device=means.device)
+        axis_coords = grid.coords((origin[:, :, None] + steps).transpose(1, 2).to(means.dtype))  # (P, B, 3)
+        q = ((axis_coords - means[gauss, None, :]) * whiten[gauss, None, :]).square()
+        d2 = q[:, :, None, None, 0] + q[:, None, :, None, 1] + q[:, None, None, :, 2]
+        return weights[gauss, None] * kernel(d2.reshape(len(gauss), -1), cutoff)
     local = torch.stack(
         torch.meshgrid(*[torch.arange(brick, device=means.device)] * 3, indexing="ij"), -1
     ).reshape(-1, 3)
-    origin = torch.stack([bricks // (n[1] * n[2]), (bricks // n[2]) % n[1], bricks % n[2]], -1) * brick
     x = grid.coords((origin[:, None, :] + local[None]).to(means.dtype))
     d2 = mahalanobis_sq(x, means[gauss], whiten[gauss])
     return weights[gauss, None] * kernel(d2, cutoff)
@@ -177,7 +183,7 @@ class _BrickSplat(torch.autograd.Function):
         return (*(g if need else None for g, need in zip(grads, wanted)), None, None, None, None)
 
 
-def brick_splat(means, whiten, values, weights, grid: Grid, brick=8, cutoff=3.0, chunk=2**21):
+def brick_splat(means, whiten, values, weights, grid: Grid, brick=8, cutoff=3.0, chunk=2**18):
     """Numerator and denominator volumes by the brick rasterizer (`chunk`: voxel evaluations per step)."""
     return _BrickSplat.apply(means, whiten, values, weights, grid, brick, cutoff, chunk)
 

@@ -67,6 +67,11 @@ def test_gradcheck_through_means_scales_rotation_values_and_weights():
 
     assert torch.autograd.gradcheck(image, (means, log_scales, quats, values, weights))
 
+    def axis_aligned(means, log_scales, values, weights):  # the diagonal whitening path
+        return normalized(*brick_splat(means, torch.exp(-log_scales), values, weights, grid, brick=4), 1e-6)
+
+    assert torch.autograd.gradcheck(axis_aligned, (means, log_scales, values, weights))
+
 
 def test_partition_of_unity_and_weight_scaling():
     g, grid = random_gaussians(seed=4), Grid((16, 16, 16))
