@@ -15,11 +15,13 @@ import logging
 import os
 import socket
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlparse
 
 from raylab import RaylabError
+from raylab.runtime import reaper
 
 log = logging.getLogger("raylab")
 DEFAULT_OBJECT_STORE_MB = 1024
@@ -120,6 +122,8 @@ def ray_session(
             **local_init_kwargs(num_cpus, num_gpus, object_store_mb, dashboard),
             "log_to_driver": log_to_driver,
         }
+        os.environ[reaper.TAG_ENV] = uuid.uuid4().hex  # inherited by every process of the embedded Ray
+        reaper.start(os.environ[reaper.TAG_ENV])  # it must not outlive this driver (kill -9)
     context = _init(ray, kwargs, address)
     if dashboard and not address:
         print(f"Ray dashboard (until this command ends): http://{context.dashboard_url}", flush=True)

@@ -32,3 +32,55 @@ def test_sigterm_leaves_an_interrupted_record_with_the_metrics_so_far(tmp_path):
     assert record["status"] == "interrupted" and record["error"] == "Terminated: SIGTERM"
     assert record["metrics"], "the metrics reported before the signal are in the record"
     assert "terminated (SIGTERM)" in out
+
+
+def test_kill_9_of_the_driver_leaves_no_process_of_its_embedded_ray(tmp_path):
+    """#19 item 3: Ray's agents used to outlive a SIGKILLed driver (adopted by init, deaf to SIGTERM);
+    the reaper started with the embedded Ray ends every process carrying the session's tag."""
+    from raylab.runtime.reaper import TAG_ENV, session_processes, still_running
+
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    env.pop("RAY_ADDRESS", None)
+    cmd = [sys.executable, "-m", "raylab", "run", "label_noise/single", "--set", "train.steps=50000000"]
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(tmp_path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    metrics = tmp_path / "metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (metrics.exists() and metrics.stat().st_size > 0):
+        time.sleep(0.2)
+    assert proc.poll() is None
+    time.sleep(3)  # let Ray's agents come up
+    (tag,) = {session_tag(pid, TAG_ENV) for pid in children(proc.pid)} - {None}
+    noted = session_processes(tag, {})
+    names = {open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].strip() for pid in noted}
+    assert {b"ray::DashboardAgent", b"ray::RuntimeEnvAgent"} <= names, names
+    proc.kill()
+    proc.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and still_running(noted):
+        time.sleep(0.5)
+    left = {pid: open(f"/proc/{pid}/cmdline", "rb").read()[:80] for pid in still_running(noted)}
+    assert not left, f"processes of the killed run's Ray still alive: {left}"
+
+
+def children(parent: int) -> list[int]:
+    found = []
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                fields = open(f"/proc/{stat}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.append(int(stat))
+    return found
+
+
+def session_tag(pid: int, name: str) -> str | None:
+    """The tag in a process's environment (the driver sets it after exec: its children carry it)."""
+    try:
+        environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+    except OSError:
+        return None
+    return next((e.split(b"=", 1)[1].decode() for e in environ if e.startswith(f"{name}=".encode())), None)
