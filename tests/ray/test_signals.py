@@ -1,6 +1,7 @@
 """SIGTERM (what `ray job stop`, Kubernetes and batch schedulers send) stops `raylab run` like Ctrl-C:
 a record with status "interrupted" and the metrics so far, exit code 143 (issue #19)."""
 
+import contextlib
 import json
 import os
 import signal
@@ -13,20 +14,31 @@ import pytest
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(300)]
 
 
-def test_sigterm_leaves_an_interrupted_record_with_the_metrics_so_far(tmp_path):
+@contextlib.contextmanager
+def long_run(tmp_path, stdout=subprocess.PIPE):
+    """`raylab run` of a practically endless experiment on its embedded Ray, yielded once it reports
+    metrics; killed at the end if the test left it running (a failed assertion must not leak it)."""
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
     env.pop("RAY_ADDRESS", None)
     cmd = [sys.executable, "-m", "raylab", "run", "label_noise/single", "--set", "train.steps=50000000"]
-    proc = subprocess.Popen(
-        [*cmd, "--out", str(tmp_path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    metrics = tmp_path / "metrics.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (metrics.exists() and metrics.stat().st_size > 0):
-        time.sleep(0.2)  # the embedded Ray is up and the loop is reporting
-    assert proc.poll() is None, proc.stdout.read().decode()
-    proc.send_signal(signal.SIGTERM)
-    out = proc.communicate(timeout=120)[0].decode()
+    proc = subprocess.Popen([*cmd, "--out", str(tmp_path)], env=env, stdout=stdout, stderr=subprocess.STDOUT)
+    try:
+        metrics = tmp_path / "metrics.jsonl"
+        deadline = time.time() + 120
+        while time.time() < deadline and not (metrics.exists() and metrics.stat().st_size > 0):
+            time.sleep(0.2)  # the embedded Ray is up and the loop is reporting
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else proc.returncode
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_sigterm_leaves_an_interrupted_record_with_the_metrics_so_far(tmp_path):
+    with long_run(tmp_path) as proc:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=120)[0].decode()
     assert proc.returncode == 143, out
     record = json.loads((tmp_path / "result.json").read_text())
     assert record["status"] == "interrupted" and record["error"] == "Terminated: SIGTERM"
@@ -36,27 +48,17 @@ def test_sigterm_leaves_an_interrupted_record_with_the_metrics_so_far(tmp_path):
 
 def test_kill_9_of_the_driver_leaves_no_process_of_its_embedded_ray(tmp_path):
     """#19 item 3: Ray's agents used to outlive a SIGKILLed driver (adopted by init, deaf to SIGTERM);
-    the reaper started with the embedded Ray ends every process carrying the session's tag."""
+    the reaper started with the embedded Ray ends every process of that session."""
     from raylab.runtime.reaper import TAG_ENV, session_processes, still_running
 
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    env.pop("RAY_ADDRESS", None)
-    cmd = [sys.executable, "-m", "raylab", "run", "label_noise/single", "--set", "train.steps=50000000"]
-    proc = subprocess.Popen(
-        [*cmd, "--out", str(tmp_path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    metrics = tmp_path / "metrics.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and not (metrics.exists() and metrics.stat().st_size > 0):
-        time.sleep(0.2)
-    assert proc.poll() is None
-    time.sleep(3)  # let Ray's agents come up
-    (tag,) = {session_tag(pid, TAG_ENV) for pid in children(proc.pid)} - {None}
-    noted = session_processes(tag, {})
-    names = {open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].strip() for pid in noted}
-    assert {b"ray::DashboardAgent", b"ray::RuntimeEnvAgent"} <= names, names
-    proc.kill()
-    proc.wait()
+    with long_run(tmp_path, stdout=subprocess.DEVNULL) as proc:
+        time.sleep(3)  # let Ray's agents come up
+        (tag,) = {session_tag(pid, TAG_ENV) for pid in children(proc.pid)} - {None}
+        noted = session_processes(tag, {})
+        names = {open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0].strip() for pid in noted}
+        assert {b"ray::DashboardAgent", b"ray::RuntimeEnvAgent"} <= names, names
+        proc.kill()
+        proc.wait()
     deadline = time.time() + 20
     while time.time() < deadline and still_running(noted):
         time.sleep(0.5)
