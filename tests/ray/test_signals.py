@@ -86,3 +86,31 @@ def session_tag(pid: int, name: str) -> str | None:
     except OSError:
         return None
     return next((e.split(b"=", 1)[1].decode() for e in environ if e.startswith(f"{name}=".encode())), None)
+
+
+def test_two_runs_started_together_on_one_host_both_succeed(tmp_path):
+    """#19 item 6: each `raylab run` starts its own embedded Ray (own ports, own session dir)."""
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    env.pop("RAY_ADDRESS", None)
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "raylab",
+                "run",
+                "specgd/trajectory",
+                "--smoke",
+                "--out",
+                str(tmp_path / n),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for n in ("first", "second")
+    ]
+    outputs = [run.communicate(timeout=240)[0].decode() for run in runs]
+    for name, run, out in zip(("first", "second"), runs, outputs):
+        assert run.returncode == 0, out
+        assert json.loads((tmp_path / name / "result.json").read_text())["status"] == "ok"
