@@ -275,6 +275,31 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_jobs(args) -> int:
+    """`raylab jobs list | logs ID [--follow] | stop ID` over the Jobs API (address and auth as `submit`)."""
+    from raylab.runtime import jobs
+
+    if args.action != "list" and not args.job_id:
+        raise RaylabError(f"`raylab jobs {args.action}` needs a job id (see `raylab jobs list`)")
+    client = jobs.connect(args.address)
+    if args.action == "list":
+        print(jobs.job_table(client.list_jobs()))
+        return 0
+    if args.action == "logs":
+        if args.follow:
+            status = jobs.follow(client, args.job_id)
+            print(f"job {args.job_id}: {status.value}")
+            return 0
+        print(jobs.logs(client, args.job_id), end="")
+        return 0
+    status = jobs.stop(client, args.job_id)
+    print(
+        f"job {args.job_id}: {status.value} (a raylab run ends on SIGTERM with a record of status "
+        '"interrupted" and the metrics so far)'
+    )
+    return 0 if status.value == "STOPPED" else 1
+
+
 def cmd_completion(args) -> int:
     print(completion_script(args.shell, [s.name for s in all_specs()]), end="")
     return 0
@@ -288,6 +313,7 @@ HANDLERS = {
     "submit": cmd_submit,
     "reproduce": cmd_reproduce,
     "report": cmd_report,
+    "jobs": cmd_jobs,
     "completion": cmd_completion,
 }
 

@@ -18,6 +18,9 @@ EXAMPLES = {
     "  raylab submit reproduce --smoke --only otcfm",
     "reproduce": "raylab reproduce --smoke --only specgd,faa",
     "report": "raylab report reproduce_out/smoke",
+    "jobs": "raylab jobs list --address http://127.0.0.1:8265\n"
+    "  raylab jobs logs raylab-run-specgd-misalignment-<run id> --follow\n"
+    "  raylab jobs stop raylab-run-specgd-misalignment-<run id>",
     "completion": 'eval "$(raylab completion bash)"   # zsh: eval "$(raylab completion zsh)"',
 }
 HELP = {
@@ -28,6 +31,7 @@ HELP = {
     "submit": "submit `raylab run` (or tune with --sweep, or `reproduce`) as a Ray job",
     "reproduce": "run every method's reproduction set and write REPORT.md",
     "report": "rebuild REPORT.md from the records in a folder",
+    "jobs": "list the cluster's Ray jobs, print or follow one's logs, stop one",
     "completion": "print a shell completion script",
 }
 
@@ -98,6 +102,13 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
     elif name == "report":
         p.add_argument("dir", help="a folder of run records (searched recursively)")
         p.add_argument("--out", help="report path (default DIR/REPORT.md)")
+    elif name == "jobs":
+        p.add_argument("action", choices=["list", "logs", "stop"], help="what to do")
+        p.add_argument("job_id", nargs="?", help="the job (submission id) for logs / stop")
+        p.add_argument(
+            "--address", help="dashboard address (default $RAY_ADDRESS, else http://127.0.0.1:8265)"
+        )
+        p.add_argument("--follow", action="store_true", help="logs: stream until the job ends")
     elif name == "completion":
         p.add_argument("shell", choices=["bash", "zsh"])
 

@@ -1,4 +1,4 @@
-"""`raylab submit`: run `raylab run ...` as a Ray job through the Jobs API (JobSubmissionClient)."""
+"""`raylab submit` and `raylab jobs`: Ray jobs through the Jobs API (JobSubmissionClient)."""
 
 from __future__ import annotations
 
@@ -91,5 +91,43 @@ def follow(client: JobSubmissionClient, job_id: str, poll_s: float = 1.0) -> Job
     status = client.get_job_status(job_id)
     while not status.is_terminal():
         time.sleep(poll_s)
+        status = client.get_job_status(job_id)
+    return status
+
+
+def job_table(details) -> str:
+    """One line per job, newest first: id, status, start time, experiment (metadata) or entrypoint."""
+    rows = sorted(details, key=lambda job: job.start_time or 0, reverse=True)
+    lines = [f"{'JOB':<58} {'STATUS':<10} {'STARTED':<19} WHAT"]
+    for job in rows:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime((job.start_time or 0) / 1000))
+        what = (job.metadata or {}).get("experiment") or job.entrypoint
+        lines.append(
+            f"{job.submission_id or job.job_id:<58} {job.status.value:<10} {started:<19} {what[:60]}"
+        )
+    return "\n".join(lines) if rows else "no jobs on this cluster"
+
+
+def _known(client: JobSubmissionClient, job_id: str) -> None:
+    try:
+        client.get_job_status(job_id)
+    except RuntimeError:
+        raise ClusterError(f"no job '{job_id}' on {client.get_address()} (see `raylab jobs list`)") from None
+
+
+def logs(client: JobSubmissionClient, job_id: str) -> str:
+    _known(client, job_id)
+    return client.get_job_logs(job_id)
+
+
+def stop(client: JobSubmissionClient, job_id: str, wait_s: float = 60.0) -> JobStatus:
+    """Ask Ray to stop the job (SIGTERM to its driver, SIGKILL after Ray's grace period) and wait
+    until it has ended; returns its final status."""
+    _known(client, job_id)
+    client.stop_job(job_id)
+    deadline = time.monotonic() + wait_s
+    status = client.get_job_status(job_id)
+    while not status.is_terminal() and time.monotonic() < deadline:
+        time.sleep(0.5)
         status = client.get_job_status(job_id)
     return status

@@ -236,3 +236,37 @@ def test_run_joins_the_cluster_through_a_ray_client_address(two_node_cluster, tm
     tasks = get_json(f"{two_node_cluster['url']}/api/v0/tasks?limit=10000")["data"]["result"]["result"]
     names = {task["name"] for task in tasks}
     assert {"specgd-cell[0]", "specgd-cell[35]"} <= names
+
+
+def test_jobs_list_logs_and_stop_a_running_job(two_node_cluster, tmp_path):
+    """#19 item 4: `raylab jobs list | logs | stop`; a stopped run leaves its record ("interrupted",
+    with the metrics reported before the stop)."""
+    url, out = two_node_cluster["url"], tmp_path / "run"
+
+    def raylab(*args, timeout=300):
+        return subprocess.run(
+            [sys.executable, "-m", "raylab", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+        )
+
+    submitted = raylab(
+        "submit", "label_noise/single", "--set", "train.steps=50000000", "--address", url,
+        "--out", str(out), "--working-dir", str(ROOT),
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+    job_id = submitted.stdout.split("as job ")[1].split()[0]
+    wait_for(
+        lambda: (out / "metrics.jsonl").exists() and (out / "metrics.jsonl").stat().st_size, 240, "metrics"
+    )
+    listed = raylab("jobs", "list", "--address", url)
+    assert any(line.startswith(job_id) and "RUNNING" in line for line in listed.stdout.splitlines()), (
+        listed.stdout
+    )
+    assert "label_noise/single" in raylab("jobs", "logs", job_id, "--address", url).stdout
+    stopped = raylab("jobs", "stop", job_id, "--address", url)
+    assert stopped.returncode == 0 and f"job {job_id}: STOPPED" in stopped.stdout, (
+        stopped.stdout + stopped.stderr
+    )
+    record = wait_for(lambda: (out / "result.json").exists() and read_record(out), 30, "the record")
+    assert record.status == "interrupted" and record.metrics
+    missing = raylab("jobs", "stop", "raylab-no-such-job", "--address", url)
+    assert missing.returncode != 0 and "no job 'raylab-no-such-job'" in missing.stderr

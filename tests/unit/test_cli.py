@@ -67,7 +67,7 @@ def test_serial_run_then_report(tmp_path):
 def test_python_dash_m_raylab_help_lists_every_verb_with_an_example():
     result = raylab("--help")
     assert result.returncode == 0
-    for verb in ("list", "show", "run", "tune", "submit", "reproduce", "report", "completion"):
+    for verb in ("list", "show", "run", "tune", "submit", "reproduce", "report", "jobs", "completion"):
         assert verb in result.stdout
     run_help = raylab("run", "--help").stdout
     assert "example:\n  raylab run" in run_help and "--log" in run_help
