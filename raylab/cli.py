@@ -132,9 +132,11 @@ def cmd_tune(args) -> int:
     from raylab.runtime.tune import load_sweep, run_sweep
 
     sweep = load_sweep(args.sweep, smoke=args.smoke, num_samples=args.num_samples)
-    out_dir = Path(args.out) if args.out else Path("runs") / spec.name / f"tune-{new_run_id(cfg)}"
+    if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
+        raise RaylabError("--resume DIR continues the sweep in DIR: leave out --out or pass the same folder")
+    out_dir = Path(args.resume or args.out or Path("runs") / spec.name / f"tune-{new_run_id(cfg)}")
     with ray_session(args.address, dashboard=args.dashboard):
-        summary = run_sweep(spec, cfg, sweep, out_dir, trackers=args.log)
+        summary = run_sweep(spec, cfg, sweep, out_dir, trackers=args.log, resume=bool(args.resume))
     print(_trials_table(summary))
     print(
         f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "

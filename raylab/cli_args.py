@@ -80,6 +80,9 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--sweep", required=True, help="sweep YAML, e.g. configs/specgd/sweeps/lr.yaml")
         p.add_argument("--num-samples", type=int, help="override the sweep's num_samples")
         p.add_argument("--out", help="sweep folder (default runs/<experiment>/tune-<id>)")
+        p.add_argument(
+            "--resume", metavar="DIR", help="continue the sweep in DIR whose driver was stopped or killed"
+        )
     elif name == "submit":
         p.add_argument("--sweep", help="submit `raylab tune EXP --sweep F` instead (F inside --working-dir)")
         p.add_argument("--num-samples", type=int, help="with --sweep: override the sweep's num_samples")

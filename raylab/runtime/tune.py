@@ -186,17 +186,30 @@ class SummaryAsTrialsEnd(tune.Callback):
 
 
 def run_sweep(
-    spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path, trackers: Sequence[str] = ()
+    spec: ExperimentSpec,
+    base_cfg: Any,
+    sweep: SweepSpec,
+    out_dir: str | Path,
+    trackers: Sequence[str] = (),
+    resume: bool = False,
 ) -> dict:
     """Run the sweep (Tune's trial table on the console); write `tune_summary.json` as trials end and,
     at the end, with the best trial, plus `best_config.yaml`; return the summary. `trackers` are the
-    `--log` sinks each trial's run mirrors its metrics to."""
+    `--log` sinks each trial's run mirrors its metrics to. `resume`: continue the sweep saved in
+    out_dir (its driver was killed): finished trials are kept, unfinished and errored ones restart from
+    their last checkpoint."""
     out_dir = Path(out_dir).resolve()
     check_space(sweep, base_cfg)
     trainable = tune.with_resources(
         tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg), trackers=tuple(trackers)),
         sweep.resources_per_trial or fit_to_cluster(spec.resources, cluster_resources()),
     )
+    if resume:
+        saved = out_dir / "tune"
+        if not tune.Tuner.can_restore(str(saved)):
+            raise ConfigError(f"--resume {out_dir}: no Tune sweep to continue there (no {saved})")
+        tuner = tune.Tuner.restore(str(saved), trainable, resume_unfinished=True, resume_errored=True)
+        return summarise(tuner.fit(), spec, base_cfg, sweep, out_dir)
     tuner = tune.Tuner(
         trainable,
         param_space=param_space(sweep),
@@ -215,7 +228,11 @@ def run_sweep(
             failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
         ),
     )
-    results = tuner.fit()
+    return summarise(tuner.fit(), spec, base_cfg, sweep, out_dir)
+
+
+def summarise(results, spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: Path) -> dict:
+    """`tune_summary.json` (every trial, the best one), `sweep.png` and `best_config.yaml`."""
     trials = [
         {
             "config": r.config,
