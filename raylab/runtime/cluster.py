@@ -2,10 +2,13 @@
 this machine and shut it down afterwards.
 
 Token auth (Ray >= 2.59): an explicit RAY_AUTH_MODE always wins. Left unset, the embedded cluster
-runs with auth disabled (it has no dashboard, lives for one command, and must not write the
-~/.ray/auth_token that silently switches later `ray start` clusters to token mode); connecting to a
-cluster uses `token` when a token is available (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or
-~/.ray/auth_token) and `disabled` otherwise.
+runs with token auth and a fresh random token of its own, held in this process's environment only
+(inherited by its Ray processes, never written to ~/.ray/auth_token, which would silently switch
+later `ray start` clusters to token mode): Ray 2.60's GCS and raylet listen on every interface, so
+without it anyone who can reach this machine could attach to a running `raylab run` and execute
+code. Connecting to a cluster uses `token` when a token is available (RAY_AUTH_TOKEN,
+RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token) and `disabled` otherwise. Ray reads the mode when it is
+imported: in a process that imported Ray before the session, the embedded cluster keeps `disabled`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import socket
+import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -41,6 +47,22 @@ def token_available() -> bool:
         return True
     path = os.environ.get("RAY_AUTH_TOKEN_PATH") or str(Path.home() / ".ray" / "auth_token")
     return Path(path).is_file()
+
+
+def embedded_auth() -> None:
+    """Token auth with a new random token for an embedded local Ray, unless RAY_AUTH_MODE is set."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+
+
+def token_file() -> str:
+    """The session's token in a private (0600) file, for signing in to the local dashboard."""
+    fd, path = tempfile.mkstemp(prefix="raylab-dashboard-token-")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(os.environ.get("RAY_AUTH_TOKEN", ""))
+    return path
 
 
 def choose_auth_mode(connecting: bool) -> str:
@@ -107,13 +129,16 @@ def ray_session(
 ) -> Iterator[str]:
     """Yield a connected Ray: the one already initialised, the cluster at `address` / RAY_ADDRESS,
     or a new local one. Only a cluster this function started or joined is shut down at the end."""
+    address = resolve_address(address)
+    if address or "ray" in sys.modules:  # Ray reads RAY_AUTH_MODE once, when it is imported
+        os.environ["RAY_AUTH_MODE"] = choose_auth_mode(connecting=address is not None)
+    else:
+        embedded_auth()
     import ray
 
     if ray.is_initialized():
         yield "existing"
         return
-    address = resolve_address(address)
-    os.environ["RAY_AUTH_MODE"] = choose_auth_mode(connecting=address is not None)
     if address:
         check_reachable(address)
         kwargs = {"address": address, "log_to_driver": log_to_driver, "logging_level": "warning"}
@@ -125,12 +150,16 @@ def ray_session(
         os.environ[reaper.TAG_ENV] = uuid.uuid4().hex  # inherited by every process of the embedded Ray
         reaper.start(os.environ[reaper.TAG_ENV])  # it must not outlive this driver (kill -9)
     context = _init(ray, kwargs, address)
+    token = token_file() if dashboard and not address and os.environ["RAY_AUTH_MODE"] == "token" else None
     if dashboard and not address:
-        print(f"Ray dashboard (until this command ends): http://{context.dashboard_url}", flush=True)
+        sign_in = f" (sign in with the token in {token})" if token else ""
+        print(f"Ray dashboard (until this command ends): http://{context.dashboard_url}{sign_in}", flush=True)
     try:
         yield address or "local"
     finally:
         ray.shutdown()
+        if token:
+            Path(token).unlink(missing_ok=True)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -15,10 +15,14 @@ pytestmark = [pytest.mark.ray, pytest.mark.timeout(300)]
 
 
 @contextlib.contextmanager
-def long_run(tmp_path, stdout=subprocess.PIPE):
+def long_run(tmp_path, stdout=subprocess.PIPE, auth_mode: str | None = "disabled"):
     """`raylab run` of a practically endless experiment on its embedded Ray, yielded once it reports
-    metrics; killed at the end if the test left it running (a failed assertion must not leak it)."""
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    metrics; killed at the end if the test left it running (a failed assertion must not leak it).
+    auth_mode None: RAY_AUTH_MODE unset, raylab's own choice."""
+    env = {**os.environ, "RAY_AUTH_MODE": auth_mode}
+    if auth_mode is None:
+        env.pop("RAY_AUTH_MODE")
+        env.pop("RAY_AUTH_TOKEN", None)
     env.pop("RAY_ADDRESS", None)
     cmd = [sys.executable, "-m", "raylab", "run", "label_noise/single", "--set", "train.steps=50000000"]
     proc = subprocess.Popen([*cmd, "--out", str(tmp_path)], env=env, stdout=stdout, stderr=subprocess.STDOUT)
@@ -114,3 +118,58 @@ def test_two_runs_started_together_on_one_host_both_succeed(tmp_path):
     for name, run, out in zip(("first", "second"), runs, outputs):
         assert run.returncode == 0, out
         assert json.loads((tmp_path / name / "result.json").read_text())["status"] == "ok"
+
+
+INTRUDER = """
+import ray, sys
+ray.init(address=sys.argv[1], logging_level="error")
+print("ATTACHED", ray.get(ray.remote(lambda: 1).remote()))
+"""
+
+
+def test_no_one_else_can_attach_to_a_running_embedded_ray(tmp_path):
+    """#19 item 8: Ray 2.60's GCS listens on every interface; the embedded Ray used to run with auth
+    disabled, so any process reaching the machine could attach and run code. Now it requires the
+    session's own token: a client without it is refused on every port the GCS listens on."""
+    import psutil
+
+    from raylab.runtime.reaper import TAG_ENV, session_processes
+
+    with long_run(tmp_path, stdout=subprocess.DEVNULL, auth_mode=None) as proc:
+        time.sleep(2)
+        (tag,) = {session_tag(pid, TAG_ENV) for pid in children(proc.pid)} - {None}
+        (gcs,) = [p for p in session_processes(tag, {}) if psutil.Process(p).name() == "gcs_server"]
+        ports = {c.laddr.port for c in psutil.Process(gcs).net_connections("tcp") if c.status == "LISTEN"}
+        assert ports
+        env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_TOKEN", "RAY_ADDRESS")}
+        env["RAY_AUTH_MODE"] = "disabled"
+        for port in ports:
+            try:
+                out = subprocess.run(
+                    [sys.executable, "-c", INTRUDER, f"127.0.0.1:{port}"],
+                    env=env, capture_output=True, text=True, timeout=60,
+                )  # fmt: skip
+            except subprocess.TimeoutExpired:
+                continue
+            assert "ATTACHED" not in out.stdout, f"a client without the token attached on port {port}"
+
+
+def test_secrets_in_the_environment_reach_no_file_of_the_run(tmp_path):
+    """#19 item 8: API keys come from the environment and never land in a config, record, metrics,
+    log or tracker file; nor does the embedded Ray's session token."""
+    fake = "sk-raylab-planted-" + "0123456789abcdef" * 2
+    env = {**os.environ, "OPENAI_API_KEY": fake, "WANDB_API_KEY": fake, "MY_SERVICE_TOKEN": fake}
+    for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_ADDRESS"):
+        env.pop(name, None)
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "raylab", "-v", "run", "specgd/trajectory", "--smoke", "--log", "tensorboard",
+         "--out", str(out)],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.name == "result.json" for p in written) and any("tfevents" in p.name for p in written)
+    leaked = [str(p) for p in written if fake.encode() in p.read_bytes()]
+    assert not leaked and fake not in result.stdout + result.stderr, leaked
+    assert "RAY_AUTH_TOKEN" not in (out / "result.json").read_text()
