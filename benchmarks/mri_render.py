@@ -102,7 +102,7 @@ def full_brain_step(device: torch.device, brick: int, factor: int = 4) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[32, 64])
     parser.add_argument("--brick", type=int, default=0, help="0: 4 on CPU, 8 on CUDA")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--full-brain", action="store_true", help="also one step on the whole brain at x4")
@@ -114,6 +114,8 @@ def main() -> None:
     for size in args.sizes:
         row = renderer_row(size, device, brick)
         print("  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+    if args.full_brain:
+        full_brain_step(device, brick)
     cfg = MriConfig(
         input="mni152", scale=2, crop_centre=[98, 112, 102], crop_size=[32, 32, 64], device=args.device
     )
