@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import ray
 
 from raylab.context import ItemError, call_item, item_progress
-from raylab.runtime.placement import in_bundle, reserved
+from raylab.runtime.placement import in_bundle, reserved, worker_bundles
 
 
 def _run_item(fn: Callable, item: Any, index: int, name: str, shared: Any, threads: int = 1):
@@ -69,6 +69,8 @@ class RayMapper:
     ):
         if backend not in ("tasks", "actors"):
             raise ValueError(f"backend must be 'tasks' or 'actors', not {backend!r}")
+        if placement and backend != "tasks":
+            raise ValueError("placement groups place tasks: use backend='tasks' with placement")
         self.backend, self.num_cpus, self.num_gpus = backend, num_cpus, num_gpus
         self.num_actors, self.progress, self.max_retries = num_actors, progress, max_retries
         self.threads = max(1, int(num_cpus))  # BLAS/torch threads per item, as on the serial path
@@ -128,7 +130,7 @@ class RayMapper:
         return self._dispatch(submit, len(items), actors + actors, name)
 
     def _map_placed(self, fn_ref, items: Sequence, name: str, shared_ref) -> list:
-        bundle = {"CPU": float(self.num_cpus)} | ({"GPU": float(self.num_gpus)} if self.num_gpus else {})
+        (bundle,) = worker_bundles(1, gpus_per_worker=self.num_gpus, cpus_per_worker=self.num_cpus)
         total = ray.cluster_resources()
         fits = min(int(total.get(r, 0) // amount) for r, amount in bundle.items() if amount)
         count = max(1, min(len(items), fits))

@@ -13,7 +13,8 @@ import numpy as np
 from raylab.context import RunContext
 from raylab.methods.mri_gs import data
 from raylab.methods.mri_gs.config import MriConfig
-from raylab.methods.mri_gs.experiment import pick_device, prepare, super_resolve, write_outputs
+from raylab.devices import pick_device
+from raylab.methods.mri_gs.experiment import prepare, super_resolve, write_outputs
 from raylab.records import Claim, ResultRecord
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from raylab.context import RunContext
+from raylab.devices import pick_device
 from raylab.methods.mri_gs import baselines, claims, data, nifti, plots
 from raylab.methods.mri_gs.acquisition import degrade, slice_matrix
 from raylab.methods.mri_gs.config import MriConfig
@@ -62,12 +63,6 @@ def prepare(cfg: MriConfig, source: str, device: torch.device) -> Case:
     truth = scaled[..., : scaled.shape[2] // f * f]
     lowres = degrade(truth, slice_matrix(truth.shape[2], f, cfg.profile, truth.dtype, device))
     return Case(name, lowres, truth, axis, affine, value_range, volume.dtype, volume.zooms)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' requested but torch sees no CUDA device")
-    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
 
 
 def interpolations(case: Case, f: int) -> dict[str, np.ndarray]:

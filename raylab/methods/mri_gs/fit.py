@@ -101,16 +101,16 @@ def densify(g: Gaussians, centre_grad: torch.Tensor, cfg: MriConfig) -> Gaussian
         longest = g.log_scales.argmax(1)
         axis = g.rotations()[torch.arange(g.count), :, longest]  # (N, 3) column of the longest axis
         shift = 0.5 * torch.exp(g.log_scales.max(1).values)[:, None] * axis
-        parts = [g.subset(keep & ~split)]
+        fields = {name: t.detach() for name, t in g.fields().items()}
+        parts = [{name: t[keep & ~split] for name, t in fields.items()}]
         for sign in (1.0, -1.0):
-            child = g.subset(split)
-            child.means.data += sign * shift[split]
-            child.log_scales.data -= math.log(1.6)
+            child = {name: t[split] for name, t in fields.items()}
+            child["means"] = child["means"] + sign * shift[split]
+            child["log_scales"] = child["log_scales"] - math.log(1.6)
             parts.append(child)
-    fields = {name: torch.cat([p.fields()[name].detach() for p in parts]) for name in parts[0].fields()}
-    return Gaussians(**{k: fields.get(k) for k in ("means", "log_scales", "quats", "tissue")}).subset(
-        torch.ones(len(fields["means"]), dtype=torch.bool, device=g.means.device)
-    )
+        merged = {name: torch.cat([part[name] for part in parts]) for name in fields}
+    leaves = {name: t.requires_grad_(True) for name, t in merged.items()}
+    return Gaussians(leaves["means"], leaves["log_scales"], leaves.get("quats"), leaves["tissue"])
 
 
 def fit(

@@ -52,11 +52,6 @@ class Gaussians:
         rotations = self.rotations()
         return rotations @ torch.diag_embed(torch.exp(2 * self.log_scales)) @ rotations.transpose(1, 2)
 
-    def subset(self, keep: torch.Tensor) -> "Gaussians":
-        """The rows in `keep` (bool mask or indices), detached, as new leaves."""
-        pick = {name: t.detach()[keep].clone().requires_grad_(True) for name, t in self.fields().items()}
-        return Gaussians(pick["means"], pick["log_scales"], pick.get("quats"), pick["tissue"])
-
 
 def quaternion_matrix(quats: torch.Tensor) -> torch.Tensor:
     """Rotation matrices of (normalised) quaternions (w, x, y, z), differentiable."""

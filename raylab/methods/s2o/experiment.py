@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from raylab.context import Checkpointer, RunContext
+from raylab.devices import pick_device
 from raylab.methods.s2o import claims as claims_mod
 from raylab.methods.s2o import plots
 from raylab.methods.s2o.config import S2OConfig
@@ -24,7 +25,6 @@ from raylab.methods.s2o.train import (
     curve_point,
     evaluate,
     learning_rate,
-    pick_device,
     train_epoch,
 )
 from raylab.records import ResultRecord

@@ -35,12 +35,6 @@ class Cell:
         return bool(VARIANT.fullmatch(self.variant).group(3))
 
 
-def pick_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' requested but torch sees no CUDA device")
-    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
-
-
 def batch_loss(
     model: Classifier,
     cell: Cell,
