@@ -99,7 +99,7 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
     trackers = tracker_sinks(args.log, out_dir, f"{spec.name}:{Path(out_dir).name}", to_dict(cfg))
     mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name), *trackers]
     print(f"{spec.name}: run folder {out_dir}", flush=True)
-    if args.serial or not spec.resources.get("gpu"):
+    if args.serial or not spec.resources.get("gpu") or spec.data_parallel:
         return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id)
     from raylab.runtime.placement import run_placed
 

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from raylab import RaylabError
+from raylab.data_parallel import run_local
 from raylab.progress import ConsoleProgress
 from raylab.records import METRICS_FILE, Claim, ResultRecord, append_jsonl
 
@@ -94,6 +95,8 @@ def item_progress(name: str, total: int, enabled: bool = True) -> Iterator[Calla
 class Mapper(Protocol):
     def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list: ...
 
+    def data_parallel(self, loop: Callable, config: Any, *, workers: int, **options) -> dict: ...
+
 
 class SerialMapper:
     """The reference path: items one after another in this process (`threads` BLAS/torch threads
@@ -109,6 +112,20 @@ class SerialMapper:
                 results.append(call_item(fn, item, i, name, shared, self.threads))
                 advance()
         return results
+
+    def data_parallel(
+        self,
+        loop: Callable,
+        config: Any,
+        *,
+        workers: int,
+        device,
+        checkpointer=None,
+        sink=None,
+        **ray_options,
+    ) -> dict:
+        """A `raylab.data_parallel` loop as one worker in this process (Ray options are not used)."""
+        return run_local(loop, config, workers=workers, device=device, checkpointer=checkpointer, sink=sink)
 
 
 class Reporter:
@@ -188,6 +205,24 @@ class RunContext:
     def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
         """Fan `fn` out over `items` (Ray tasks or serially); results come back in item order."""
         return self.mapper.map(fn, items, name=name, shared=shared)
+
+    def data_parallel(
+        self, loop: Callable, config: Any, *, workers: int, device, placement: str = "auto"
+    ) -> dict:
+        """Run a `raylab.data_parallel` training loop on `workers` data-parallel workers (Ray Train on
+        Ray, one worker in this process on the serial path) and return the last state it reported;
+        its epochs are checkpointed in the run folder, and running the same folder again resumes."""
+        return self.mapper.data_parallel(
+            loop,
+            config,
+            workers=workers,
+            device=device,
+            checkpointer=self.checkpointer,
+            sink=self.report,
+            storage=self.out_dir / "ray_train",
+            name=self.experiment.replace("/", "-"),
+            placement=placement,
+        )
 
     def artifact(self, filename: str) -> Path:
         """Path for an output file (plot, table) in the run folder; it is listed in result.json."""

@@ -138,9 +138,12 @@ class RayMapper:
 
             def submit(i: int, slot: int):
                 task = _run_item_task.options(
-                    name=f"{name}[{i}]", num_cpus=self.num_cpus, num_gpus=self.num_gpus,
-                    max_retries=self.max_retries, **in_bundle(group, slot, capture_child_tasks=False),
-                )  # fmt: skip
+                    name=f"{name}[{i}]",
+                    num_cpus=self.num_cpus,
+                    num_gpus=self.num_gpus,
+                    max_retries=self.max_retries,
+                    **in_bundle(group, slot, capture_child_tasks=False),
+                )
                 return task.remote(fn_ref, items[i], i, name, shared_ref, self.threads)
 
             return self._dispatch(submit, len(items), list(range(count)), name)
@@ -170,6 +173,35 @@ class RayMapper:
                 ray.cancel(other, force=False)
             raise ItemError(value)
         return value
+
+    def data_parallel(
+        self,
+        loop: Callable,
+        config: Any,
+        *,
+        workers: int,
+        storage,
+        name: str,
+        placement: str = "auto",
+        sink=None,
+        **local_options,
+    ) -> dict:
+        """A `raylab.data_parallel` loop on `workers` Ray Train workers, each with this mapper's
+        per-item resources (the run folder's `storage` holds the checkpoints; the local options, a
+        device and a checkpointer, belong to the serial path)."""
+        from raylab.runtime import train
+
+        return train.fit(
+            loop,
+            config,
+            workers=workers,
+            cpus_per_worker=self.num_cpus,
+            gpus_per_worker=self.num_gpus,
+            storage=storage,
+            name=name,
+            placement=placement,
+            sink=sink,
+        )
 
     def close(self) -> None:
         """End the actor pool (it also ends with the mapper or the Ray session)."""
