@@ -58,7 +58,10 @@ class SafeAttention(nn.Module):
         return attended.transpose(1, 2).reshape(b, t, width) * has_key[:, None, None]
 
     def forward(self, query, keys, key_valid, query_valid) -> torch.Tensor:
-        attended = self.out(self.attend(query, keys, key_valid)) * query_valid[..., None]
+        """LN(q + gate * out(attention)); zero (the output projection's bias included) at invalid
+        queries and wherever there is no valid key, so the query passes through unchanged."""
+        passes = query_valid & key_valid.any(dim=1)[:, None]
+        attended = self.out(self.attend(query, keys, key_valid)) * passes[..., None]
         return self.norm(query + self.gate * self.dropout(attended))
 
 
