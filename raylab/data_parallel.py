@@ -2,7 +2,8 @@
 
 A method writes `loop(config, session)`: it builds its model, passes it through
 `session.prepare_model` (DDP on Ray Train with several workers), resumes from `session.latest()`,
-and calls `session.report(metrics, state)` once per epoch. `RunContext.data_parallel` runs it here
+and calls `session.report(metrics, state)` once per epoch (`session.all_sum` totals a worker's counts over
+all workers, for metrics that cover the whole epoch). `RunContext.data_parallel` runs it here
 (one worker, `LocalSession`) or through Ray Train (`raylab.runtime.train`, `RaySession`) and returns
 the last state reported. The loop must be a module-level function (it is pickled to the workers).
 """
@@ -24,6 +25,8 @@ class TrainSession(Protocol):
     def latest(self) -> dict | None: ...
 
     def report(self, metrics: dict, state: dict) -> None: ...
+
+    def all_sum(self, values: list[float]) -> list[float]: ...
 
 
 TrainLoop = Callable[[Any, TrainSession], None]
@@ -48,6 +51,10 @@ class LocalSession:
         if found is not None:
             self.reports, self.last_state = found
         return self.last_state
+
+    def all_sum(self, values: list[float]) -> list[float]:
+        """Sums over the workers (one worker: the values themselves)."""
+        return list(values)
 
     def report(self, metrics: dict, state: dict) -> None:
         self.reports += 1

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import ray
+import torch
+import torch.distributed
 import ray.train
 import ray.train.torch
 from ray.train import Checkpoint, RunConfig, ScalingConfig
@@ -41,6 +43,14 @@ class RaySession:
             return None
         with checkpoint.as_directory() as folder:
             return pickle.loads(Path(folder, STATE_FILE).read_bytes())
+
+    def all_sum(self, values: list[float]) -> list[float]:
+        """Sums over the workers (torch.distributed's all-reduce on the process group Ray Train set up)."""
+        if self.world_size == 1:
+            return list(values)
+        totals = torch.tensor(values, dtype=torch.float64, device=self.device)
+        torch.distributed.all_reduce(totals)
+        return totals.tolist()
 
     def report(self, metrics: dict, state: dict) -> None:
         with tempfile.TemporaryDirectory() as folder:

@@ -120,9 +120,9 @@ def summarise(per_arm: dict[str, list[dict]]) -> dict[str, float]:
             "val_voted/flips_per_100",
             "impulses/f1",
             "impulses_voted/f1",
-            "time/train_s",
         ):
             metrics[f"{arm}/{key}"] = float(np.mean([r[key] for r in results]))
+        metrics[f"time/{arm}_train_s"] = float(np.mean([r["time/train_s"] for r in results]))
     metrics["rare_recall/focal"] = float(np.mean([r["val/rare_recall"] for r in per_arm["dropout"]]))
     metrics["rare_recall/cross_entropy"] = float(
         np.mean([r["val/rare_recall"] for r in per_arm["cross_entropy"]])

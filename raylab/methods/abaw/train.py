@@ -92,10 +92,10 @@ def train_epoch(
         rng, len(order), t.visual_dropout, t.audio_dropout, t.frame_mask, windows.labels.shape[1]
     )
     model.train()
-    total, frames = 0.0, 0
+    total, frames = 0.0, 0  # this worker's loss sum and labelled frames
     for step in range(len(order) // t.batch_size):
         rows = order[step * t.batch_size : (step + 1) * t.batch_size]
-        labelled = int((windows.labels[rows] >= 0).sum())
+        labelled = max(int((windows.labels[rows] >= 0).sum()), 1)
         mine = shard(rows, session.rank, session.world_size)
         visual, vis_valid, audio, aud_valid, labels = _batch(
             windows, mine, keep_visual, keep_audio, session.device
@@ -105,17 +105,20 @@ def train_epoch(
             labels,
             t.focal_gamma,
             alpha,
-            normaliser=max(labelled, 1) / session.world_size,
+            normaliser=labelled / session.world_size,
         )
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        total, frames = total + loss.item() * max(labelled, 1) / session.world_size, frames + labelled
+        total += loss.item() * labelled / session.world_size
+        frames += int((labels >= 0).sum())
+    total, frames = session.all_sum([total, frames])
+    seconds = time.perf_counter() - started
     return {
         "train/loss": total / max(frames, 1),
         "train/epoch": epoch + 1,
-        "time/epoch_s": time.perf_counter() - started,
-        "time/frames_per_s": frames / max(time.perf_counter() - started, 1e-9),
+        "time/epoch_s": seconds,
+        "time/frames_per_s": frames / max(seconds, 1e-9),
     }
 
 
