@@ -13,3 +13,6 @@ python benchmarks/s2o_throughput.py --arch preact_resnet18 --device cuda --n-tra
 # mri_gs: brick renderer forward+backward per step (64^3, 128^3) vs the dense reference and vs SIREN at
 # equal PSNR; memory per Gaussian
 python benchmarks/mri_render.py --device cuda --sizes 64 128 --full-brain
+# abaw: training / inference frames/s at the default width and at the affwild2 width (256)
+python benchmarks/abaw_throughput.py --device cuda --width 32
+python benchmarks/abaw_throughput.py --device cuda --width 256

@@ -191,6 +191,8 @@ def _abaw(experiment: str, summary: str, entry: str = "experiment", reproduce: b
         # the smoke runs validate on 6 videos, where one rare segment moves macro-F1 by several points:
         # dropout's effect (a 0.02 margin) and voting's F1 change (0.01) are judged at full size
         size_dependent=("dropout_smaller_drop",) if entry == "ablation" else ("vote_keeps_f1",),
+        # measured at full size: margin 0.017 over 4 seeds (-0.008 over 2) against 0.02 (abaw README)
+        open_claims=("dropout_smaller_drop",) if entry == "ablation" else (),
     )
 
 

@@ -20,6 +20,7 @@ SWEEPS = {
     "otcfm/sweeps/rates.yaml": "otcfm/minibatch_convergence",
     "s2o/sweeps/variants.yaml": "s2o/cifar10_at",  # and s2o/mnist_at: tests/ray/test_s2o_sweep.py
     "s2o/sweeps/sam_rho.yaml": "s2o/mnist_at",
+    "abaw/sweeps/robustness.yaml": "abaw/pipeline",
 }
 
 

@@ -136,7 +136,7 @@ class AbawConfig:
     """One expression-recognition study: train, validate, soft-vote, write the challenge submission."""
 
     seed: int = 0  # run seed (data generation, initialisation, shuffling, dropout: derived by name)
-    seeds: int = 2  # abaw/synthetic: training seeds per arm (claims average or take the worst over them)
+    seeds: int = 4  # abaw/synthetic: training seeds per arm (claims average or take the worst over them)
     vote_window: int = 9  # sliding soft-voting window, frames (odd) [R]
     device: str = "auto"  # auto | cpu | cuda
     data: DataConfig = dataclasses.field(default_factory=DataConfig)  # the challenge folders
