@@ -61,6 +61,10 @@ class DataConfig:
     fps: float = 30.0  # video frame rate, frames/s
     audio_hz: float = 50.0  # rate of the audio feature files, rows/s (WavLM: 50)
     test_list: str = ""  # optional file of test video names (one per line): predicted into the submission
+    visual_weights: str = ""  # local BEiT-style weights folder: extract missing visual features (extract.py)
+    audio_weights: str = (
+        ""  # local WavLM-style weights folder: extract missing audio features from audio/*.wav
+    )
     synthetic: SyntheticConfig = dataclasses.field(default_factory=SyntheticConfig)  # when root: synthetic
 
     def __post_init__(self):

@@ -14,7 +14,7 @@ import numpy as np
 from raylab import DataMissing
 from raylab.context import RunContext
 from raylab.devices import pick_device
-from raylab.methods.abaw import claims, layout, metrics, plots, synthetic
+from raylab.methods.abaw import claims, extract, layout, metrics, plots, synthetic
 from raylab.methods.abaw.config import AbawConfig
 from raylab.methods.abaw.evaluate import score
 from raylab.methods.abaw.train import build_model, make_windows, train_loop
@@ -41,6 +41,16 @@ def data_root(cfg: AbawConfig, out_dir: Path) -> Path:
     return root
 
 
+def extract_features(cfg: AbawConfig, root: Path, device) -> None:
+    """Features of every annotated (and listed test) video from local backbone weights, where missing."""
+    if not (cfg.data.visual_weights or cfg.data.audio_weights):
+        return
+    videos = [p.stem for split in layout.SPLITS for p in layout.annotation_dir(root, split).glob("*.txt")]
+    if cfg.data.test_list:
+        videos += Path(cfg.data.test_list).read_text().split()
+    extract.extract_missing(root, videos, cfg.data.visual_weights, cfg.data.audio_weights, device)
+
+
 def load_model(cfg: AbawConfig, state: dict, videos: list[layout.Video], device):
     model = build_model(cfg, videos[0].visual.shape[1], videos[0].audio.shape[1], cfg.seed)
     model.load_state_dict(state["model"])
@@ -59,6 +69,7 @@ def test_predictions(model, cfg: AbawConfig, root: Path, device) -> dict[str, np
 def run(cfg: AbawConfig, ctx: RunContext) -> ResultRecord:
     device = pick_device(cfg.device)
     root = data_root(cfg, ctx.out_dir)
+    extract_features(cfg, root, device)
     train = layout.load_split(root, "train", cfg.data.fps, cfg.data.audio_hz)
     val = layout.load_split(root, "val", cfg.data.fps, cfg.data.audio_hz)
     ctx.expect_steps(cfg.train.epochs)
