@@ -211,13 +211,20 @@ def cmd_submit(args) -> int:
     entry, forwarded, out_dir, metadata = _submitted_command(args)
     from raylab.runtime import jobs
 
+    excludes = args.exclude or []
+    runtime_env = jobs.job_runtime_env(
+        args.working_dir, args.pip or [], args.env or [], args.runtime_env, excludes
+    )
+    warning = jobs.upload_warning(args.working_dir, excludes)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     client = jobs.connect(args.address)
     label = metadata.get("experiment", "all").replace("/", "-")
     submission_id = f"raylab-{metadata['verb']}-{label}-{metadata['run_id']}"
     job_id = jobs.submit(
         client,
         forwarded,
-        args.working_dir,
+        runtime_env,
         entry_script=entry,
         submission_id=submission_id,
         metadata=metadata,

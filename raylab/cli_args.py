@@ -95,6 +95,18 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
             "--out", help="run folder on the cluster (default: absolute runs/... under this folder)"
         )
         p.add_argument("--follow", action="store_true", help="stream logs; exit with the job's status")
+        p.add_argument(
+            "--pip", action="append", metavar="PKG", help="pip package the job installs (repeatable)"
+        )
+        p.add_argument(
+            "--env", action="append", metavar="NAME=VALUE", help="job environment variable, no secrets"
+        )
+        p.add_argument(
+            "--runtime-env", metavar="FILE", help="YAML with pip: [...] and env_vars: {...} for the job"
+        )
+        p.add_argument(
+            "--exclude", action="append", metavar="GLOB", help="leave matching files out of the upload"
+        )
     elif name == "reproduce":
         p.add_argument("--smoke", action="store_true", help="every experiment's smoke variant")
         p.add_argument("--only", help="comma-separated methods or experiments")

@@ -4,18 +4,101 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
+import yaml
+from ray._private.runtime_env.packaging import GCS_STORAGE_MAX_SIZE, _dir_travel, _get_excludes
 from ray.job_submission import JobStatus, JobSubmissionClient
 
 from raylab.runtime.cluster import ClusterError, check_reachable, choose_auth_mode
 
 DEFAULT_DASHBOARD = "http://127.0.0.1:8265"
 UPLOAD_EXCLUDES = [".venv", ".git", "runs", "reproduce_out", "**/__pycache__", "*.egg-info", ".pytest_cache"]
+EXTRA_KEYS = ("pip", "env_vars")  # what --runtime-env FILE may add to a job's runtime env
+# A job's runtime env is shown in the dashboard and kept in the job's record: no secrets in it.
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH", re.IGNORECASE)
+
+
+def _extras_file(path: str | Path) -> dict:
+    try:
+        extras = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ClusterError(f"--runtime-env {path}: cannot read it as YAML ({exc})") from None
+    unknown = sorted(set(extras) - set(EXTRA_KEYS)) if isinstance(extras, dict) else ["(not a mapping)"]
+    if unknown:
+        raise ClusterError(
+            f"--runtime-env {path}: only {', '.join(EXTRA_KEYS)} may be set, not {', '.join(unknown)}"
+        )
+    return extras
+
+
+def job_runtime_env(
+    working_dir: str | Path,
+    pip: Sequence[str] = (),
+    env: Sequence[str] = (),
+    extras_file: str | Path | None = None,
+    excludes: Sequence[str] = (),
+) -> dict:
+    """The job's runtime env: the uploaded folder (with raylab's and the user's excludes), pip packages
+    and environment variables from `--runtime-env FILE`, `--pip` and `--env NAME=VALUE`. A variable
+    whose name looks like a secret is refused: runtime envs are visible to every dashboard user."""
+    extras = _extras_file(extras_file) if extras_file else {}
+    env_vars = {str(k): str(v) for k, v in (extras.get("env_vars") or {}).items()}
+    for item in env:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ClusterError(f"--env {item!r}: expected NAME=VALUE")
+        env_vars[name] = value
+    secrets = sorted(name for name in env_vars if SECRET_NAME.search(name))
+    if secrets:
+        raise ClusterError(
+            f"{', '.join(secrets)}: looks like a secret; a job's runtime env is shown in the dashboard and "
+            "kept with the job, so set it on the cluster's nodes (or in a file there) instead"
+        )
+    runtime_env = {
+        "working_dir": str(working_dir),
+        "excludes": [*UPLOAD_EXCLUDES, *excludes],
+        "env_vars": {"PYTHONUNBUFFERED": "1", **env_vars},
+    }
+    packages = [*(extras.get("pip") or []), *pip]
+    if packages:
+        runtime_env["pip"] = [str(p) for p in packages]
+    return runtime_env
+
+
+def upload_files(working_dir: str | Path, excludes: Sequence[str]) -> list[tuple[int, str]]:
+    """(bytes, path) of every file Ray would upload from `working_dir` (its own walk: the excludes,
+    .gitignore and .rayignore files), largest first."""
+    root, files = Path(working_dir).resolve(), []
+
+    def add(path: Path) -> None:
+        if path.is_file():
+            files.append((path.stat().st_size, str(path.relative_to(root))))
+
+    _dir_travel(root, [_get_excludes(root, list(excludes))], add, include_gitignore=True)
+    return sorted(files, reverse=True)
+
+
+def upload_warning(
+    working_dir: str | Path, excludes: Sequence[str], limit: int = GCS_STORAGE_MAX_SIZE
+) -> str:
+    """A warning naming the largest files when the upload nears Ray's size limit ("" otherwise): the
+    limit applies to the zipped folder, so half of it uncompressed is where a failure becomes likely."""
+    files = upload_files(working_dir, excludes)
+    total = sum(size for size, _ in files)
+    if total < limit // 2:
+        return ""
+    largest = ", ".join(f"{path} ({size / 2**20:.1f} MiB)" for size, path in files[:5])
+    return (
+        f"the job uploads {total / 2**20:.1f} MiB from {working_dir} (uncompressed; Ray refuses a zipped "
+        f"working dir of {limit / 2**20:.0f} MiB or more). Largest files: {largest}. "
+        "Leave files out with --exclude GLOB (or a .rayignore file)"
+    )
 
 
 def dashboard_address(address: str | None) -> str:
@@ -42,25 +125,20 @@ def connect(address: str | None) -> JobSubmissionClient:
 def submit(
     client: JobSubmissionClient,
     args: Sequence[str],
-    working_dir: str | Path,
-    env_vars: dict[str, str] | None = None,
+    runtime_env: dict,
     entry_script: str = "jobs/run.py",
     agent_wait_s: float = 60.0,
     submission_id: str | None = None,
     metadata: dict[str, str] | None = None,
 ) -> str:
-    """Submit `python jobs/run.py ARGS` with `working_dir` uploaded; returns the job id (the readable
+    """Submit `python jobs/run.py ARGS` with `runtime_env` (`job_runtime_env`: the uploaded working
+    dir and its extras); returns the job id (the readable
     `submission_id` when given, e.g. experiment + run id). `metadata` shows in the dashboard's job list.
 
     A freshly started head answers "No available agent" until its job agent is up: that is retried
     for up to `agent_wait_s`; any other refusal is a ClusterError with the server's reason.
     """
     entrypoint = " ".join(["python", entry_script, *map(shlex.quote, args)])
-    runtime_env = {
-        "working_dir": str(working_dir),
-        "excludes": UPLOAD_EXCLUDES,
-        "env_vars": {"PYTHONUNBUFFERED": "1", **(env_vars or {})},
-    }
     deadline = time.monotonic() + agent_wait_s
     while True:
         try:

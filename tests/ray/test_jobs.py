@@ -148,6 +148,8 @@ def test_submit_follow_runs_the_job_and_the_dashboard_lists_it(two_node_cluster,
             str(out),
             "--working-dir",
             str(ROOT),
+            "--env",
+            "RAYLAB_PROBE=from-submit",
         ],
         capture_output=True,
         text=True,
@@ -156,6 +158,8 @@ def test_submit_follow_runs_the_job_and_the_dashboard_lists_it(two_node_cluster,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     job_id = result.stdout.split("as job ")[1].split()[0]
+    info = JobSubmissionClient(url).get_job_info(job_id)
+    assert info.runtime_env["env_vars"]["RAYLAB_PROBE"] == "from-submit"
     assert f"{url}/#/jobs/{job_id}" in result.stdout
     assert f"job {job_id}: SUCCEEDED" in result.stdout
     record = read_record(out)
@@ -206,7 +210,7 @@ def test_placement_groups_spread_over_two_nodes(two_node_cluster):
 
 def test_failing_job_makes_follow_exit_non_zero(two_node_cluster, tmp_path):
     client = jobs.connect(two_node_cluster["url"])
-    job_id = jobs.submit(client, ["specgd/nope"], ROOT)
+    job_id = jobs.submit(client, ["specgd/nope"], jobs.job_runtime_env(ROOT))
     assert jobs.follow(client, job_id) == JobStatus.FAILED
 
 

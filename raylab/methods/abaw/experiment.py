@@ -41,14 +41,18 @@ def data_root(cfg: AbawConfig, out_dir: Path) -> Path:
     return root
 
 
-def extract_features(cfg: AbawConfig, root: Path, device) -> None:
-    """Features of every annotated (and listed test) video from local backbone weights, where missing."""
+def features_dir(cfg: AbawConfig, root: Path, out_dir: Path, device) -> Path:
+    """Where this run reads features: <out>/features when it extracts them from local backbone
+    weights (missing files only: the same --out again extracts nothing), else data.features or
+    <root>/features."""
     if not (cfg.data.visual_weights or cfg.data.audio_weights):
-        return
+        return Path(cfg.data.features).expanduser() if cfg.data.features else root / "features"
     videos = [p.stem for split in layout.SPLITS for p in layout.annotation_dir(root, split).glob("*.txt")]
     if cfg.data.test_list:
         videos += Path(cfg.data.test_list).read_text().split()
-    extract.extract_missing(root, videos, cfg.data.visual_weights, cfg.data.audio_weights, device)
+    features = out_dir / "features"
+    extract.extract_missing(root, features, videos, cfg.data.visual_weights, cfg.data.audio_weights, device)
+    return features
 
 
 def load_model(cfg: AbawConfig, state: dict, videos: list[layout.Video], device):
@@ -57,11 +61,11 @@ def load_model(cfg: AbawConfig, state: dict, videos: list[layout.Video], device)
     return model.to(device)
 
 
-def test_predictions(model, cfg: AbawConfig, root: Path, device) -> dict[str, np.ndarray]:
+def test_predictions(model, cfg: AbawConfig, root: Path, features: Path, device) -> dict[str, np.ndarray]:
     """Soft-voted labels of the unannotated videos named in data.test_list (none when unset)."""
     if not cfg.data.test_list:
         return {}
-    videos = layout.load_test(root, Path(cfg.data.test_list), cfg.data.fps, cfg.data.audio_hz)
+    videos = layout.load_test(root, Path(cfg.data.test_list), cfg.data.fps, cfg.data.audio_hz, features)
     _, _, voted = score(model, videos, cfg, device, prefix="test")
     return {video.name: labels for video, labels in zip(videos, voted)}
 
@@ -69,9 +73,9 @@ def test_predictions(model, cfg: AbawConfig, root: Path, device) -> dict[str, np
 def run(cfg: AbawConfig, ctx: RunContext) -> ResultRecord:
     device = pick_device(cfg.device)
     root = data_root(cfg, ctx.out_dir)
-    extract_features(cfg, root, device)
-    train = layout.load_split(root, "train", cfg.data.fps, cfg.data.audio_hz)
-    val = layout.load_split(root, "val", cfg.data.fps, cfg.data.audio_hz)
+    features = features_dir(cfg, root, ctx.out_dir, device)
+    train = layout.load_split(root, "train", cfg.data.fps, cfg.data.audio_hz, features)
+    val = layout.load_split(root, "val", cfg.data.fps, cfg.data.audio_hz, features)
     ctx.expect_steps(cfg.train.epochs)
     job = {"cfg": cfg, "seed": cfg.seed, "windows": make_windows(train, cfg.model.window)}
     state = ctx.data_parallel(
@@ -87,7 +91,8 @@ def run(cfg: AbawConfig, ctx: RunContext) -> ResultRecord:
     }
     submission = ctx.artifact("submission.csv")
     layout.write_submission(
-        submission, {v.name: p for v, p in zip(val, voted)} | test_predictions(model, cfg, root, device)
+        submission,
+        {v.name: p for v, p in zip(val, voted)} | test_predictions(model, cfg, root, features, device),
     )
     plots.confusion_matrix(
         metrics.confusion(np.concatenate([v.labels for v in val]), np.concatenate(voted)),

@@ -7,8 +7,9 @@ Inputs, beside the layout of layout.py:
     <root>/cropped_aligned/<video>/%05d.jpg   faces (a missing jpg: no face in that frame)
     <root>/audio/<audio>.wav                  the soundtrack, any rate (resampled to the processor's),
                                               e.g. `ffmpeg -i <audio>.mp4 -ac 1 -ar 16000 audio/<audio>.wav`
-Outputs: features/visual/<video>.npy (NaN rows where no face), features/audio/<audio>.npy (the
-backbone's frame rate, 50 Hz for WavLM: set data.audio_hz to it). Existing files are kept.
+Outputs, in the run folder (raylab writes nowhere else): <out>/features/visual/<video>.npy (NaN rows
+where no face), <out>/features/audio/<audio>.npy (the backbone's frame rate, 50 Hz for WavLM: set
+data.audio_hz to it). Existing files are kept, so running the same --out again extracts nothing.
 """
 
 from __future__ import annotations
@@ -113,10 +114,11 @@ def frames_of(root: Path, video: str) -> int:
     return max(int(p.stem) for p in (Path(root) / "cropped_aligned" / video).glob("*.jpg"))
 
 
-def extract_missing(root: Path, videos: list[str], visual_weights: str, audio_weights: str, device) -> int:
-    """Write the feature files of `videos` that do not exist yet; returns how many were written."""
-    root, written = Path(root), 0
-    features = root / "features"
+def extract_missing(
+    root: Path, features: Path, videos: list[str], visual_weights: str, audio_weights: str, device
+) -> int:
+    """Write the feature files of `videos` that do not exist yet under `features`; returns how many."""
+    root, features, written = Path(root), Path(features), 0
     if visual_weights:
         todo = [v for v in videos if not (features / "visual" / f"{v}.npy").exists()]
         if todo:

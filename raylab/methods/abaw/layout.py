@@ -146,8 +146,10 @@ def _load_features(path: Path) -> np.ndarray:
     return array.astype(np.float32)
 
 
-def load_video(root: Path, name: str, labels: np.ndarray, fps: float, audio_hz: float) -> Video:
-    frames, features = len(labels), Path(root) / "features"
+def load_video(
+    root: Path, name: str, labels: np.ndarray, fps: float, audio_hz: float, features: Path
+) -> Video:
+    frames = len(labels)
     visual = _fit_length(_load_features(features / "visual" / f"{name}.npy"), frames, f"visual {name}")
     vis_valid = np.isfinite(visual).all(axis=1)
     jpgs = Path(root) / "cropped_aligned" / name
@@ -161,8 +163,12 @@ def load_video(root: Path, name: str, labels: np.ndarray, fps: float, audio_hz: 
     return Video(name, visual, vis_valid, audio, aud_valid, labels)
 
 
-def load_split(root: Path, split: str, fps: float, audio_hz: float) -> list[Video]:
-    """Every annotated video of `split` (train | val), sorted by name."""
+def load_split(
+    root: Path, split: str, fps: float, audio_hz: float, features: Path | None = None
+) -> list[Video]:
+    """Every annotated video of `split` (train | val), sorted by name; features from `features`
+    (default <root>/features)."""
+    features = Path(features) if features else Path(root) / "features"
     folder = annotation_dir(root, split)
     if not folder.is_dir():
         raise DataMissing(
@@ -172,13 +178,15 @@ def load_split(root: Path, split: str, fps: float, audio_hz: float) -> list[Vide
     paths = sorted(folder.glob("*.txt"))
     if not paths:
         raise DataMissing(f"annotation folder {folder} holds no <video>.txt files")
-    return [load_video(root, p.stem, read_annotation(p), fps, audio_hz) for p in paths]
+    return [load_video(root, p.stem, read_annotation(p), fps, audio_hz, features) for p in paths]
 
 
-def load_test(root: Path, names_file: Path, fps: float, audio_hz: float) -> list[Video]:
+def load_test(
+    root: Path, names_file: Path, fps: float, audio_hz: float, features: Path | None = None
+) -> list[Video]:
     """Unannotated videos named in `names_file`; the frame count is the visual feature file's."""
-    videos = []
+    features, videos = Path(features) if features else Path(root) / "features", []
     for name in Path(names_file).read_text().split():
-        rows = len(_load_features(Path(root) / "features" / "visual" / f"{name}.npy"))
-        videos.append(load_video(root, name, np.full(rows, IGNORE, dtype=np.int64), fps, audio_hz))
+        rows = len(_load_features(features / "visual" / f"{name}.npy"))
+        videos.append(load_video(root, name, np.full(rows, IGNORE, dtype=np.int64), fps, audio_hz, features))
     return videos

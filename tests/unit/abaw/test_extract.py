@@ -58,30 +58,33 @@ def challenge(root, frames=6, missing=(3,)):
     wavfile.write(root / "audio" / "v.wav", 22050, (rng.standard_normal(22050 // 4) * 3000).astype(np.int16))
 
 
-def test_features_are_extracted_in_the_layout_the_reader_expects(tmp_path, weights):
-    challenge(tmp_path)
+def test_features_are_extracted_into_the_run_folder_in_the_layout_the_reader_expects(tmp_path, weights):
+    root, features = tmp_path / "data", tmp_path / "run" / "features"
+    challenge(root)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
     written = extract.extract_missing(
-        tmp_path, ["v_left"], str(weights / "beit"), str(weights / "wavlm"), "cpu"
+        root, features, ["v_left"], str(weights / "beit"), str(weights / "wavlm"), "cpu"
     )
     assert written == 2
-    visual = np.load(tmp_path / "features" / "visual" / "v_left.npy")
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before  # nothing written beside the data
+    visual = np.load(features / "visual" / "v_left.npy")
     assert (
         visual.shape == (6, 24) and np.isnan(visual[2]).all() and np.isfinite(np.delete(visual, 2, 0)).all()
     )
-    audio = np.load(tmp_path / "features" / "audio" / "v.npy")
+    audio = np.load(features / "audio" / "v.npy")
     assert audio.shape[1] == 16 and abs(len(audio) - 0.25 * 50) <= 1  # WavLM: 50 rows/s, a quarter second
-    (video,) = layout.load_split(tmp_path, "train", fps=30, audio_hz=50)
+    (video,) = layout.load_split(root, "train", fps=30, audio_hz=50, features=features)
     np.testing.assert_array_equal(video.vis_valid, [True, True, False, True, True, True])
     assert video.aud_valid.all()
-    assert (
-        extract.extract_missing(tmp_path, ["v_left"], str(weights / "beit"), str(weights / "wavlm"), "cpu")
-        == 0
+    again = extract.extract_missing(
+        root, features, ["v_left"], str(weights / "beit"), str(weights / "wavlm"), "cpu"
     )
+    assert again == 0
 
 
 def test_the_same_face_gives_the_same_features_as_the_model_itself(tmp_path, weights):
     challenge(tmp_path, frames=2, missing=())
-    extract.extract_missing(tmp_path, ["v_left"], str(weights / "beit"), "", "cpu")
+    extract.extract_missing(tmp_path, tmp_path / "features", ["v_left"], str(weights / "beit"), "", "cpu")
     model = transformers.BeitModel.from_pretrained(weights / "beit").eval()
     image = (
         Image.open(tmp_path / "cropped_aligned" / "v_left" / "00001.jpg")
@@ -99,7 +102,9 @@ def test_the_same_face_gives_the_same_features_as_the_model_itself(tmp_path, wei
 def test_absent_weights_are_named_and_never_fetched(tmp_path):
     challenge(tmp_path)
     with pytest.raises(DataMissing, match="no config.json: raylab never downloads"):
-        extract.extract_missing(tmp_path, ["v_left"], str(tmp_path / "beit-large"), "", "cpu")
+        extract.extract_missing(
+            tmp_path, tmp_path / "out", ["v_left"], str(tmp_path / "beit-large"), "", "cpu"
+        )
 
 
 def test_wav_is_resampled_and_scaled(tmp_path):
