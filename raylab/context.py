@@ -225,9 +225,13 @@ class RunContext:
         )
 
     def artifact(self, filename: str) -> Path:
-        """Path for an output file (plot, table) in the run folder; it is listed in result.json."""
+        """Path for an output file (plot, table) in the run folder; it is listed in result.json. A name
+        that would leave the run folder (`../x`, an absolute path) is an error: runs write only there."""
+        path = self.out_dir / filename
+        if not path.resolve().is_relative_to(self.out_dir.resolve()):
+            raise RaylabError(f"artifact '{filename}' would be written outside the run folder {self.out_dir}")
         self.artifacts.append(filename)
-        return self.out_dir / filename
+        return path
 
     def result(self, metrics: dict[str, float], claims: Sequence[Claim]) -> ResultRecord:
         """The run's record from its final metrics and evaluated claims (the runner adds timing)."""

@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from raylab import RaylabError
 from raylab.context import Checkpointer, ItemError, RunContext, SerialMapper, call_item
 from raylab.seeding import derive_seed
 
@@ -50,3 +51,11 @@ def test_checkpointer_returns_the_latest_state(tmp_path):
     ckpt.save({"w": [1]}, step=5)
     ckpt.save({"w": [2]}, step=12)
     assert ckpt.load_latest() == (12, {"w": [2]})
+
+
+@pytest.mark.parametrize("name", ["../escape.png", "/tmp/escape.png", "sub/../../escape.png"])
+def test_artifacts_cannot_leave_the_run_folder(tmp_path, name):
+    ctx = RunContext.create("x/y", 0, tmp_path / "run")
+    with pytest.raises(RaylabError, match="outside the run folder"):
+        ctx.artifact(name)
+    assert ctx.artifact("plots/curve.png") == tmp_path / "run" / "plots" / "curve.png"

@@ -61,10 +61,9 @@ class DataConfig:
     fps: float = 30.0  # video frame rate, frames/s
     audio_hz: float = 50.0  # rate of the audio feature files, rows/s (WavLM: 50)
     test_list: str = ""  # optional file of test video names (one per line): predicted into the submission
-    visual_weights: str = ""  # local BEiT-style weights folder: extract missing visual features (extract.py)
-    audio_weights: str = (
-        ""  # local WavLM-style weights folder: extract missing audio features from audio/*.wav
-    )
+    features: str = ""  # folder with visual/ and audio/ feature files (read only; default <root>/features)
+    visual_weights: str = ""  # local BEiT-style weights: extract visual features into <out>/features
+    audio_weights: str = ""  # local WavLM-style weights: extract audio features from <root>/audio/*.wav
     synthetic: SyntheticConfig = dataclasses.field(default_factory=SyntheticConfig)  # when root: synthetic
 
     def __post_init__(self):
