@@ -98,6 +98,10 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
         spec = dataclasses.replace(spec, resources=fit_to_cluster(spec.resources, cluster_resources()))
     trackers = tracker_sinks(args.log, out_dir, f"{spec.name}:{Path(out_dir).name}", to_dict(cfg))
     mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name), *trackers]
+    if not args.serial:  # live metrics in the dashboard / Prometheus (raylab/runtime/metrics.py)
+        from raylab.runtime.metrics import DashboardMetrics
+
+        sinks.append(DashboardMetrics(spec.name, run_id or Path(out_dir).name))
     print(f"{spec.name}: run folder {out_dir}", flush=True)
     if args.serial or not spec.resources.get("gpu") or spec.data_parallel:
         return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id)

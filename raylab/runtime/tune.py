@@ -21,6 +21,7 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_dict
 from raylab.context import Checkpointer, SerialMapper
 from raylab.records import write_json_atomic
+from raylab.runtime.metrics import DashboardMetrics
 from raylab.runtime.placement import cluster_resources, fit_to_cluster
 from raylab.registry import ExperimentSpec
 from raylab.reporting.sweep import plot_sweep
@@ -149,6 +150,7 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict, trackers: tuple[
         mapper=SerialMapper(progress=False),
         sinks=[
             to_tune,
+            DashboardMetrics(spec.name, out_dir.parent.name),
             *tracker_sinks(trackers, out_dir, f"{spec.name}:{out_dir.parent.name}", to_dict(cfg)),
         ],
         checkpointer=checkpointer,

@@ -30,7 +30,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_node(args: list[str], log: Path, temp_dir: str) -> subprocess.Popen:
+def start_node(
+    args: list[str], log: Path, temp_dir: str, metrics_port: int | None = None
+) -> subprocess.Popen:
     """One node, blocking in its own process group. Each node gets its own temp dir: nodes sharing
     one session folder on one machine delete each other's unpacked job working dirs."""
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
@@ -38,13 +40,8 @@ def start_node(args: list[str], log: Path, temp_dir: str) -> subprocess.Popen:
     # Agent ports are picked free: the session fixture's local Ray already holds the defaults.
     ports = [
         f"--{name}={free_port()}"
-        for name in (
-            "dashboard-agent-listen-port",
-            "dashboard-agent-grpc-port",
-            "metrics-export-port",
-            "runtime-env-agent-port",
-        )
-    ]
+        for name in ("dashboard-agent-listen-port", "dashboard-agent-grpc-port", "runtime-env-agent-port")
+    ] + [f"--metrics-export-port={metrics_port or free_port()}"]
     cmd = [
         str(Path(sys.executable).parent / "ray"),
         "start",
@@ -85,7 +82,7 @@ def get_json(url: str):
 @pytest.fixture(scope="module")
 def two_node_cluster(tmp_path_factory):
     logs = tmp_path_factory.mktemp("ray-nodes")
-    gcs, dashboard, client = free_port(), free_port(), free_port()
+    gcs, dashboard, client, metrics = free_port(), free_port(), free_port(), free_port()
     head = start_node(
         [
             "--head",
@@ -104,6 +101,7 @@ def two_node_cluster(tmp_path_factory):
         ],
         logs / "head.log",
         f"/tmp/rh{gcs}",
+        metrics_port=metrics,
     )
     procs = [head]
     try:
@@ -118,7 +116,11 @@ def two_node_cluster(tmp_path_factory):
         )
         nodes = lambda: get_json(f"{url}/api/v0/nodes")["data"]["result"]["result"]  # noqa: E731
         wait_for(lambda: sum(n["state"] == "ALIVE" for n in nodes()) == 2, 90, "the worker node")
-        yield {"url": url, "client": f"ray://127.0.0.1:{client}"}
+        yield {
+            "url": url,
+            "client": f"ray://127.0.0.1:{client}",
+            "metrics": f"http://127.0.0.1:{metrics}/metrics",
+        }
     finally:
         for proc in reversed(procs):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -166,6 +168,16 @@ def test_submit_follow_runs_the_job_and_the_dashboard_lists_it(two_node_cluster,
     assert record.status == "ok" and record.claims_passed
     listed = get_json(f"{url}/api/jobs/")
     assert any(job["submission_id"] == job_id and job["status"] == "SUCCEEDED" for job in listed)
+    # live progress: the run's metrics reach the head's Prometheus endpoint (exported every ~10 s)
+    run_id = record.run_id
+
+    def exported():
+        with urllib.request.urlopen(two_node_cluster["metrics"], timeout=5) as response:
+            text = response.read().decode()
+        return [line for line in text.splitlines() if line.startswith("ray_raylab_step{") and run_id in line]
+
+    (line,) = wait_for(exported, 40, "raylab's metrics on the head's /metrics endpoint")
+    assert 'experiment="specgd/trajectory"' in line and float(line.rsplit(" ", 1)[1]) >= 1
 
 
 @pytest.mark.parametrize(
