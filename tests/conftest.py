@@ -35,6 +35,7 @@ def ray_cluster():
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its hook would run first)
 def pytest_collection_modifyitems(config, items):
     """Ray tests share one xdist group (under `-n 2 --dist loadgroup` one worker runs them all against
     one session Ray while the other runs the serial tests). `@pytest.mark.gpu` tests need CUDA;
