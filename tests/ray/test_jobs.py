@@ -120,6 +120,8 @@ def two_node_cluster(tmp_path_factory):
             "url": url,
             "client": f"ray://127.0.0.1:{client}",
             "metrics": f"http://127.0.0.1:{metrics}/metrics",
+            "gcs": f"127.0.0.1:{gcs}",
+            "worker": procs[1],
         }
     finally:
         for proc in reversed(procs):
@@ -205,11 +207,8 @@ def test_submit_sends_reproduce_and_tune_too(two_node_cluster, tmp_path, target,
 
 
 def test_placement_groups_spread_over_two_nodes(two_node_cluster):
-    client = JobSubmissionClient(two_node_cluster["url"])
-    job_id = client.submit_job(
-        entrypoint="python tests/ray/two_node_job.py",
-        runtime_env={"working_dir": str(ROOT), "excludes": jobs.UPLOAD_EXCLUDES},
-    )
+    client = JobSubmissionClient(two_node_cluster["url"])  # submit waits for a fresh head's job agent
+    job_id = jobs.submit(client, [], jobs.job_runtime_env(ROOT), entry_script="tests/ray/two_node_job.py")
     status = wait_for(lambda: (s := client.get_job_status(job_id)).is_terminal() and s, 240, "the job")
     logs = client.get_job_logs(job_id)
     assert status == JobStatus.SUCCEEDED, logs
@@ -265,9 +264,17 @@ def test_jobs_list_logs_and_stop_a_running_job(two_node_cluster, tmp_path):
         )
 
     submitted = raylab(
-        "submit", "label_noise/single", "--set", "train.steps=50000000", "--address", url,
-        "--out", str(out), "--working-dir", str(ROOT),
-    )  # fmt: skip
+        "submit",
+        "label_noise/single",
+        "--set",
+        "train.steps=50000000",
+        "--address",
+        url,
+        "--out",
+        str(out),
+        "--working-dir",
+        str(ROOT),
+    )
     assert submitted.returncode == 0, submitted.stdout + submitted.stderr
     job_id = submitted.stdout.split("as job ")[1].split()[0]
     wait_for(
@@ -286,3 +293,31 @@ def test_jobs_list_logs_and_stop_a_running_job(two_node_cluster, tmp_path):
     assert record.status == "interrupted" and record.metrics
     missing = raylab("jobs", "stop", "raylab-no-such-job", "--address", url)
     assert missing.returncode != 0 and "no job 'raylab-no-such-job'" in missing.stderr
+
+
+def test_a_map_survives_losing_the_worker_node(two_node_cluster):
+    """Node loss (issue #19 item 2): kill the worker node (raylet, its workers and agents) while a map's
+    tasks run on it; Ray retries them on the head and the results equal the expected ones. Runs last
+    in this module: the cluster has one node afterwards."""
+    env = {**os.environ, "RAY_ADDRESS": two_node_cluster["gcs"], "RAY_AUTH_MODE": "disabled"}
+    driver = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "ray" / "node_loss_job.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    for line in driver.stdout:
+        lines.append(line)
+        if line.startswith("STARTED"):
+            assert "with 2 nodes" in line
+            time.sleep(2.5)  # the first items are running on both nodes
+            os.killpg(two_node_cluster["worker"].pid, signal.SIGKILL)
+            break
+    lines += driver.stdout.readlines()
+    assert driver.wait(timeout=240) == 0, "".join(lines)
+    (result,) = [json.loads(line[len("RESULT ") :]) for line in lines if line.startswith("RESULT ")]
+    assert result["alive"] == 1, "the worker node was killed"
+    assert result["results"] == [{"item": i, "value": i * i + 7} for i in range(12)]
