@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from raylab.methods.abaw import metrics
-from raylab.methods.abaw.layout import Video
+from raylab.methods.abaw.layout import CLASSES, Video
 from raylab.methods.abaw.train import predict
 
+CLASS_KEYS = tuple(name.lower() for name in CLASSES)  # metric-name suffixes of the per-class F1
 RAREST = 3  # the check on the long tail looks at the 3 rarest classes of the training labels (brief B8)
 
 
@@ -46,6 +47,3 @@ def rare_recall(model, videos: list[Video], cfg, device, rare: np.ndarray) -> fl
 
 def rarest_classes(labels: np.ndarray, count: int = RAREST) -> np.ndarray:
     return np.argsort(np.bincount(labels[labels >= 0], minlength=8), kind="stable")[:count]
-
-
-CLASS_KEYS = ("neutral", "anger", "disgust", "fear", "happiness", "sadness", "surprise", "other")

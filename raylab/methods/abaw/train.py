@@ -14,7 +14,7 @@ import torch
 
 from raylab.data_parallel import shard
 from raylab.methods.abaw.config import AbawConfig
-from raylab.methods.abaw.layout import Video
+from raylab.methods.abaw.layout import NUM_CLASSES, Video
 from raylab.methods.abaw.model import AVTransformer, class_weights, focal_loss, modality_dropout
 from raylab.seeding import derive_seed
 
@@ -161,7 +161,7 @@ def predict(model, videos: list[Video], length: int, device, drop_visual: bool =
         np.full(windows.labels.shape, not drop_visual),
         np.ones(windows.labels.shape, bool),
     )
-    sums = [np.zeros((v.frames, 8)) for v in videos]
+    sums = [np.zeros((v.frames, NUM_CLASSES)) for v in videos]
     counts = [np.zeros(v.frames) for v in videos]
     for rows in np.array_split(np.arange(len(windows.labels)), max(1, len(windows.labels) // 32)):
         visual, vis_valid, audio, aud_valid, _ = _batch(windows, rows, keep_visual, keep_audio, device)
