@@ -16,14 +16,20 @@ FAKE_GPUS = 2
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """One local Ray for every Ray test: 2 CPUs, 2 fake GPUs (placement tests), 256 MB object store, in
-    a temp dir of its own ($RAYLAB_TEST_RAY_TMP under CI, which cleans it up)."""
+    """One local Ray per pytest worker for its Ray tests: 2 CPUs, 2 fake GPUs (placement tests), 256 MB
+    object store, in a temp dir of its own (a folder per xdist worker under $RAYLAB_TEST_RAY_TMP in CI,
+    which cleans it up: two session Rays must not share one)."""
     import ray
 
     from raylab.runtime.cluster import local_init_kwargs
 
     own_dir = not os.environ.get("RAYLAB_TEST_RAY_TMP")
-    temp_dir = tempfile.mkdtemp(prefix="raylab-ray-") if own_dir else os.environ["RAYLAB_TEST_RAY_TMP"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    temp_dir = (
+        tempfile.mkdtemp(prefix="raylab-ray-")
+        if own_dir
+        else os.path.join(os.environ["RAYLAB_TEST_RAY_TMP"], worker)
+    )
     ray.init(
         **local_init_kwargs(num_cpus=2, num_gpus=FAKE_GPUS, object_store_mb=256),
         _temp_dir=temp_dir,
@@ -35,11 +41,12 @@ def ray_cluster():
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its hook would run first)
 def pytest_collection_modifyitems(config, items):
-    """Ray tests share one xdist group (under `-n 2 --dist loadgroup` one worker runs them all against
-    one session Ray while the other runs the serial tests). `@pytest.mark.gpu` tests need CUDA;
-    without it they are skipped (benchmarks/gpu_suite.sh runs them on a GPU machine)."""
+    """Ray tests are marked as one xdist group. With pytest 9 and pytest-xdist 3.8 the group has no
+    effect (xdist tags a grouped test by rewriting `item._nodeid`, which pytest 9 no longer reads:
+    checked), so under `-n 2` both workers may run Ray tests, each against its own session Ray.
+    `@pytest.mark.gpu` tests need CUDA; without it they are skipped (benchmarks/gpu_suite.sh runs
+    them on a GPU machine)."""
     for item in items:
         if "ray" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("ray"))
