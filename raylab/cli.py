@@ -219,10 +219,10 @@ def cmd_submit(args) -> int:
     runtime_env = jobs.job_runtime_env(
         args.working_dir, args.pip or [], args.env or [], args.runtime_env, excludes
     )
+    client = jobs.connect(args.address)  # an unreachable cluster fails before the folder is walked
     warning = jobs.upload_warning(args.working_dir, excludes)
     if warning:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
-    client = jobs.connect(args.address)
     label = metadata.get("experiment", "all").replace("/", "-")
     submission_id = f"raylab-{metadata['verb']}-{label}-{metadata['run_id']}"
     job_id = jobs.submit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import shlex
@@ -80,7 +81,9 @@ def upload_files(working_dir: str | Path, excludes: Sequence[str]) -> list[tuple
         if path.is_file():
             files.append((path.stat().st_size, str(path.relative_to(root))))
 
-    _dir_travel(root, [_get_excludes(root, list(excludes))], add, include_gitignore=True)
+    quiet = logging.getLogger("raylab.upload_walk")  # Ray's walker logs each ignore file it honours
+    quiet.setLevel(logging.WARNING)
+    _dir_travel(root, [_get_excludes(root, list(excludes))], add, include_gitignore=True, logger=quiet)
     return sorted(files, reverse=True)
 
 
