@@ -17,7 +17,7 @@ from raylab.devices import pick_device
 from raylab.methods.abaw import claims, extract, layout, metrics, plots, synthetic
 from raylab.methods.abaw.config import AbawConfig
 from raylab.methods.abaw.evaluate import score
-from raylab.methods.abaw.train import build_model, make_windows, train_loop
+from raylab.methods.abaw.train import build_model, train_loop
 from raylab.records import ResultRecord
 
 SYNTHETIC = "synthetic"
@@ -74,10 +74,9 @@ def run(cfg: AbawConfig, ctx: RunContext) -> ResultRecord:
     device = pick_device(cfg.device)
     root = data_root(cfg, ctx.out_dir)
     features = features_dir(cfg, root, ctx.out_dir, device)
-    train = layout.load_split(root, "train", cfg.data.fps, cfg.data.audio_hz, features)
     val = layout.load_split(root, "val", cfg.data.fps, cfg.data.audio_hz, features)
     ctx.expect_steps(cfg.train.epochs)
-    job = {"cfg": cfg, "seed": cfg.seed, "windows": make_windows(train, cfg.model.window)}
+    job = {"cfg": cfg, "seed": cfg.seed, "root": root.resolve(), "features": features.resolve()}
     state = ctx.data_parallel(
         train_loop, job, workers=cfg.train.workers, device=device, placement=cfg.train.placement
     )

@@ -14,6 +14,7 @@ import torch
 
 from raylab.data_parallel import shard
 from raylab.methods.abaw.config import AbawConfig
+from raylab.methods.abaw import layout, metrics
 from raylab.methods.abaw.layout import NUM_CLASSES, Video
 from raylab.methods.abaw.model import AVTransformer, class_weights, focal_loss, modality_dropout
 from raylab.seeding import derive_seed
@@ -122,9 +123,36 @@ def train_epoch(
     }
 
 
+def job_data(job: dict) -> tuple[Windows, list[Video] | None]:
+    """The training windows, and the validation videos when the job names the data folders. A job
+    carries either `windows` (the ablation's in-process models) or `root` and `features`: then every
+    worker reads the files itself (on a multi-node cluster, from storage every node mounts) instead
+    of the driver shipping the whole training set through Ray."""
+    if "windows" in job:
+        return job["windows"], None
+    cfg = job["cfg"]
+
+    def load(split: str) -> list[Video]:
+        return layout.load_split(job["root"], split, cfg.data.fps, cfg.data.audio_hz, job["features"])
+
+    return make_windows(load("train"), cfg.model.window), load("val")
+
+
+def validation_metrics(model, videos: list[Video], cfg: AbawConfig, device) -> dict:
+    """Macro-F1, accuracy and flips of the raw and soft-voted labels (streamed each epoch, so that Tune
+    can compare and stop trials on validation F1)."""
+    probabilities = predict(unwrap(model), videos, cfg.model.window, device)
+    truth = [v.labels for v in videos]
+    raw = [p.argmax(axis=1) for p in probabilities]
+    voted = [metrics.soft_vote(p, cfg.vote_window).argmax(axis=1) for p in probabilities]
+    return metrics.summary(truth, raw, "val") | metrics.summary(truth, voted, "val_voted")
+
+
 def train_loop(job: dict, session) -> None:
-    """The training loop of one model (a `raylab.data_parallel` loop). `job`: cfg, seed, windows."""
-    cfg, seed, windows = job["cfg"], job["seed"], job["windows"]
+    """The training loop of one model (a `raylab.data_parallel` loop). `job`: cfg, seed, and windows
+    or the data folders (`job_data`); with folders, rank 0 validates after every epoch."""
+    cfg, seed = job["cfg"], job["seed"]
+    windows, val = job_data(job)
     model = session.prepare_model(build_model(cfg, windows.visual.shape[2], windows.audio.shape[2], seed))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.train.lr, weight_decay=cfg.train.weight_decay)
     weights = class_weights(windows.labels.ravel()) if cfg.train.focal_alpha == "inverse_frequency" else None
@@ -136,15 +164,17 @@ def train_loop(job: dict, session) -> None:
         optimizer.load_state_dict(resumed["optimizer"])
         history, start = resumed["history"], resumed["epoch"]
     for epoch in range(start, cfg.train.epochs):
-        metrics = train_epoch(model, optimizer, windows, cfg, alpha, epoch, seed, session)
-        history.append(metrics)
+        epoch_metrics = train_epoch(model, optimizer, windows, cfg, alpha, epoch, seed, session)
+        if val is not None and session.rank == 0:
+            epoch_metrics |= validation_metrics(model, val, cfg, session.device)
+        history.append(epoch_metrics)
         state = {
             "model": {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()},
             "optimizer": optimizer.state_dict(),
             "epoch": epoch + 1,
             "history": history,
         }
-        session.report(metrics, state)
+        session.report(epoch_metrics, state)
 
 
 def unwrap(model):
