@@ -3,15 +3,17 @@ result of the same loop run as 1 worker (claim of issue #16, within 0.02 macro-F
 checkpointed by Ray Train and replayed into the run's metrics, and the submission is complete."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from raylab.context import SerialMapper
 from raylab.methods.abaw import layout
-from raylab.registry import get_spec
+from raylab.registry import configs_dir, get_spec
 from raylab.runner import load_run_config, run_experiment
 from raylab.runtime.parallel import RayMapper
 from raylab.runtime.train import placement_for
+from raylab.runtime.tune import load_sweep, run_sweep
 
 pytestmark = pytest.mark.ray
 
@@ -46,3 +48,18 @@ def test_two_workers_match_one_worker(ray_cluster, tmp_path):
 def test_one_node_packs_the_workers(ray_cluster):
     assert placement_for("auto") == "PACK"
     assert placement_for("SPREAD") == "SPREAD"
+
+
+def test_the_shipped_sweep_runs_on_validation_f1(ray_cluster, tmp_path):
+    """configs/abaw/sweeps/robustness.yaml at smoke size: every trial streams val_voted/f1 each epoch
+    (Tune refuses a sweep metric that is only known at the end), and the summary names the best trial."""
+    spec = get_spec("abaw/pipeline")
+    sweep = load_sweep(configs_dir() / "abaw" / "sweeps" / "robustness.yaml", smoke=True)
+    summary = run_sweep(spec, load_run_config(spec, smoke=True), sweep, tmp_path)
+    assert summary["num_errors"] == 0 and len(summary["trials"]) == 2
+    for trial in summary["trials"]:
+        rows = [
+            json.loads(line) for line in (Path(trial["record"]) / "metrics.jsonl").read_text().splitlines()
+        ]
+        assert sum("val_voted/f1" in row for row in rows) >= 8  # one per epoch
+    assert summary["best_value"] == max(t["metric"] for t in summary["trials"])
