@@ -51,10 +51,10 @@ def train_arm(item: tuple[str, int], shared: dict) -> dict:
         train_loop, {"cfg": cfg, "seed": seed, "windows": shared["windows"]}, workers=1, device=device
     )
     model = load_model(cfg, state, shared["val"], device)
-    result, raw, _ = score(model, shared["val"], cfg, device)
+    result, _, _ = score(model, shared["val"], cfg, device)
     impulses, _, _ = score(model, shared["impulsive"], cfg, device, prefix="impulses")
     result |= {k: v for k, v in impulses.items() if k in ("impulses/f1", "impulses_voted/f1")}
-    result["val/rare_recall"] = rare_recall(shared["val"], raw, shared["rare"])
+    result["val/rare_recall"] = rare_recall(model, shared["val"], cfg, device, shared["rare"])
     result["time/train_s"] = sum(row["time/epoch_s"] for row in state["history"])
     return result
 

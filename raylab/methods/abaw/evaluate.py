@@ -36,9 +36,11 @@ def score(model, videos: list[Video], cfg, device, prefix: str = "val") -> tuple
     return result, raw, voted
 
 
-def rare_recall(videos: list[Video], raw: list[np.ndarray], rare: np.ndarray) -> float:
-    """Mean recall over the `rare` classes of the raw labels `score` returned."""
-    matrix = metrics.confusion(np.concatenate([v.labels for v in videos]), np.concatenate(raw))
+def rare_recall(model, videos: list[Video], cfg, device, rare: np.ndarray) -> float:
+    """Mean recall over the `rare` classes (raw labels)."""
+    truth = np.concatenate([v.labels for v in videos])
+    raw, _ = labels_of(predict(model, videos, cfg.model.window, device), cfg.vote_window)
+    matrix = metrics.confusion(truth, np.concatenate(raw))
     support = matrix.sum(axis=1)[rare]
     return float(np.mean(np.diag(matrix)[rare] / np.maximum(support, 1)))
 

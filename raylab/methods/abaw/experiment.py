@@ -16,8 +16,8 @@ from raylab.context import RunContext
 from raylab.devices import pick_device
 from raylab.methods.abaw import claims, extract, layout, metrics, plots, synthetic
 from raylab.methods.abaw.config import AbawConfig
-from raylab.methods.abaw.evaluate import labels_of, score
-from raylab.methods.abaw.train import build_model, predict, train_loop
+from raylab.methods.abaw.evaluate import score
+from raylab.methods.abaw.train import build_model, train_loop
 from raylab.records import ResultRecord
 
 SYNTHETIC = "synthetic"
@@ -66,7 +66,7 @@ def test_predictions(model, cfg: AbawConfig, root: Path, features: Path, device)
     if not cfg.data.test_list:
         return {}
     videos = layout.load_test(root, Path(cfg.data.test_list), cfg.data.fps, cfg.data.audio_hz, features)
-    _, voted = labels_of(predict(model, videos, cfg.model.window, device), cfg.vote_window)
+    _, _, voted = score(model, videos, cfg, device, prefix="test")
     return {video.name: labels for video, labels in zip(videos, voted)}
 
 
