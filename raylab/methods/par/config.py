@@ -19,8 +19,8 @@ class TD3BCConfig:
     lr: float = 3e-4  # Adam step size (actor and critics)
     gamma: float = 0.99  # discount factor
     tau: float = 0.005  # Polyak rate of the target networks
-    policy_noise: float = 0.2  # target-policy smoothing std, as a fraction of max_action (CORL)
-    noise_clip: float = 0.5  # clip of the smoothing noise, as a fraction of max_action
+    policy_noise: float = 0.2  # target-policy smoothing std, action units (official PAR code: 0.2, unscaled)
+    noise_clip: float = 0.5  # clip of the smoothing noise, action units (official: 0.5; CORL scales both)
     policy_freq: int = 2  # critic updates per actor (and target) update
     alpha: float = 2.5  # BC trade-off: lambda = alpha / mean |Q| (TD3+BC Eq. 3)
     actor_loss: str = "mse"  # mse (TD3+BC) | kl | mle (bandit-only BC variants of the PAR code)
@@ -100,12 +100,12 @@ class BanditConfig:
     batch: int = 256  # minibatch size
     hidden: int = 256  # units per hidden layer
     alpha: float = 1.0  # BC trade-off alpha (TD3+BC Eq. 3)
-    # Target-policy smoothing as a fraction of max_action (10): 0.02 / 0.05 = TD3's 0.2 / 0.5 unscaled.
-    # DEVIATION (calibrated): with CORL's scaling (0.2 max_action = 2.0) the released gate was open on
-    # only 56 % of actor steps and TD3+BC+PAR stopped at (1.55, 1.55), reward -4.8 (seed 0, 10k steps);
-    # unscaled it was open on 100 % and ended at (1.09, 1.11), -2.42, as our reimplementation of the toy.
-    policy_noise: float = 0.02  # target-policy smoothing std, fraction of max_action (see above)
-    noise_clip: float = 0.05  # clip of the smoothing noise, fraction of max_action
+    # Target-policy smoothing in action units, as the official toy (unscaled TD3 values). With CORL's
+    # scaling (0.2 x max_action 10 = 2.0) the released gate was open on only 56 % of actor steps and
+    # TD3+BC+PAR stopped at (1.55, 1.55), reward -4.8 (seed 0, 10k steps); unscaled it was open on
+    # 100 % and ended at (1.09, 1.11), -2.42.
+    policy_noise: float = 0.2  # target-policy smoothing std, action units (official toy)
+    noise_clip: float = 0.5  # clip of the smoothing noise, action units (official toy)
     par: PARSettings = dataclasses.field(  # PAR from 5 % of training, P in [0, 0.8]
         default_factory=lambda: PARSettings(True, 0.05, 0.0, 0.8)
     )
@@ -125,6 +125,8 @@ class DatasetConfig:
 class OfflineConfig:
     seed: int = 0  # run seed: initialisation, batches, evaluation episodes and generated data
     algo: str = "td3bc"  # td3bc | iql
+    # standardise states by the dataset's mean and std (CORL); the official PAR code trains on raw states
+    normalize_states: bool = False
     dataset: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)  # the offline data
     steps: int = 20_000  # gradient steps
     batch: int = 256  # minibatch size

@@ -45,12 +45,8 @@ class TD3BC:
         """y = r + gamma (1 - d) min_i Q'_i(s', clip(pi'(s') + clip(eps)))  (terminations only)."""
         with torch.no_grad():
             next_act = self.actor_target(next_obs)
-            noise = (
-                torch.randn(next_act.shape, generator=self.generator)
-                * self.cfg.policy_noise
-                * self.max_action
-            )
-            noise = noise.clamp(-self.cfg.noise_clip * self.max_action, self.cfg.noise_clip * self.max_action)
+            noise = torch.randn(next_act.shape, generator=self.generator) * self.cfg.policy_noise
+            noise = noise.clamp(-self.cfg.noise_clip, self.cfg.noise_clip)
             next_act = (next_act + noise).clamp(-self.max_action, self.max_action)
             return rewards + self.cfg.gamma * (1.0 - terminals) * torch.min(
                 *self.critic_target(next_obs, next_act)

@@ -52,3 +52,61 @@ def test_iql_with_par_replaces_actions(tmp_path):
     assert record.status == "ok", record.error
     assert record.metrics["train/gate_open_frac"] == 1.0
     assert record.metrics["train/p_final"] == pytest.approx(0.5, abs=0.5 / 300 + 1e-12)
+
+
+def test_smoothing_noise_is_in_action_units_whatever_max_action():
+    """Issue #18 item 5 (official PAR code: 0.2 / 0.5 unscaled). With a zero target actor and a
+    critic that returns its first action coordinate, y = clip(N(0, 0.2^2), +-0.5): a standard normal
+    clipped at +-2.5 has sd sqrt(int_{-2.5}^{2.5} x^2 phi + 2 x 2.5^2 P(X > 2.5)) = 0.98872, so 0.19774;
+    20,000 draws put its estimate within 4 x 0.2 / sqrt(40,000) = 0.004 (CORL's scaling by max_action
+    10 would give ~1.9)."""
+    import torch
+
+    from raylab.methods.par.td3bc import TD3BC
+
+    learner = TD3BC(3, 2, 10.0, TD3BCConfig(gamma=1.0), generator=torch.Generator().manual_seed(0))
+    learner.actor_target = lambda obs: torch.zeros(len(obs), 2)
+    learner.critic_target = lambda obs, act: (act[:, :1], act[:, :1])
+    n = 20_000
+    y = learner.bellman_target(torch.zeros(n, 1), torch.zeros(n, 3), torch.zeros(n, 1))
+    assert y.abs().max() <= 0.5 + 1e-6
+    assert abs(float(y.std()) - 0.2 * 0.98872) <= 0.004
+
+
+def test_last10_and_best_are_the_official_codes_figures(tmp_path):
+    from raylab.methods.par.offline import train_offline
+
+    result, evals = train_offline(small(steps=300, eval_every=50, checkpoint_every=300))
+    assert len(evals) == 6
+    assert result["eval/norm_return_best"] == max(evals)
+    assert result["eval/norm_return_last10"] == pytest.approx(sum(evals) / 6)
+    assert result["eval/norm_return"] == evals[-1]
+
+
+def test_states_are_standardised_only_when_asked(monkeypatch):
+    """normalize_states off (the official code): the learner's batches hold the raw states."""
+    import torch
+
+    from raylab.methods.par import offline
+
+    seen = {}
+    original = offline.make_learner
+
+    def spy(cfg, data, generator):
+        learner = original(cfg, data, generator)
+        update = learner.update
+
+        def recording_update(batch, step):
+            seen.setdefault(cfg.normalize_states, batch["observations"])
+            return update(batch, step)
+
+        learner.update = recording_update
+        return learner
+
+    monkeypatch.setattr(offline, "make_learner", spy)
+    for flag in (False, True):
+        offline.train_offline(small(steps=2, eval_every=2, normalize_states=flag))
+    raw, standardised = seen[False], seen[True]
+    assert float(raw[:, :2].abs().max()) <= 1.0 + 1e-6  # Pendulum: cos and sin of the angle
+    assert float(standardised[:, :2].abs().max()) > 1.0  # standardised: unit variance, so beyond 1
+    assert not torch.allclose(raw, standardised)
