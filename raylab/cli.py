@@ -308,7 +308,7 @@ def cmd_jobs(args) -> int:
     status = jobs.stop(client, args.job_id)
     print(
         f"job {args.job_id}: {status.value} (a raylab run ends on SIGTERM with a record of status "
-        '"interrupted" and the metrics so far)'
+        '"stopped" and the metrics so far)'
     )
     return 0 if status.value == "STOPPED" else 1
 

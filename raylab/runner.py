@@ -30,7 +30,7 @@ class Terminated(KeyboardInterrupt):
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Inside the block, SIGTERM raises `Terminated` in the main thread, so the run's record is written
-    with status "interrupted" (Ray's driver handler would exit without one); the previous handler is
+    with status "stopped" (Ray's driver handler would exit without one); the previous handler is
     restored after. Off the main thread (a Tune trial) signals cannot be handled: nothing changes."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -81,7 +81,8 @@ def run_experiment(
     """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens.
 
     A failing loop gives a record with status "failed" and the error (full traceback in
-    traceback.txt), Ctrl-C or SIGTERM one with status "interrupted" (then re-raised); the metrics reported so
+    traceback.txt), Ctrl-C one with status "interrupted" and SIGTERM (`raylab jobs stop`, `ray job stop`,
+    schedulers) one with status "stopped" (then re-raised); the metrics reported so
     far stay in metrics.jsonl and the record. The loop runs with as many BLAS/torch threads as the
     experiment's registered CPUs, restored afterwards (`limit_threads`).
     """
@@ -96,8 +97,9 @@ def run_experiment(
         with limit_threads(spec.threads), sigterm_as_interrupt():
             record = spec.load_entry()(cfg, ctx)
     except KeyboardInterrupt as exc:
+        status = "stopped" if isinstance(exc, Terminated) else "interrupted"
         _finish(
-            _failed_record(spec, ctx, "interrupted", f"{type(exc).__name__}: {exc}".rstrip(": ")),
+            _failed_record(spec, ctx, status, f"{type(exc).__name__}: {exc}".rstrip(": ")),
             start,
             out_dir,
         )

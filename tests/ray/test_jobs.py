@@ -254,7 +254,7 @@ def test_run_joins_the_cluster_through_a_ray_client_address(two_node_cluster, tm
 
 
 def test_jobs_list_logs_and_stop_a_running_job(two_node_cluster, tmp_path):
-    """#19 item 4: `raylab jobs list | logs | stop`; a stopped run leaves its record ("interrupted",
+    """#19 item 4: `raylab jobs list | logs | stop`; a stopped run leaves its record ("stopped",
     with the metrics reported before the stop)."""
     url, out = two_node_cluster["url"], tmp_path / "run"
 
@@ -290,7 +290,7 @@ def test_jobs_list_logs_and_stop_a_running_job(two_node_cluster, tmp_path):
         stopped.stdout + stopped.stderr
     )
     record = wait_for(lambda: (out / "result.json").exists() and read_record(out), 30, "the record")
-    assert record.status == "interrupted" and record.metrics
+    assert record.status == "stopped" and record.metrics
     missing = raylab("jobs", "stop", "raylab-no-such-job", "--address", url)
     assert missing.returncode != 0 and "no job 'raylab-no-such-job'" in missing.stderr
 

@@ -1,5 +1,5 @@
 """SIGTERM (what `ray job stop`, Kubernetes and batch schedulers send) stops `raylab run` like Ctrl-C:
-a record with status "interrupted" and the metrics so far, exit code 143 (issue #19)."""
+a record with status "stopped" and the metrics so far, exit code 143 (issue #19)."""
 
 import contextlib
 import json
@@ -45,7 +45,7 @@ def test_sigterm_leaves_an_interrupted_record_with_the_metrics_so_far(tmp_path):
         out = proc.communicate(timeout=120)[0].decode()
     assert proc.returncode == 143, out
     record = json.loads((tmp_path / "result.json").read_text())
-    assert record["status"] == "interrupted" and record["error"] == "Terminated: SIGTERM"
+    assert record["status"] == "stopped" and record["error"] == "Terminated: SIGTERM"
     assert record["metrics"], "the metrics reported before the signal are in the record"
     assert "terminated (SIGTERM)" in out
 
