@@ -12,31 +12,27 @@ def test_iql_with_par_trains_and_checkpoints_its_state(ray_cluster, tmp_path):
     import gymnasium as gym
     from ray.rllib.algorithms.iql import IQLConfig
 
-    from raylab.methods.par.config import PARSettings
+    from raylab.methods.par.config import IQLConfig as OurIQL, PARSettings
     from raylab.methods.par.pendulum import build
-    from raylab.methods.par.rllib import PAR_STATE, par_iql_learner, write_parquet
+    from raylab.methods.par.rllib import PAR_STATE, par_iql_config, write_parquet
 
     data, _ = build("weak", 10, seed=0)
     write_parquet(data, tmp_path / "data", episode_length=200)
-    learner_class = par_iql_learner(
-        PARSettings(enabled=True, start=0.0, p_max=0.5, gate="off"), total_steps=4
-    )
     env = gym.make("Pendulum-v1")
-    config = (
-        IQLConfig()
-        .environment(observation_space=env.observation_space, action_space=env.action_space)
-        .offline_data(
-            input_=[str(tmp_path / "data")],
-            dataset_num_iters_per_learner=2,
-            map_batches_kwargs={"concurrency": 1, "num_cpus": 1},
-        )  # 2-CPU deadlock otherwise
-        .training(train_batch_size_per_learner=128)
-        .learners(num_learners=0, learner_class=learner_class)
-    )
+    ours = OurIQL()
+    par = PARSettings(enabled=True, start=0.0, p_max=0.5, gate="off")
+    config = par_iql_config(ours, par, 4, env.observation_space, env.action_space, [str(tmp_path / "data")])
+    config = config.offline_data(dataset_num_iters_per_learner=2).training(train_batch_size_per_learner=128)
+    # issue #18 item 2: the standalone learner's hyperparameters, not RLlib's defaults (0.1 / 0.8 / 1.0)
+    assert isinstance(config, IQLConfig)
+    assert (config.beta, config.expectile, config.tau, config.gamma) == (3.0, 0.7, 0.005, 0.99)
+    assert config.target_network_update_freq == 0 and config.actor_lr == config.value_lr == ours.lr
     algo = config.build_algo()
     try:
         results = [algo.train() for _ in range(2)]
         learner = algo.learner_group._learner
+        assert float(learner.temperature["default_policy"]) == 3.0 and learner.ema_tau == 0.005
+        assert float(learner.expectile["default_policy"]) == pytest.approx(0.7)
         module_stats = results[-1]["learners"]["default_policy"]
         assert module_stats["par_gate_open"] == 1.0 and module_stats["par_replaced"] > 0
         assert np.isfinite(module_stats["policy_loss"])

@@ -12,7 +12,10 @@
    PAR state (replacer, EMA actor, step) is part of the Learner's get_state / set_state, so it survives
    checkpoints.
 
-       config = IQLConfig()...learners(learner_class=par_iql_learner(PARSettings(enabled=True), total_steps))
+       config = par_iql_config(IQLConfig(), PARSettings(enabled=True), steps, obs_space, act_space, [data])
+   sets RLlib's IQL to the standalone learner's hyperparameters (temperature -> beta, expectile,
+   Polyak tau every update, gamma, learning rates), not RLlib's defaults (beta 0.1, expectile 0.8,
+   hard target copies).
 
 2. Behaviour policies for offline datasets, trained with RLlib's SAC (D4RL's recipe).
    `train_sac` trains on an environment and keeps a checkpoint of the policy every `every` iterations
@@ -156,10 +159,46 @@ class IQLPARTorchLearner(IQLTorchLearner):
                 self.replacers[module_id].load_state_dict(par["replacers"][module_id])
 
 
-def par_iql_learner(settings: PARSettings, total_steps: int) -> type[IQLPARTorchLearner]:
+def par_iql_learner(
+    settings: PARSettings, total_steps: int, ema_tau: float = 0.005
+) -> type[IQLPARTorchLearner]:
     """A Learner class bound to these PAR settings (schedule over `total_steps` learner updates)."""
     return type(
-        "IQLPARTorchLearner", (IQLPARTorchLearner,), {"par_settings": settings, "total_steps": total_steps}
+        "IQLPARTorchLearner",
+        (IQLPARTorchLearner,),
+        {"par_settings": settings, "total_steps": total_steps, "ema_tau": ema_tau},
+    )
+
+
+def par_iql_config(
+    iql, par: PARSettings, total_steps: int, observation_space, action_space, inputs: list[str]
+):
+    """RLlib's IQLConfig with the standalone learner's hyperparameters (`iql`: raylab's IQLConfig) and
+    the PAR learner (issue #18 item 2): beta = temperature (RLlib weighs exp(beta A)), the expectile,
+    Polyak rate tau applied after every update (target_network_update_freq 0), gamma, one learning rate
+    for actor, critics and value; the EMA actor uses the same tau. Offline data from `inputs`
+    (parquet written by `write_parquet`: raw states, as the official PAR code)."""
+    from ray.rllib.algorithms.iql import IQLConfig as RLlibIQLConfig
+
+    return (
+        RLlibIQLConfig()
+        .environment(observation_space=observation_space, action_space=action_space)
+        .offline_data(
+            input_=list(inputs),
+            dataset_num_iters_per_learner=1,
+            map_batches_kwargs={"concurrency": 1, "num_cpus": 1},  # a 2-CPU cluster deadlocks otherwise
+        )
+        .training(
+            beta=iql.temperature,
+            expectile=iql.expectile,
+            tau=iql.tau,
+            target_network_update_freq=0,
+            gamma=iql.gamma,
+            actor_lr=iql.lr,
+            critic_lr=iql.lr,
+            value_lr=iql.lr,
+        )
+        .learners(num_learners=0, learner_class=par_iql_learner(par, total_steps, iql.tau))
     )
 
 
