@@ -343,6 +343,16 @@ _SPECS = [
         reproduce=False,
     ),
     _tsp("tsplib", "FI + MDF vs plain FI on TSPLIB a280, d493, u574, rat783, pcb1173 (TSPLIB metric)"),
+    ExperimentSpec(
+        resources={"cpu": 1},  # numba heuristics in one-CPU actors
+        name="tsp_mdf/families",
+        summary="structured shift families (per-node, affine, smooth field, cluster moves): each "
+        "family's best untrained setting at K = 8/32/128, and test-time guided search vs it at K = 32 "
+        "over 3 streams (FI, first 16 TSP-500)",
+        config_cls="raylab.methods.tsp_mdf.config:FamiliesConfig",
+        entry="raylab.methods.tsp_mdf.family_study:run",
+        mapper={"backend": "actors"},
+    ),
     _par(
         "bandit",
         "continuous bandit: TD3+BC / KL / MLE BC with and without PAR, 3 seeds (checks 6-7)",

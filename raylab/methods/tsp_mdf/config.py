@@ -88,3 +88,46 @@ class TSPConfig:
             raise ValueError("samples, k_values and chunk must be >= 1")
         if self.claims not in ("uniform", "plain", "tsplib"):
             raise ValueError(f"claims must be uniform, plain or tsplib, not '{self.claims}'")
+
+
+@dataclasses.dataclass
+class FamiliesConfig:
+    """The structured shift families without training, and test-time guided search (issue #17)."""
+
+    seed: int = 0  # run seed: each family's draws, wave directions and groups derive from it by name
+    data: DataConfig = dataclasses.field(  # Euclidean test instances with per-instance references
+        default_factory=lambda: DataConfig(references="test-500-ref-lkh.npy")
+    )
+    method: str = "farthest"  # the insertion heuristic
+    amplitudes: dict[str, list[float]] = dataclasses.field(  # family -> untrained settings tried
+        default_factory=lambda: {
+            "gaussian": [0.05, 0.1, 0.2],  # sigma, units of each node's nearest-neighbour distance
+            "affine": [0.003, 0.01, 0.03],  # 2x2 matrix entry std (dimensionless)
+            "field": [0.05, 0.1, 0.3],  # amplitude, units of the mean nearest-neighbour distance
+            "cluster": [0.05, 0.1, 0.3],  # group shift std, units of the mean nearest-neighbour distance
+        }
+    )
+    length_scale: float = 0.25  # field: wavelength as a fraction of the instance's extent
+    group_size: int = 10  # cluster: nodes per k-means group
+    k_values: list[int] = dataclasses.field(default_factory=lambda: [8, 32, 128])  # the family table's K
+    guided_k: int = 32  # K of the guided-vs-untrained comparison
+    rounds: int = 4  # guided search: rounds the K constructions are split into
+    elites: int = 1  # guided search: the next round is centred on the mean latent of this many best
+    shrink: float = 0.7  # guided search: latent spread in round r = shrink ** r
+    streams: int = 3  # sample streams the guided comparison is averaged over (fresh ones, not stream 0)
+    chunk: int = 32  # constructions per fan-out item
+
+    def __post_init__(self):
+        from raylab.methods.tsp_mdf.families import FAMILIES
+
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, not '{self.method}'")
+        unknown = set(self.amplitudes) - set(FAMILIES)
+        if unknown or not self.amplitudes or not all(self.amplitudes.values()):
+            raise ValueError(
+                f"amplitudes: non-empty lists for families among {FAMILIES} (unknown: {unknown})"
+            )
+        if self.guided_k not in self.k_values or self.guided_k < self.rounds or self.rounds < 2:
+            raise ValueError("guided_k must be one of k_values and >= rounds >= 2")
+        if min(self.streams, self.elites, self.chunk) < 1 or not 0 < self.shrink <= 1:
+            raise ValueError("streams, elites and chunk must be >= 1 and shrink in (0, 1]")

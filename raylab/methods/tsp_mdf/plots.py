@@ -59,3 +59,19 @@ def plot_training(history: list[dict], path: Path) -> Path:
     axes[0][1].set_xlabel("training step")
     axes[0][1].legend(fontsize=7)
     return save_figure(fig, path)
+
+
+def plot_family_table(
+    table: dict[tuple[str, int], float], k_values: list[int], plain: float, path: Path
+) -> Path:
+    """table[(family, K)] = mean gap of the family's best untrained setting at K."""
+    fig, axes = new_figure(rows=1, cols=1, panel_size=(4.5, 3.2))
+    ax = axes[0][0]
+    for name in dict.fromkeys(f for f, _ in table):
+        ax.plot(k_values, [table[(name, k)] for k in k_values], marker="o", label=name)
+    ax.axhline(plain, color="grey", linestyle="--", label="plain")
+    ax.set_xscale("log", base=2)
+    ax.set(xlabel="K (constructions per instance)", ylabel="mean gap to LKH-3 (%)")
+    ax.set_title("best untrained setting per shift family", fontsize=9)
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)
