@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 import ray
 
+from raylab import RaylabError
 from raylab.context import ItemError, call_item, item_progress
 from raylab.runtime.placement import in_bundle, reserved, worker_bundles
 
@@ -51,9 +52,9 @@ class RayMapper:
     {CPU: num_cpus, GPU: num_gpus} per concurrently running item (as many as the cluster holds, at most
     one per item) and hands each bundle its next item when it finishes; a cluster that cannot hold one
     bundle fails after `placement_timeout_s` naming the missing resource.
-    `shared` is put in the object store once per map. Lost workers are retried by Ray
-    (`max_retries` / actor restarts); an exception inside `fn` is not retried and fails the map with an
-    ItemError naming the item.
+    `shared` is put in the object store once per map. A lost task is retried by Ray (`max_retries`); a
+    lost actor's items run on the surviving actors (the pool shrinks; `_dispatch`); an exception
+    inside `fn` is not retried and fails the map with an ItemError naming the item.
     """
 
     def __init__(
@@ -111,8 +112,8 @@ class RayMapper:
                     name=f"{name}-worker-{k}-{tag}",
                     num_cpus=self.num_cpus,
                     num_gpus=self.num_gpus,
-                    max_restarts=self.max_retries,
-                    max_task_retries=self.max_retries,
+                    max_restarts=0,  # a lost actor's items move to the survivors (see _dispatch)
+                    max_task_retries=0,
                 ).remote(self.threads)
                 for k in range(count)
             ]
@@ -150,19 +151,39 @@ class RayMapper:
 
     def _dispatch(self, submit: Callable, total: int, slots: list, name: str) -> list:
         """Next-idle dispatch: `submit(i, slot)` item i into each slot (an actor, a bundle), then give a
-        slot the next item whenever one of its items finishes. Results come back in item order."""
-        running = {submit(i, slot): (i, slot) for i, slot in enumerate(slots[:total])}
-        next_item, results = len(running), [None] * total
+        slot the next item whenever one of its items finishes. Results come back in item order.
+
+        An actor that dies (its node lost, its process killed) is not restarted: its items go back to
+        the queue and run on the surviving actors. (A restarted actor on a fixed-size cluster waits for
+        resources the survivors hold, and the map would hang.) With no actor left the map fails."""
+        queue, free, running, dead = list(range(total)), list(slots), {}, set()
+        results: list[Any] = [None] * total
         with item_progress(name, total, self.progress) as advance:
-            while running:
+            while queue or running:
+                while queue and free:
+                    slot = free.pop(0)
+                    index = queue.pop(0)
+                    running[submit(index, slot)] = (index, slot)
+                if not running:
+                    raise RaylabError(f"{name}: every worker was lost; {len(queue)} items did not run")
                 for ref in _ready(list(running)):
                     index, slot = running.pop(ref)
-                    results[index] = self._value(ref, running)
+                    try:
+                        results[index] = self._value(ref, running)
+                    except ray.exceptions.RayActorError:
+                        dead.add(id(slot))
+                        queue.insert(0, index)
+                        self._forget(slot)
+                        continue
                     advance()
-                    if next_item < total:
-                        running[submit(next_item, slot)] = (next_item, slot)
-                        next_item += 1
+                    free.append(slot)
+                free = [slot for slot in free if id(slot) not in dead]
         return results
+
+    def _forget(self, actor) -> None:
+        """Drop a dead actor from the pool (later maps run on the survivors)."""
+        if self._actors is not None:
+            self._actors = [a for a in self._actors if a is not actor]
 
     @staticmethod
     def _value(ref, still_running) -> Any:

@@ -1,7 +1,7 @@
 """A driver for tests/ray/test_jobs.py's node-loss test, run against the two-node test cluster
-(RAY_ADDRESS): a task map of slow items over the 3 CPUs of both nodes. It prints `STARTED` when the
-map starts (the test then kills the worker node), and at the end `RESULT {...}`: the map's results
-and how many nodes are still alive."""
+(RAY_ADDRESS): a map of slow items over the 3 CPUs of both nodes, as tasks or (`actors` argument) on a
+pool of 3 one-CPU actors. It prints `STARTED` when the map starts (the test then kills the worker
+node), and at the end `RESULT {...}`: the map's results and how many nodes are still alive."""
 
 import json
 import sys
@@ -23,7 +23,8 @@ def slow_item(item: int) -> dict:
 
 def main():
     with ray_session():
-        mapper = RayMapper(backend="tasks", progress=False)
+        backend = sys.argv[1] if len(sys.argv) > 1 else "tasks"
+        mapper = RayMapper(backend=backend, num_actors=3 if backend == "actors" else None, progress=False)
         print(f"STARTED with {sum(1 for node in ray.nodes() if node.get('Alive'))} nodes", flush=True)
         results = mapper.map(slow_item, list(range(12)), name="node-loss")
         alive = sum(1 for node in ray.nodes() if node.get("Alive"))

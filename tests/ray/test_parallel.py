@@ -64,18 +64,15 @@ def slow_square(item):
     return value * value + seed
 
 
-def test_killed_actor_is_restarted_and_its_items_rerun(ray_cluster):
+def test_a_killed_actors_items_rerun_on_the_survivors(ray_cluster):
     import ray
 
     items = seeded(range(12), "kill-test")
     expected = SerialMapper(progress=False).map(slow_square, items, name="kill-test")
     result = {}
+    mapper = RayMapper(backend="actors", num_actors=2, progress=False)
     runner = threading.Thread(
-        target=lambda: result.update(
-            out=RayMapper(backend="actors", num_actors=2, progress=False).map(
-                slow_square, items, name="kill-test"
-            )
-        )
+        target=lambda: result.update(out=mapper.map(slow_square, items, name="kill-test"))
     )
     runner.start()
     deadline = time.time() + 30
@@ -88,6 +85,9 @@ def test_killed_actor_is_restarted_and_its_items_rerun(ray_cluster):
     ray.kill(ray.get_actor(victims[0]), no_restart=False)
     runner.join(timeout=120)
     assert result["out"] == expected
+    assert len(mapper._actors) == 1, "the dead actor left the pool"
+    assert mapper.map(slow_square, items[:3], name="kill-test") == expected[:3]  # the survivor serves
+    mapper.close()
 
 
 def add_shared(item, shared):

@@ -1,6 +1,6 @@
 """The TSP sampler on Ray actors (compiled heuristic kept warm, coordinates shared once through the
 object store) gives exactly the serial results, also when an actor is killed mid-run (its chunks are
-resubmitted to the restarted actor)."""
+resubmitted to the surviving actor)."""
 
 import threading
 import time
