@@ -352,6 +352,11 @@ _SPECS = [
         config_cls="raylab.methods.tsp_mdf.config:FamiliesConfig",
         entry="raylab.methods.tsp_mdf.family_study:run",
         mapper={"backend": "actors"},
+        # the smoke run has 4 instances and 1 stream: an 11/16 win share and a 0.3-point gain over
+        # 3 streams are judged at full size
+        size_dependent=tuple(
+            f"guided.{c}@{f}" for c in ("gain", "wins") for f in ("gaussian", "affine", "field", "cluster")
+        ),
     ),
     _par(
         "bandit",

@@ -350,3 +350,52 @@ def test_an_actor_pool_survives_losing_the_worker_node(two_node_cluster, tmp_pat
         shutil.rmtree(f"/tmp/rx{port}", ignore_errors=True)
     assert result["alive"] == 1, "the worker node was killed"
     assert result["results"] == [{"item": i, "value": i * i + 7} for i in range(12)]
+
+
+NODE_LOSS_SWEEP = """
+metric: train/norm
+mode: min
+num_samples: 1
+max_concurrent_trials: 3
+max_failures: 2
+space:
+  seed: {grid: [0, 1, 2, 3, 4, 5]}
+resources_per_trial: {cpu: 1}
+"""
+
+
+def test_a_sweep_survives_losing_the_worker_node(two_node_cluster, tmp_path):
+    """#19 item 2, node loss mid-sweep: 3 one-CPU trials at a time on the head (2 CPUs) and a fresh
+    worker node (1 CPU); the worker is SIGKILLed while its trial runs; Tune (max_failures 2) runs
+    that trial again on the head from its last checkpoint; every trial ends with its record, and the
+    lost attempt left Tune's error file behind."""
+    gcs = two_node_cluster["gcs"]
+    port = gcs.rsplit(":", 1)[1]
+    worker = start_node(
+        ["--address", gcs, "--num-cpus", "1", "--num-gpus", "0"], tmp_path / "w.log", f"/tmp/ry{port}"
+    )
+    sweep, out = tmp_path / "sweep.yaml", tmp_path / "sweep"
+    sweep.write_text(NODE_LOSS_SWEEP)
+    try:
+        nodes = lambda: get_json(f"{two_node_cluster['url']}/api/v0/nodes")["data"]["result"]["result"]  # noqa: E731
+        wait_for(lambda: sum(n["state"] == "ALIVE" for n in nodes()) == 2, 90, "the new worker node")
+        env = {**os.environ, "RAY_ADDRESS": gcs, "RAY_AUTH_MODE": "disabled"}
+        command = [sys.executable, "-m", "raylab", "tune", "label_noise/single", "--sweep", str(sweep)]
+        command += ["--set", "train.steps=60000", "--out", str(out)]
+        driver = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        wait_for(lambda: len(list(out.glob("tune/*/run/metrics.jsonl"))) >= 3, 120, "three running trials")
+        time.sleep(2)
+        os.killpg(worker.pid, signal.SIGKILL)
+        output, _ = driver.communicate(timeout=400)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        shutil.rmtree(f"/tmp/ry{port}", ignore_errors=True)
+    assert driver.returncode == 0, output[-3000:]
+    summary = json.loads((out / "tune_summary.json").read_text())
+    assert summary["num_trials"] == 6 and summary["num_errors"] == 0, summary
+    assert sorted(t["config"]["seed"] for t in summary["trials"]) == list(range(6))
+    assert all(read_record(Path(t["record"])).status == "ok" for t in summary["trials"])
+    assert list(out.glob("tune/*/error.txt")), "no trial was lost with the node: the test did not test it"

@@ -25,7 +25,7 @@ def test_iql_with_par_trains_and_checkpoints_its_state(ray_cluster, tmp_path):
     config = config.offline_data(dataset_num_iters_per_learner=2).training(train_batch_size_per_learner=128)
     # issue #18 item 2: the standalone learner's hyperparameters, not RLlib's defaults (0.1 / 0.8 / 1.0)
     assert isinstance(config, IQLConfig)
-    assert (config.beta, config.expectile, config.tau, config.gamma) == (3.0, 0.7, 0.005, 0.99)
+    assert (config.expectile, config.tau, config.gamma) == (0.7, 0.005, 0.99)
     assert config.target_network_update_freq == 0 and config.actor_lr == config.value_lr == ours.lr
     algo = config.build_algo()
     try:

@@ -125,8 +125,7 @@ class DatasetConfig:
 class OfflineConfig:
     seed: int = 0  # run seed: initialisation, batches, evaluation episodes and generated data
     algo: str = "td3bc"  # td3bc | iql
-    # standardise states by the dataset's mean and std (CORL); the official PAR code trains on raw states
-    normalize_states: bool = False
+    normalize_states: bool = False  # standardise states by the dataset's mean/std (CORL); official PAR: raw
     dataset: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)  # the offline data
     steps: int = 20_000  # gradient steps
     batch: int = 256  # minibatch size

@@ -13,7 +13,7 @@
    checkpoints.
 
        config = par_iql_config(IQLConfig(), PARSettings(enabled=True), steps, obs_space, act_space, [data])
-   sets RLlib's IQL to the standalone learner's hyperparameters (temperature -> beta, expectile,
+   sets RLlib's IQL to the standalone learner's hyperparameters (AWR temperature, expectile,
    Polyak tau every update, gamma, learning rates), not RLlib's defaults (beta 0.1, expectile 0.8,
    hard target copies).
 
@@ -42,6 +42,7 @@ from ray.rllib.algorithms.sac import SACConfig
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.learner.learner import POLICY_LOSS_KEY
 from ray.rllib.core.models.base import ENCODER_OUT
+from ray.rllib.utils.lambda_defaultdict import LambdaDefaultDict
 
 from raylab.methods.par.collect import rollout_episodes, write_minari
 from raylab.methods.par.config import PARSettings
@@ -56,10 +57,15 @@ class IQLPARTorchLearner(IQLTorchLearner):
     par_settings: PARSettings = PARSettings(enabled=True)
     total_steps: int = 1000
     ema_tau: float = 0.005
+    awr_temperature: float | None = None  # exp(temperature A) in the actor loss; None: RLlib's `beta`
 
     def build(self) -> None:
         super().build()
         self.replacers, self.ema_actors, self.par_step = {}, {}, 0
+        if self.awr_temperature is not None:  # RLlib validates `beta` into [0, 1] (MARWIL's meaning)
+            self.temperature = LambdaDefaultDict(
+                lambda module_id: self._get_tensor_variable([self.awr_temperature], trainable=False)
+            )
 
     def _ema_actor(self, module_id, module) -> torch.nn.ModuleDict:
         if module_id not in self.ema_actors:
@@ -160,23 +166,22 @@ class IQLPARTorchLearner(IQLTorchLearner):
 
 
 def par_iql_learner(
-    settings: PARSettings, total_steps: int, ema_tau: float = 0.005
+    settings: PARSettings, total_steps: int, ema_tau: float = 0.005, temperature: float | None = None
 ) -> type[IQLPARTorchLearner]:
-    """A Learner class bound to these PAR settings (schedule over `total_steps` learner updates)."""
-    return type(
-        "IQLPARTorchLearner",
-        (IQLPARTorchLearner,),
-        {"par_settings": settings, "total_steps": total_steps, "ema_tau": ema_tau},
-    )
+    """A Learner class bound to these PAR settings (schedule over `total_steps` learner updates), the
+    EMA actor's Polyak rate and, when given, the AWR temperature."""
+    attributes = {"par_settings": settings, "total_steps": total_steps, "ema_tau": ema_tau}
+    return type("IQLPARTorchLearner", (IQLPARTorchLearner,), {**attributes, "awr_temperature": temperature})
 
 
 def par_iql_config(
     iql, par: PARSettings, total_steps: int, observation_space, action_space, inputs: list[str]
 ):
     """RLlib's IQLConfig with the standalone learner's hyperparameters (`iql`: raylab's IQLConfig) and
-    the PAR learner (issue #18 item 2): beta = temperature (RLlib weighs exp(beta A)), the expectile,
-    Polyak rate tau applied after every update (target_network_update_freq 0), gamma, one learning rate
-    for actor, critics and value; the EMA actor uses the same tau. Offline data from `inputs`
+    the PAR learner (issue #18 item 2): the AWR temperature (RLlib's `beta`, which its config validation
+    holds in [0, 1], so the learner sets it: exp(temperature A)), the expectile, Polyak rate tau applied
+    after every update (target_network_update_freq 0), gamma, one learning rate for actor, critics and
+    value; the EMA actor uses the same tau. Offline data from `inputs`
     (parquet written by `write_parquet`: raw states, as the official PAR code)."""
     from ray.rllib.algorithms.iql import IQLConfig as RLlibIQLConfig
 
@@ -189,7 +194,6 @@ def par_iql_config(
             map_batches_kwargs={"concurrency": 1, "num_cpus": 1},  # a 2-CPU cluster deadlocks otherwise
         )
         .training(
-            beta=iql.temperature,
             expectile=iql.expectile,
             tau=iql.tau,
             target_network_update_freq=0,
@@ -198,7 +202,7 @@ def par_iql_config(
             critic_lr=iql.lr,
             value_lr=iql.lr,
         )
-        .learners(num_learners=0, learner_class=par_iql_learner(par, total_steps, iql.tau))
+        .learners(num_learners=0, learner_class=par_iql_learner(par, total_steps, iql.tau, iql.temperature))
     )
 
 
