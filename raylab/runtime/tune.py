@@ -133,7 +133,10 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict, trackers: tuple[
     """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune."""
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
-    out_dir = Path(tune.get_context().get_trial_dir()) / RUN_SUBDIR  # Tune owns <trial>/result.json
+    # The trial's folder in the sweep's storage (Tune owns <trial>/result.json), written directly: on
+    # another node `get_trial_dir()` is a node-local staging folder, so the record would stay on that
+    # node (multi-node sweeps need `--out` on storage every node mounts; see the README).
+    out_dir = Path(tune.get_context().get_storage().trial_fs_path) / RUN_SUBDIR
     checkpointer = TuneCheckpointer(out_dir)
     latest: dict = {"step": 0}
 

@@ -27,7 +27,9 @@ def main():
         mapper = RayMapper(backend=backend, num_actors=3 if backend == "actors" else None, progress=False)
         print(f"STARTED with {sum(1 for node in ray.nodes() if node.get('Alive'))} nodes", flush=True)
         results = mapper.map(slow_item, list(range(12)), name="node-loss")
-        alive = sum(1 for node in ray.nodes() if node.get("Alive"))
+        deadline = time.time() + 90  # the GCS marks a killed node dead after its health checks fail
+        while (alive := sum(1 for node in ray.nodes() if node.get("Alive"))) > 1 and time.time() < deadline:
+            time.sleep(1)
         for result in results:  # all on the head: items the dead node had finished were lost with its
             result.pop("node")  # object store and re-executed there (lineage reconstruction)
         print("RESULT " + json.dumps({"results": results, "alive": alive}), flush=True)
