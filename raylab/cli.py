@@ -20,9 +20,16 @@ from raylab.config import commented_yaml, config_hash, to_dict
 from raylab.context import SerialMapper
 from raylab.progress import ConsoleProgress
 from raylab.tracking import tracker_sinks
-from raylab.records import RESULT_FILE, ResultRecord, read_record
+from raylab.records import RESULT_FILE, ResultRecord
 from raylab.registry import all_specs, get_spec
-from raylab.runner import Terminated, default_out_dir, load_run_config, new_run_id, run_experiment
+from raylab.runner import (
+    finished_record,
+    Terminated,
+    default_out_dir,
+    load_run_config,
+    new_run_id,
+    run_experiment,
+)
 
 
 def _config(args):
@@ -254,7 +261,7 @@ def cmd_reproduce(args) -> int:
     with _session(args):
         for spec in specs:
             cfg = load_run_config(spec, smoke=args.smoke)
-            record = _finished(out_root / spec.name, cfg) if args.resume else None
+            record = finished_record(out_root / spec.name, cfg) if args.resume else None
             if record is not None:
                 print(f"{spec.name}: kept (--resume: its record is ok for this config)", flush=True)
             else:
@@ -267,18 +274,6 @@ def cmd_reproduce(args) -> int:
     if missing:
         print(f"skipped for missing data (see their records): {', '.join(missing)}")
     return 0 if all(r.status == "ok" or r.experiment in missing for r in records) else 1
-
-
-def _finished(out_dir: Path, cfg) -> ResultRecord | None:
-    """The run's record when it finished ok with this exact config (same hash); else None (rerun)."""
-    if not (out_dir / RESULT_FILE).exists():
-        return None
-    try:
-        record = read_record(out_dir)
-    except RaylabError as exc:
-        print(f"{out_dir}: rerunning, its record is unreadable ({exc})", flush=True)
-        return None
-    return record if record.status == "ok" and record.config_hash == config_hash(cfg) else None
 
 
 def cmd_report(args) -> int:

@@ -15,7 +15,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from raylab.config import config_hash, resolve_config, to_dict
 from raylab.context import Checkpointer, Mapper, MetricSink, RunContext, limit_threads
-from raylab.records import ResultRecord, package_versions, write_record
+from raylab import RaylabError
+from raylab.records import RESULT_FILE, ResultRecord, package_versions, read_record, write_record
 from raylab.registry import ExperimentSpec
 from raylab.seeding import seed_everything
 
@@ -133,3 +134,16 @@ def _finish(record: ResultRecord, start: float, out_dir: str | Path) -> ResultRe
     record.versions = package_versions()
     write_record(record, out_dir)
     return record
+
+
+def finished_record(out_dir: Path, cfg) -> ResultRecord | None:
+    """The run's record when it finished ok with this exact config (same hash); else None (run it).
+    `raylab reproduce --resume` and a restored Tune trial keep such a run instead of repeating it."""
+    if not (Path(out_dir) / RESULT_FILE).exists():
+        return None
+    try:
+        record = read_record(out_dir)
+    except RaylabError as exc:
+        log.warning("%s: rerunning, its record is unreadable (%s)", out_dir, exc)
+        return None
+    return record if record.status == "ok" and record.config_hash == config_hash(cfg) else None

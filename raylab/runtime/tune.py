@@ -9,6 +9,7 @@ max_concurrent_trials, max_failures, summary_metrics, and an optional `smoke:` b
 from __future__ import annotations
 
 import dataclasses
+import json
 import pickle
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,12 +21,12 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
 from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_dict
 from raylab.context import Checkpointer, SerialMapper
-from raylab.records import write_json_atomic
+from raylab.records import METRICS_FILE, write_json_atomic
 from raylab.runtime.metrics import DashboardMetrics
 from raylab.runtime.placement import cluster_resources, fit_to_cluster
 from raylab.registry import ExperimentSpec
 from raylab.reporting.sweep import plot_sweep
-from raylab.runner import run_experiment
+from raylab.runner import finished_record, run_experiment
 from raylab.tracking import tracker_sinks
 
 SUMMARY_FILE = "tune_summary.json"
@@ -129,15 +130,32 @@ class TuneCheckpointer(Checkpointer):
         tune.report(metrics, checkpoint=checkpoint)
 
 
+def run_folder(experiment: Path, trial_id: str, trial_dir: Path) -> Path:
+    """A trial's raylab run folder, in the sweep's storage (Tune owns <trial>/result.json). Written
+    there directly: on another node `get_trial_dir()` is node-local staging, and the record would stay
+    on that node (multi-node sweeps need `--out` on storage every node mounts; see the README). Tune
+    gives a trial restarted after a lost driver or node a new folder; its run stays in the first one."""
+    earlier = sorted(path for path in experiment.glob(f"*_{trial_id}_*/{RUN_SUBDIR}") if path.is_dir())
+    return earlier[0] if earlier else trial_dir / RUN_SUBDIR
+
+
 def _trial(values: dict, spec: ExperimentSpec, base_data: dict, trackers: tuple[str, ...]) -> None:
     """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune."""
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
-    # The trial's folder in the sweep's storage (Tune owns <trial>/result.json), written directly: on
-    # another node `get_trial_dir()` is a node-local staging folder, so the record would stay on that
-    # node (multi-node sweeps need `--out` on storage every node mounts; see the README).
-    out_dir = Path(tune.get_context().get_storage().trial_fs_path) / RUN_SUBDIR
+    context = tune.get_context()
+    storage = context.get_storage()
+    out_dir = run_folder(
+        Path(storage.experiment_fs_path), context.get_trial_id(), Path(storage.trial_fs_path)
+    )
     checkpointer = TuneCheckpointer(out_dir)
+    done = finished_record(out_dir, cfg)
+    if done is not None:  # a restored sweep whose driver died after this trial's record was written
+        streamed = {}
+        for line in (out_dir / METRICS_FILE).read_text().splitlines():
+            streamed.update(json.loads(line))
+        checkpointer.report({**streamed, **done.metrics, "claims_passed": float(done.claims_passed)})
+        return
     latest: dict = {"step": 0}
 
     def to_tune(metrics: dict, step: int | None) -> None:
@@ -245,7 +263,9 @@ def summarise(results, spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, ou
             "iterations": (r.metrics or {}).get("training_iteration"),
             "summary": {key: (r.metrics or {}).get(key) for key in sweep.summary_metrics},
             "error": str(r.error).splitlines()[0] if r.error else None,
-            "record": str(Path(r.path) / RUN_SUBDIR),
+            "record": str(
+                run_folder(Path(r.path).parent, (r.metrics or {}).get("trial_id", ""), Path(r.path))
+            ),
         }
         for r in results
     ]
