@@ -218,6 +218,9 @@ def _abaw(experiment: str, summary: str, entry: str = "experiment", reproduce: b
 # measured failing at full size. The smoke run trains a tenth as long, so every claim about the
 # trained modifier is size-dependent.
 TSP_OPEN_CLAIMS = ("mdf.gap", "mdf.vs_ablation", "mdf.wins", "mdf.NI", "train.held_out")
+GUIDED_CLAIMS = tuple(
+    f"guided.{c}@{f}" for c in ("gain", "wins") for f in ("gaussian", "affine", "field", "cluster")
+)
 TSP_TRAINED_CLAIMS = (
     *TSP_OPEN_CLAIMS,
     "mdf.RI",
@@ -354,9 +357,10 @@ _SPECS = [
         mapper={"backend": "actors"},
         # the smoke run has 4 instances and 1 stream: an 11/16 win share and a 0.3-point gain over
         # 3 streams are judged at full size
-        size_dependent=tuple(
-            f"guided.{c}@{f}" for c in ("gain", "wins") for f in ("gaussian", "affine", "field", "cluster")
-        ),
+        size_dependent=GUIDED_CLAIMS,
+        # measured at full size: gains 0.21 / 0.00 / 0.22 / 0.09 points (tsp_mdf README); only the
+        # field family's win share (12/16) holds
+        open_claims=tuple(c for c in GUIDED_CLAIMS if c != "guided.wins@field"),
     ),
     _par(
         "bandit",

@@ -113,7 +113,7 @@ class FamiliesConfig:
     guided_k: int = 32  # K of the guided-vs-untrained comparison
     rounds: int = 4  # guided search: rounds the K constructions are split into
     elites: int = 1  # guided search: the next round is centred on the mean latent of this many best
-    shrink: float = 0.7  # guided search: latent spread in round r = shrink ** r
+    shrink: float = 0.5  # guided search: latent spread in round r = shrink ** r (picked on separate streams)
     streams: int = 3  # sample streams the guided comparison is averaged over (fresh ones, not stream 0)
     chunk: int = 32  # constructions per fan-out item
 
