@@ -57,7 +57,7 @@ class Evaluation:
 
 
 class Processor:
-    """The environment operators see (`env`): LLM calls with the memo, PTS targets, the proxy model."""
+    """The environment operators see (`env`): LLM calls with the memo and the PTS targets."""
 
     def __init__(self, setup: Setup, store: crm.Store | None, counters: crm.Counters):
         self.setup, self.store, self.counters = setup, store, counters
@@ -69,9 +69,6 @@ class Processor:
 
     def targets(self, sample: Sample) -> bool:
         return self.setup.targets is None or sample.id in self.setup.targets
-
-    def proxy(self) -> ProxyModel:
-        return ProxyModel(self.setup.featurizer, self.setup.cfg.proxy.alpha)
 
     def llm_call(self, op: str, sample: Sample, params: dict) -> Sample:
         key = crm.memo_key(op, params, self.llm.fingerprint, sample) if self.store else ""

@@ -91,9 +91,6 @@ class ProxyModel:
     def correct(self, inputs: list[str], outputs: list[str]) -> np.ndarray:
         return (self.nb.predict(self.vec(inputs)) == np.asarray(outputs, dtype=object)).astype(int)
 
-    def label_log_proba(self, inputs: list[str], outputs: list[str]) -> np.ndarray:
-        return self.nb.label_log_proba(self.vec(inputs), outputs)
-
 
 def neighbour_agreement(inputs: list[str], outputs: list[str], neighbours: int) -> np.ndarray:
     """Leave-one-out confidence of a k-nearest-neighbour model in each row's own output: the

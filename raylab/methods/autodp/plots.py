@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from raylab.reporting.plots import new_figure, save_figure
 
 
 def _curves(result, cfg):
@@ -25,7 +23,8 @@ def _curves(result, cfg):
 
 
 def plot_rounds(fast: list, slow: list, cfg, path) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, grid = new_figure(rows=1, cols=2, panel_size=(5.0, 4.0))
+    axes = grid[0]
     for results, label, colour in ((fast, "DPS + PTS + cache", "C0"), (slow, "plain", "C1")):
         for i, result in enumerate(results):
             best, cost = _curves(result, cfg)
@@ -38,6 +37,4 @@ def plot_rounds(fast: list, slow: list, cfg, path) -> None:
     axes[1].set(xlabel="round", ylabel="counted cost (cumulative)", yscale="log", title="cost")
     for ax in axes:
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
