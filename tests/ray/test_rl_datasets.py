@@ -22,3 +22,6 @@ def test_sac_checkpoints_become_minari_datasets(ray_cluster, tmp_path, monkeypat
         data = load_dataset(f"minari:{dataset_id}", 0, 0)
         assert len(data.transitions) >= 300 and data.env_id == "Pendulum-v1"
         assert abs(data.transitions.actions).max() <= 2.0
+        # SAC's actions live in [-1, 1] (normalised) and must be rescaled to Pendulum's [-2, 2]: an
+        # untrained policy's tanh(N(mu, 1)) samples pass 1 in magnitude about half the time
+        assert abs(data.transitions.actions).max() > 1.0

@@ -237,26 +237,33 @@ class PolicyCheckpoint:
     eval_return: float
 
 
-def _module_action(module, obs: np.ndarray, stochastic: bool) -> np.ndarray:
+def module_action(module, space, obs: np.ndarray, stochastic: bool) -> np.ndarray:
+    """The environment action of an RLlib SAC module: a squashed-Gaussian sample (or its mean squashed
+    by the same map), in [-1, 1] because SAC normalises actions, rescaled to the Box `space` as RLlib's
+    env runner would. `to_deterministic().sample()` would be the raw pre-tanh mean instead."""
     with torch.no_grad():
         out = module.forward_inference({Columns.OBS: torch.as_tensor(obs, dtype=torch.float32)[None]})
         dist = module.get_inference_action_dist_cls().from_logits(out[Columns.ACTION_DIST_INPUTS])
-        return (dist.sample() if stochastic else dist.to_deterministic().sample())[0].numpy()
+        unit = (dist.sample() if stochastic else dist._squash(dist.loc))[0].numpy()
+    return (space.low + (unit + 1.0) / 2.0 * (space.high - space.low)).astype(space.dtype)
 
 
-def sac_policy(path: str, stochastic: bool) -> Callable[[np.ndarray], np.ndarray]:
+def sac_policy(path: str, space, stochastic: bool) -> Callable[[np.ndarray], np.ndarray]:
     from ray.rllib.core.rl_module.rl_module import RLModule
 
     module = RLModule.from_checkpoint(
         Path(path) / "learner_group" / "learner" / "rl_module" / "default_policy"
     )
-    return lambda obs: _module_action(module, obs, stochastic)
+    return lambda obs: module_action(module, space, obs, stochastic)
 
 
 def train_sac(
     env_id: str, iterations: int, every: int, out_dir: str | Path, eval_episodes: int = 10, seed: int = 0
 ) -> list[PolicyCheckpoint]:
     """SAC for `iterations` (RLlib training iterations); a checkpoint every `every` and at the end."""
+    import gymnasium as gym
+
+    space = gym.make(env_id).action_space
     config = (
         SACConfig()
         .environment(env_id)
@@ -274,7 +281,7 @@ def train_sac(
                 algo.save_to_path(path)
                 module = algo.get_module()
                 episodes = rollout_episodes(
-                    env_id, lambda obs: _module_action(module, obs, False), seed, episodes=eval_episodes
+                    env_id, lambda obs: module_action(module, space, obs, False), seed, episodes=eval_episodes
                 )
                 saved.append(
                     PolicyCheckpoint(iteration, path, float(np.mean([e["rewards"].sum() for e in episodes])))
@@ -310,8 +317,8 @@ def build_datasets(
     space.seed(seed)
     policies = {
         "random": lambda obs: space.sample(),
-        "medium": sac_policy(medium.path, True),
-        "expert": sac_policy(expert.path, True),
+        "medium": sac_policy(medium.path, space, True),
+        "expert": sac_policy(expert.path, space, True),
     }
     written = []
     for kind, policy in policies.items():
