@@ -401,6 +401,17 @@ _SPECS = [
         "TD3+BC +/- PAR on minari mujoco/hopper/medium-v0 from the local store (build or download it first)",
         reproduce=False,
     ),
+    _par(
+        "hopper_medium_iql",
+        "IQL +/- PAR on the local hopper medium data with CORL's hopper-medium settings",
+        reproduce=False,
+    ),
+    _par(
+        "hopper_paired",
+        "TD3+BC vs TD3+BC + PAR on the local hopper medium data, seed-paired, official PAR settings",
+        kind="paired",
+        reproduce=False,
+    ),
     _otcfm(
         "proximal_field",
         "discrete target: time-t power diagram, exact simplex-QP prox, field = x1 - x0; sphere prox "

@@ -3,6 +3,7 @@ transitions, or write them as a minari dataset (jax-free: from episode buffers).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import numpy as np
@@ -11,6 +12,15 @@ from raylab.methods.par.transitions import Transitions
 from raylab.seeding import derive_seed
 
 Policy = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclasses.dataclass
+class PolicyCheckpoint:
+    """A behaviour-policy snapshot: when it was taken (trainer's unit), where, its evaluation return."""
+
+    iteration: int
+    path: str
+    eval_return: float
 
 
 def rollout_episodes(
@@ -97,3 +107,69 @@ def write_minari(
         description=description,
     )
     return dataset_id
+
+
+def build_datasets(
+    env_id: str,
+    name: str,
+    checkpoints: list[PolicyCheckpoint],
+    policy_for: Callable[[PolicyCheckpoint, str, bool], Policy],
+    transitions: int,
+    ref_min: float,
+    ref_max: float,
+    seed: int = 0,
+    medium_fraction: float = 1 / 3,
+    trainer: str = "SAC",
+) -> list[str]:
+    """D4RL-style random / medium / expert minari datasets `<name>/<kind>-v0` of at least `transitions`
+    steps each: expert = the last checkpoint, medium = the first whose return reaches `medium_fraction`
+    of the way from `ref_min` to the expert's (D4RL: about 1/3), actions sampled stochastically.
+    `policy_for(checkpoint, env_id, stochastic)` loads a checkpoint of the trainer that made them."""
+    import gymnasium as gym
+
+    expert = checkpoints[-1]
+    medium = next(
+        (
+            c
+            for c in checkpoints
+            if c.eval_return >= ref_min + medium_fraction * (expert.eval_return - ref_min)
+        ),
+        expert,
+    )
+    space = gym.make(env_id).action_space
+    space.seed(seed)
+    sources = {"random": None, "medium": medium, "expert": expert}
+    written = []
+    for kind, checkpoint in sources.items():
+        policy = (lambda obs: space.sample()) if checkpoint is None else policy_for(checkpoint, env_id, True)
+        episodes = rollout_episodes(env_id, policy, seed, transitions=transitions)
+        source = (
+            "uniform random actions" if checkpoint is None else f"{trainer} checkpoint {checkpoint.iteration}"
+        )
+        description = f"{env_id} {kind} data built by raylab (D4RL-style recipe)"
+        written.append(
+            write_minari(f"{name}/{kind}-v0", episodes, env_id, ref_min, ref_max, source, description)
+        )
+    return written
+
+
+def dataset_statistics(dataset_ids: list[str]) -> list[dict]:
+    """Per dataset of one builder run (first = random, last = expert): episodes, transitions, mean and
+    std of the episode return, normalised with the dataset's (D4RL) references and with local ones
+    (0 = the random data's mean return, 100 = the expert data's)."""
+    from raylab.methods.par.data import load_minari
+
+    datasets = [load_minari(dataset_id) for dataset_id in dataset_ids]
+    low, high = datasets[0].behaviour_returns.mean(), datasets[-1].behaviour_returns.mean()
+    return [
+        {
+            "dataset": d.name,
+            "episodes": len(d.behaviour_returns),
+            "transitions": len(d.transitions),
+            "return_mean": float(d.behaviour_returns.mean()),
+            "return_std": float(d.behaviour_returns.std()),
+            "normalised_d4rl": float(d.normalised(d.behaviour_returns).mean()),
+            "normalised_local": float(100 * (d.behaviour_returns.mean() - low) / (high - low)),
+        }
+        for d in datasets
+    ]

@@ -32,7 +32,8 @@ class TD3BCConfig:
 
 @dataclasses.dataclass
 class IQLConfig:
-    """IQL (Kostrikov et al. 2022) with CORL's defaults; PAR's IQL variant ranks by V (arXiv 2602.07441)."""
+    """IQL (Kostrikov et al. 2022) with CORL's hyperparameters and the official PAR code's policy form;
+    PAR's IQL variant ranks by V (arXiv 2602.07441)."""
 
     hidden: int = 256  # units per hidden layer (actor, critics, value net)
     lr: float = 3e-4  # Adam step size
@@ -40,8 +41,12 @@ class IQLConfig:
     tau: float = 0.005  # Polyak rate of the target critics
     expectile: float = 0.7  # expectile of the value regression (IQL Eq. 5)
     temperature: float = 3.0  # inverse temperature beta of the AWR weights exp(beta A) (IQL Eq. 7)
+    policy: str = "squashed"  # squashed: official PAR IQL (tanh-Gaussian, state-dependent std) | corl
+    actor_lr_decay: bool = False  # cosine decay of the actor's step size to 0 over the run (CORL)
 
     def __post_init__(self):
+        if self.policy not in ("squashed", "corl"):
+            raise ValueError(f"iql.policy must be squashed or corl, not '{self.policy}'")
         if self.hidden < 1 or self.lr <= 0 or not 0 < self.gamma <= 1 or not 0 < self.tau <= 1:
             raise ValueError("iql: need hidden >= 1, lr > 0, gamma and tau in (0, 1]")
         if not 0 < self.expectile < 1 or self.temperature < 0:

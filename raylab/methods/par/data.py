@@ -35,8 +35,8 @@ class OfflineDataset:
         return 100.0 * (np.asarray(returns) - self.ref_min) / (self.ref_max - self.ref_min)
 
 
-def load_minari(dataset_id: str) -> OfflineDataset:
-    """A dataset from the local minari store; never downloads."""
+def require_minari(dataset_id: str):
+    """The minari module, once `dataset_id` is known to be in the local store (else DataMissing)."""
     try:
         import minari
     except ImportError:
@@ -45,13 +45,21 @@ def load_minari(dataset_id: str) -> OfflineDataset:
     if dataset_id not in local:
         from minari.storage.datasets_root_dir import get_dataset_path
 
+        builder = (
+            "build_mujoco_datasets.py" if dataset_id.startswith("mujoco/") else "build_pendulum_datasets.py"
+        )
         raise DataMissing(
             f"minari dataset '{dataset_id}' is not in the local store {get_dataset_path()} "
             f"(local: {', '.join(sorted(local)) or 'none'}). Build one with "
-            f"`python jobs/build_pendulum_datasets.py`, or run `minari download {dataset_id}` "
+            f"`python jobs/{builder}`, or run `minari download {dataset_id}` "
             f"where the internet is reachable and copy it here ($MINARI_DATASETS_PATH)"
         )
-    dataset = minari.load_dataset(dataset_id)
+    return minari
+
+
+def load_minari(dataset_id: str) -> OfflineDataset:
+    """A dataset from the local minari store; never downloads."""
+    dataset = require_minari(dataset_id).load_dataset(dataset_id)
     obs_space, act_space = dataset.observation_space, dataset.action_space
     if len(getattr(obs_space, "shape", ()) or ()) != 1 or len(getattr(act_space, "shape", ()) or ()) != 1:
         raise DatasetError(

@@ -10,28 +10,19 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from raylab.methods.par.config import IQLConfig
-from raylab.methods.par.nets import TwinCritic, frozen_copy, learner_state, load_learner_state, mlp, polyak
+from raylab.methods.par.nets import (
+    MeanGaussianActor,
+    SquashedGaussianActor,
+    TwinCritic,
+    frozen_copy,
+    learner_state,
+    load_learner_state,
+    mlp,
+    polyak,
+)
 from raylab.methods.par.replacer import ProximalActionReplacer
-
-
-class GaussianActor(nn.Module):
-    """tanh-squashed mean, state-independent log std (CORL's GaussianPolicy)."""
-
-    def __init__(self, obs_dim: int, act_dim: int, max_action: float, hidden: int):
-        super().__init__()
-        self.net, self.max_action = mlp(obs_dim, act_dim, hidden), max_action
-        self.log_std = nn.Parameter(torch.zeros(act_dim))
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """The deterministic (mean) action."""
-        return self.max_action * torch.tanh(self.net(obs))
-
-    def log_prob(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        std = self.log_std.clamp(-20.0, 2.0).exp()
-        return torch.distributions.Normal(self(obs), std).log_prob(actions).sum(-1)
 
 
 class IQL:
@@ -43,14 +34,22 @@ class IQL:
         cfg: IQLConfig,
         replacer: ProximalActionReplacer | None = None,
         generator: torch.Generator | None = None,
+        total_steps: int = 1,
     ):
         self.cfg, self.replacer, self.generator = cfg, replacer, generator
-        self.actor = GaussianActor(obs_dim, act_dim, max_action, cfg.hidden)
+        actor_class = SquashedGaussianActor if cfg.policy == "squashed" else MeanGaussianActor
+        self.actor = actor_class(obs_dim, act_dim, max_action, cfg.hidden)
         self.critic, self.value = TwinCritic(obs_dim, act_dim, cfg.hidden), mlp(obs_dim, 1, cfg.hidden)
         self.critic_target, self.actor_target = frozen_copy(self.critic), frozen_copy(self.actor)
         self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.lr)
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr)
         self.value_opt = torch.optim.Adam(self.value.parameters(), lr=cfg.lr)
+        # CORL's option: cosine decay of the actor's step size to 0 over the run
+        self.actor_schedule = (
+            torch.optim.lr_scheduler.CosineAnnealingLR(self.actor_opt, total_steps)
+            if cfg.actor_lr_decay
+            else None
+        )
 
     def _v(self, obs: torch.Tensor) -> torch.Tensor:
         return self.value(obs).squeeze(-1)
@@ -88,6 +87,8 @@ class IQL:
         self.actor_opt.zero_grad()
         actor_loss.backward()
         self.actor_opt.step()
+        if self.actor_schedule is not None:
+            self.actor_schedule.step()
         metrics["actor_loss"] = float(actor_loss.detach())
         polyak(self.critic_target, self.critic, self.cfg.tau)
         polyak(self.actor_target, self.actor, self.cfg.tau)
@@ -107,6 +108,7 @@ class IQL:
                 "actor_opt",
                 "critic_opt",
                 "value_opt",
+                "actor_schedule",
                 "replacer",
             ),
         )

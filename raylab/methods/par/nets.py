@@ -1,4 +1,4 @@
-"""CORL-style networks: a deterministic tanh actor and twin Q critics (256-256 ReLU by default)."""
+"""CORL-style networks: a deterministic tanh actor, Gaussian actors, twin Q critics (256-256 ReLU)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,59 @@ class Actor(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.max_action * torch.tanh(self.net(obs))
+
+
+class MeanGaussianActor(nn.Module):
+    """tanh-squashed mean, Gaussian around it with one state-independent log std (CORL's IQL policy)."""
+
+    def __init__(self, obs_dim: int, act_dim: int, max_action: float, hidden: int = 256):
+        super().__init__()
+        self.net, self.max_action = mlp(obs_dim, act_dim, hidden), max_action
+        self.log_std = nn.Parameter(torch.zeros(act_dim))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """The deterministic (mean) action."""
+        return self.max_action * torch.tanh(self.net(obs))
+
+    def log_prob(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        std = self.log_std.clamp(-20.0, 2.0).exp()
+        return torch.distributions.Normal(self(obs), std).log_prob(actions).sum(-1)
+
+
+class SquashedGaussianActor(nn.Module):
+    """a = max_action tanh(u), u ~ N(mu(s), sigma(s)): state-dependent std (log clamped to [-20, 2]).
+
+    The official PAR code's IQL policy (`GaussianPolicy(state_dependent_std=True,
+    tanh_squash_distribution=True)`) and SAC's actor; deterministic action max_action tanh(mu(s)).
+    """
+
+    def __init__(self, obs_dim: int, act_dim: int, max_action: float, hidden: int = 256):
+        super().__init__()
+        self.trunk = mlp(obs_dim, 2 * act_dim, hidden)
+        self.max_action = max_action
+
+    def _normal(self, obs: torch.Tensor) -> torch.distributions.Normal:
+        mu, log_std = self.trunk(obs).chunk(2, dim=-1)
+        return torch.distributions.Normal(mu, log_std.clamp(-20.0, 2.0).exp())
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """The deterministic action: the Gaussian's mean squashed."""
+        return self.max_action * torch.tanh(self._normal(obs).loc)
+
+    def log_prob(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """log pi(a | s) = log N(atanh(a / m); mu, sigma) - sum log(1 - (a / m)^2) (the official code's
+        clamp to 1 - 1e-6 and + 1e-6 inside the log; constant log m dropped, as there)."""
+        unit = (actions / self.max_action).clamp(-1.0 + 1e-6, 1.0 - 1e-6)
+        density = self._normal(obs).log_prob(torch.atanh(unit)) - torch.log(1.0 - unit**2 + 1e-6)
+        return density.sum(-1)
+
+    def sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A reparameterised action and its log-probability (SAC's policy step)."""
+        normal = self._normal(obs)
+        u = normal.rsample()
+        unit = torch.tanh(u)
+        log_prob = (normal.log_prob(u) - torch.log(1.0 - unit**2 + 1e-6)).sum(-1)
+        return self.max_action * unit, log_prob
 
 
 class TwinCritic(nn.Module):

@@ -51,7 +51,7 @@ def make_learner(cfg: OfflineConfig, data: OfflineDataset, generator: torch.Gene
     replacer = cfg.par.build(cfg.steps)
     if cfg.algo == "td3bc":
         return TD3BC(obs_dim, act_dim, data.max_action, cfg.td3bc, replacer, generator)
-    return IQL(obs_dim, act_dim, data.max_action, cfg.iql, replacer, generator)
+    return IQL(obs_dim, act_dim, data.max_action, cfg.iql, replacer, generator, total_steps=cfg.steps)
 
 
 def train_offline(

@@ -14,6 +14,7 @@ import numpy as np
 
 from raylab.context import RunContext
 from raylab.methods.par.config import OfflineConfig, PairedConfig
+from raylab.methods.par.data import require_minari
 from raylab.methods.par.offline import train_offline
 from raylab.records import Claim, ResultRecord
 from raylab.reporting.plots import new_figure, save_figure
@@ -54,6 +55,9 @@ def train_arm(item: Arm) -> dict:
 
 
 def run(cfg: PairedConfig, ctx: RunContext) -> ResultRecord:
+    source, _, name = cfg.offline.dataset.id.partition(":")
+    if source == "minari":  # a missing dataset is reported once, before any fan-out
+        require_minari(name)
     items = arms(cfg)
     runs = ctx.map(train_arm, items, name="par-paired")
     by = {(i.alpha, i.replicate, i.arm): r for i, r in zip(items, runs, strict=True)}

@@ -19,17 +19,15 @@
 
 2. Behaviour policies for offline datasets, trained with RLlib's SAC (D4RL's recipe).
    `train_sac` trains on an environment and keeps a checkpoint of the policy every `every` iterations
-   with its deterministic evaluation return; `sac_policy` turns a checkpoint into an action function.
-   `build_datasets` then writes D4RL-style random / medium / expert minari datasets: expert = the last
-   checkpoint, medium = the first checkpoint whose return reaches `medium_fraction` of the expert's
-   (D4RL: about 1/3), actions sampled stochastically. Hours per MuJoCo environment on a core: a cluster
-   job (jobs/build_mujoco_datasets.py), never CI (the tests run it for one iteration on Pendulum).
+   with its deterministic evaluation return; `sac_policy` turns a checkpoint into an action function
+   for `collect.build_datasets`. On a 2-core machine RLlib's SAC runs ~9 environment steps a second
+   (replay-episode slicing and connector overhead dominate), so small machines use `sac.py` instead
+   (jobs/build_mujoco_datasets.py --trainer raylab); the tests run this one for two iterations.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 from pathlib import Path
 from typing import Callable
 
@@ -44,7 +42,7 @@ from ray.rllib.core.learner.learner import POLICY_LOSS_KEY
 from ray.rllib.core.models.base import ENCODER_OUT
 from ray.rllib.utils.lambda_defaultdict import LambdaDefaultDict
 
-from raylab.methods.par.collect import rollout_episodes, write_minari
+from raylab.methods.par.collect import PolicyCheckpoint, rollout_episodes
 from raylab.methods.par.config import PARSettings
 from raylab.methods.par.nets import polyak
 
@@ -230,13 +228,6 @@ def write_parquet(transitions, folder: str | Path, episode_length: int) -> Path:
     return path
 
 
-@dataclasses.dataclass
-class PolicyCheckpoint:
-    iteration: int
-    path: str
-    eval_return: float
-
-
 def module_action(module, space, obs: np.ndarray, stochastic: bool) -> np.ndarray:
     """The environment action of an RLlib SAC module: a squashed-Gaussian sample (or its mean squashed
     by the same map), in [-1, 1] because SAC normalises actions, rescaled to the Box `space` as RLlib's
@@ -248,11 +239,16 @@ def module_action(module, space, obs: np.ndarray, stochastic: bool) -> np.ndarra
     return (space.low + (unit + 1.0) / 2.0 * (space.high - space.low)).astype(space.dtype)
 
 
-def sac_policy(path: str, space, stochastic: bool) -> Callable[[np.ndarray], np.ndarray]:
+def sac_policy(
+    checkpoint: PolicyCheckpoint, env_id: str, stochastic: bool
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The action function of an RLlib SAC checkpoint (for `collect.build_datasets`)."""
+    import gymnasium as gym
     from ray.rllib.core.rl_module.rl_module import RLModule
 
+    space = gym.make(env_id).action_space
     module = RLModule.from_checkpoint(
-        Path(path) / "learner_group" / "learner" / "rl_module" / "default_policy"
+        Path(checkpoint.path) / "learner_group" / "learner" / "rl_module" / "default_policy"
     )
     return lambda obs: module_action(module, space, obs, stochastic)
 
@@ -289,54 +285,3 @@ def train_sac(
     finally:
         algo.stop()
     return saved
-
-
-def build_datasets(
-    env_id: str,
-    name: str,
-    checkpoints: list[PolicyCheckpoint],
-    transitions: int,
-    ref_min: float,
-    ref_max: float,
-    seed: int = 0,
-    medium_fraction: float = 1 / 3,
-) -> list[str]:
-    """random / medium / expert minari datasets `<name>/<kind>-v0` of at least `transitions` steps."""
-    import gymnasium as gym
-
-    expert = checkpoints[-1]
-    medium = next(
-        (
-            c
-            for c in checkpoints
-            if c.eval_return >= ref_min + medium_fraction * (expert.eval_return - ref_min)
-        ),
-        expert,
-    )
-    space = gym.make(env_id).action_space
-    space.seed(seed)
-    policies = {
-        "random": lambda obs: space.sample(),
-        "medium": sac_policy(medium.path, space, True),
-        "expert": sac_policy(expert.path, space, True),
-    }
-    written = []
-    for kind, policy in policies.items():
-        episodes = rollout_episodes(env_id, policy, seed, transitions=transitions)
-        source = (
-            "uniform random actions"
-            if kind == "random"
-            else f"RLlib SAC iteration {(medium if kind == 'medium' else expert).iteration}"
-        )
-        written.append(
-            write_minari(
-                f"{name}/{kind}-v0",
-                episodes,
-                env_id,
-                ref_min,
-                ref_max,
-                source,
-                f"{env_id} {kind} data built by raylab (D4RL-style recipe)",
-            )
-        )
-    return written
