@@ -36,6 +36,7 @@ import torch
 from ray.rllib.algorithms.dqn.dqn_learner import QF_LOSS_KEY
 from ray.rllib.algorithms.iql.iql_learner import VF_PREDS_NEXT
 from ray.rllib.algorithms.iql.torch.iql_torch_learner import IQLTorchLearner
+from ray.rllib.algorithms.sac.sac_learner import QF_TWIN_LOSS_KEY
 from ray.rllib.algorithms.sac import SACConfig
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.learner.learner import POLICY_LOSS_KEY
@@ -92,6 +93,8 @@ class IQLPARTorchLearner(IQLTorchLearner):
         ema = self._ema_actor(module_id, module)
         replacer = self.replacers[module_id]
         critic_loss = float(self._temp_losses[(module_id, QF_LOSS_KEY)].detach())
+        if config.twin_q:  # RLlib halves each twin's MSE; the standalone gate sees MSE(Q1) + MSE(Q2)
+            critic_loss = 2 * (critic_loss + float(self._temp_losses[(module_id, QF_TWIN_LOSS_KEY)].detach()))
         with torch.no_grad():
             rank_key = (
                 batch[Columns.REWARDS]
@@ -180,7 +183,7 @@ def par_iql_config(
     holds in [0, 1], so the learner sets it: exp(temperature A)), the expectile, Polyak rate tau applied
     after every update (target_network_update_freq 0), gamma, one learning rate for actor, critics and
     value; the EMA actor uses the same tau. Offline data from `inputs`
-    (parquet written by `write_parquet`: raw states, as the official PAR code)."""
+    (parquet written by `write_parquet`: raw states, as the official PAR code; actions in [-1, 1])."""
     from ray.rllib.algorithms.iql import IQLConfig as RLlibIQLConfig
 
     return (
@@ -204,9 +207,15 @@ def par_iql_config(
     )
 
 
-def write_parquet(transitions, folder: str | Path, episode_length: int) -> Path:
-    """Flat transitions (raylab.methods.par.data.Transitions) as one RLlib offline parquet file."""
+def write_parquet(transitions, folder: str | Path, episode_length: int, action_space) -> Path:
+    """Flat transitions (raylab.methods.par.data.Transitions) as one RLlib offline parquet file, actions
+    rescaled from the Box `action_space` into [-1, 1]: RLlib's modules work there (normalize_actions,
+    the default; its env runners rescale on the way out), and the new stack's offline reader passes
+    actions through unchanged, so raw Pendulum torques in [-2, 2] would reach log pi clamped to +-1."""
     import pandas as pd
+
+    low, high = action_space.low, action_space.high
+    actions = np.clip((transitions.actions - low) / (high - low) * 2.0 - 1.0, -1.0, 1.0).astype(np.float32)
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -216,7 +225,7 @@ def write_parquet(transitions, folder: str | Path, episode_length: int) -> Path:
             "eps_id": [f"ep{i // episode_length}" for i in range(n)],
             "t": np.arange(n) % episode_length,
             "obs": list(transitions.observations),
-            "actions": list(transitions.actions),
+            "actions": list(actions),
             "rewards": transitions.rewards.astype(float),
             "new_obs": list(transitions.next_observations),
             "terminateds": transitions.terminals.astype(bool),
