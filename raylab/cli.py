@@ -111,7 +111,7 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
         sinks.append(DashboardMetrics(spec.name, run_id or Path(out_dir).name))
     print(f"{spec.name}: run folder {out_dir}", flush=True)
     if args.serial or not spec.resources.get("gpu") or spec.data_parallel:
-        return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id)
+        return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id, cache=args.cache)
     from raylab.runtime.placement import run_placed
 
     return run_placed(
@@ -124,6 +124,7 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
         mapper=mapper,
         sinks=sinks,
         run_id=run_id,
+        cache=args.cache,
     )
 
 

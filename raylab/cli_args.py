@@ -74,6 +74,13 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
     if name in ("run", "tune", "reproduce"):
         _cluster_args(p, serial=name != "tune")
         _log_arg(p)
+    if name in ("run", "reproduce"):
+        p.add_argument(
+            "--cache",
+            metavar="DIR",
+            help="a store for caches reused across runs (autodp's CRM; put it on shared storage for "
+            "several nodes); default: each run's folder. Configs never name output paths",
+        )
     if name == "run":
         p.add_argument("--out", help="run folder (default runs/<experiment>/<run id>)")
     elif name == "tune":

@@ -194,6 +194,7 @@ class RunContext:
     mapper: Mapper = dataclasses.field(default_factory=SerialMapper)
     checkpointer: Checkpointer | None = None  # always set by `create`
     artifacts: list[str] = dataclasses.field(default_factory=list)
+    shared_cache: Path | None = None  # the user's `--cache DIR`; configs never name output paths
 
     def report(self, metrics: dict, step: int | None = None) -> None:
         self.reporter.report(metrics, step)
@@ -232,6 +233,11 @@ class RunContext:
             raise RaylabError(f"artifact '{filename}' would be written outside the run folder {self.out_dir}")
         self.artifacts.append(filename)
         return path
+
+    def cache_dir(self) -> Path:
+        """Where the run keeps caches: the store the user chose with `--cache DIR` (reused across runs
+        and, on shared storage, across nodes), else the run folder's `cache/`."""
+        return self.shared_cache if self.shared_cache is not None else self.out_dir / "cache"
 
     def result(self, metrics: dict[str, float], claims: Sequence[Claim]) -> ResultRecord:
         """The run's record from its final metrics and evaluated claims (the runner adds timing)."""

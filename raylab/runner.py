@@ -78,6 +78,7 @@ def run_experiment(
     sinks: Iterable[MetricSink] = (),
     run_id: str | None = None,
     checkpointer: Checkpointer | None = None,
+    cache: str | Path | None = None,
 ) -> ResultRecord:
     """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens.
 
@@ -85,13 +86,15 @@ def run_experiment(
     traceback.txt), Ctrl-C one with status "interrupted" and SIGTERM (`raylab jobs stop`, `ray job stop`,
     schedulers) one with status "stopped" (then re-raised); the metrics reported so
     far stay in metrics.jsonl and the record. The loop runs with as many BLAS/torch threads as the
-    experiment's registered CPUs, restored afterwards (`limit_threads`).
+    experiment's registered CPUs, restored afterwards (`limit_threads`). `cache`: the user's shared
+    cache store (`--cache`), else caches stay in the run folder.
     """
     run_id = run_id or new_run_id(cfg)
     ctx = RunContext.create(
         spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, checkpointer=checkpointer
     )
     ctx.run_id, ctx.config, ctx.config_hash = run_id, to_dict(cfg), config_hash(cfg)
+    ctx.shared_cache = Path(cache) if cache else None
     seed_everything(cfg.seed)
     start = time.perf_counter()
     try:

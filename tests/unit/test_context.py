@@ -59,3 +59,10 @@ def test_artifacts_cannot_leave_the_run_folder(tmp_path, name):
     with pytest.raises(RaylabError, match="outside the run folder"):
         ctx.artifact(name)
     assert ctx.artifact("plots/curve.png") == tmp_path / "run" / "plots" / "curve.png"
+
+
+def test_caches_live_in_the_run_folder_unless_the_user_names_a_store(tmp_path):
+    ctx = RunContext.create("x/y", 0, tmp_path / "run")
+    assert ctx.cache_dir() == tmp_path / "run" / "cache"
+    ctx.shared_cache = tmp_path / "shared"
+    assert ctx.cache_dir() == tmp_path / "shared"

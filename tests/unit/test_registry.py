@@ -31,3 +31,32 @@ def test_list_does_not_import_torch_or_ray():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stdout and "specgd/misalignment" in out.stdout
+
+
+OUTPUT_NAMES = ("dir", "out", "output", "cache", "save", "store", "log")
+
+
+def _string_fields(cls, prefix=""):
+    """(dotted name, type) of every field of a config dataclass, nested dataclasses expanded."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        kind = hints[field.name]
+        if dataclasses.is_dataclass(kind):
+            yield from _string_fields(kind, f"{prefix}{field.name}.")
+        else:
+            yield f"{prefix}{field.name}", kind
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.name)
+def test_configs_name_no_output_paths(spec):
+    """Issue #19 item 8: a config is data; where a run writes comes from --out / --cache only, so no
+    string field may be named like an output location (inputs such as data.path are fine)."""
+    offending = [
+        name
+        for name, kind in _string_fields(spec.load_config_cls())
+        if kind is str and any(part in name.rsplit(".", 1)[-1].split("_") for part in OUTPUT_NAMES)
+    ]
+    assert offending == [], f"{spec.name}: output-like config fields {offending}"

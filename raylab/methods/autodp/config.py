@@ -73,7 +73,6 @@ class AccelConfig:
     labelled: int = 200  # PTS: labelled seed rows the quality classifier is trained on
     threshold: float = 0.5  # PTS: flag a row when P(low quality) >= this
     cache: bool = True  # cache-and-reuse of strategy prefixes and LLM rewrites
-    cache_dir: str = ""  # shared store; "" = <run>/cache (a path on shared storage reuses across runs)
 
     def __post_init__(self):
         if not 0 < self.sample_fraction <= 1 or not 0 < self.threshold < 1:

@@ -197,7 +197,7 @@ def pts_economics(
 
 
 def run(cfg: AutoDPConfig, ctx: RunContext) -> ResultRecord:
-    cache_dir = Path(cfg.accel.cache_dir or ctx.out_dir / "cache")
+    cache_dir = ctx.cache_dir()
     ctx.expect_steps(cfg.replicates)
     results = []
     for index in range(cfg.replicates):
