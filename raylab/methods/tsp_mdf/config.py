@@ -116,6 +116,7 @@ class FamiliesConfig:
     shrink: float = 0.5  # guided search: latent spread in round r = shrink ** r (picked on separate streams)
     streams: int = 3  # sample streams the guided comparison is averaged over (fresh ones, not stream 0)
     chunk: int = 32  # constructions per fan-out item
+    local_search: bool = True  # also at guided_k: every built tour improved by 2-opt + Or-opt (stream 1)
 
     def __post_init__(self):
         from raylab.methods.tsp_mdf.families import FAMILIES

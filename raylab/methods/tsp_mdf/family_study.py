@@ -54,6 +54,10 @@ def run(cfg: FamiliesConfig, ctx: RunContext) -> ResultRecord:
         )
         metrics |= numbers
         claims += found
+        if cfg.local_search:
+            metrics |= with_local_search(
+                cfg, map_fn, coords, gap, name, metrics[f"eval/{name}/K{cfg.guided_k}/amplitude"], seed
+            )
         ctx.report({k: v for k, v in metrics.items() if k.startswith(f"eval/{name}/")})
     plot_family_table(table, cfg.k_values, metrics["eval/plain/gap"], ctx.artifact("families.png"))
     ctx.report(metrics)
@@ -68,6 +72,26 @@ def untrained(cfg, map_fn, coords, name, amplitude, k, seed, stream) -> np.ndarr
     return guided.untrained(
         map_fn, coords, family(cfg, name, amplitude), k, cfg.method, seed, stream, cfg.chunk
     )
+
+
+def with_local_search(cfg: FamiliesConfig, map_fn, coords, gap, name: str, amplitude: float, seed: int):
+    """Issue #17 item 4 at K = guided_k on stream 1: the plain tour, the best untrained draw and the
+    guided search when every built tour gets 2-opt + Or-opt (their gaps), and the measured cost of one
+    sample (construction, local search; seconds, serial, on the first instance)."""
+    k, fam, tag = cfg.guided_k, family(cfg, name, amplitude), f"eval/{name}/ls"
+    plain = guided.untrained(map_fn, coords, fam, 1, cfg.method, seed, 1, local_search=True)[:, 0]
+    base = guided.untrained(map_fn, coords, fam, k, cfg.method, seed, 1, cfg.chunk, local_search=True)
+    steered = guided.cem(
+        map_fn, coords, fam, k, cfg.rounds, cfg.method, seed, 1, cfg.elites, cfg.shrink, local_search=True
+    )
+    cost = guided.seconds_per_sample(coords[0], fam, cfg.method, 16, seed)
+    return {
+        "eval/plain/ls_gap": float(gap(plain).mean()),
+        f"{tag}/untrained_gap": float(gap(base.min(1)).mean()),
+        f"{tag}/guided_gap": float(gap(steered.min(1)).mean()),
+        f"time/{name}/construct_s": cost["construct"],
+        f"time/{name}/local_search_s": cost["local_search"],
+    }
 
 
 def compare(cfg: FamiliesConfig, map_fn, coords, gap, name: str, amplitude: float, seed: int):

@@ -2,17 +2,21 @@
 (issue #17 item 3): K constructions split into rounds; after each round the next round's latents are
 drawn around the best latents so far (a cross-entropy / (mu + lambda) evolution step: mean = mean of
 the `elites` best, spread shrinking by `shrink` per round). The unshifted instance is sample 0 of
-round 0 in both, so both are never worse than the plain heuristic and they spend the same K."""
+round 0 in both, so both are never worse than the plain heuristic and they spend the same K. With
+`local_search`, every built tour is improved by 2-opt + Or-opt before it is scored (issue #17 item 4),
+and the search ranks those lengths."""
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Callable
 
 import numpy as np
 
 from raylab.methods.tsp_mdf.families import Family, Shifter, untrained_latents
 from raylab.methods.tsp_mdf.heuristics import insertion_tour, tour_length
+from raylab.methods.tsp_mdf.local_search import improve, neighbour_lists
 from raylab.seeding import derive_seed
 
 
@@ -24,15 +28,35 @@ class LatentBatch:
     family: Family
     latents: tuple[np.ndarray, ...]
     method: str
+    local_search: bool = False  # 2-opt + Or-opt on the original instance from every built tour
 
 
 def batch_lengths(item: LatentBatch, shared: dict) -> np.ndarray:
-    """Tour lengths on the ORIGINAL coordinates of tours built on the shifted ones."""
+    """Tour lengths on the ORIGINAL coordinates of tours built on the shifted ones (after local search
+    on the original coordinates when the item asks for it)."""
     coords = shared["coords"][item.instance]
     shifter = Shifter(item.family, coords, shared["seed"], item.instance)
-    return np.array(
-        [tour_length(coords, insertion_tour(coords + shifter(z), item.method)) for z in item.latents]
-    )
+    neighbours = neighbour_lists(coords) if item.local_search else None
+    lengths = []
+    for z in item.latents:
+        tour = insertion_tour(coords + shifter(z), item.method)
+        lengths.append(tour_length(coords, improve(coords, tour, neighbours) if item.local_search else tour))
+    return np.array(lengths)
+
+
+def seconds_per_sample(coords: np.ndarray, family: Family, method: str, samples: int, seed: int) -> dict:
+    """Measured cost of one sample on one instance, serially: shift + construction, and the local
+    search after it (medians over `samples` untrained draws)."""
+    shifter, neighbours = Shifter(family, coords, seed, 0), neighbour_lists(coords)
+    build, search = [], []
+    for z in untrained_latents(shifter, 0, range(1, samples + 1)):
+        began = time.perf_counter()
+        tour = insertion_tour(coords + shifter(z), method)
+        built = time.perf_counter()
+        improve(coords, tour, neighbours)
+        build.append(built - began)
+        search.append(time.perf_counter() - built)
+    return {"construct": float(np.median(build)), "local_search": float(np.median(search))}
 
 
 def _shifters(family: Family, coords: list[np.ndarray], seed: int) -> list[Shifter]:
@@ -48,12 +72,17 @@ def untrained(
     seed: int,
     stream: int,
     chunk: int = 32,
+    local_search: bool = False,
 ) -> np.ndarray:
     """(instances, k) lengths of k untrained draws (sample 0 = unshifted), in sample order."""
     shifters = _shifters(family, coords, seed)
     items = [
         LatentBatch(
-            i, family, tuple(untrained_latents(s, stream, range(start, min(start + chunk, k)))), method
+            i,
+            family,
+            tuple(untrained_latents(s, stream, range(start, min(start + chunk, k)))),
+            method,
+            local_search,
         )
         for i, s in enumerate(shifters)
         for start in range(0, k, chunk)
@@ -73,6 +102,7 @@ def cem(
     stream: int,
     elites: int = 1,
     shrink: float = 0.7,
+    local_search: bool = False,
 ) -> np.ndarray:
     """(instances, k) lengths of the guided search, in the order built."""
     shifters = _shifters(family, coords, seed)
@@ -82,7 +112,7 @@ def cem(
         list(v)
         for v in map_fn(
             batch_lengths,
-            [LatentBatch(i, family, tuple(z), method) for i, z in enumerate(latents)],
+            [LatentBatch(i, family, tuple(z), method, local_search) for i, z in enumerate(latents)],
             shared={"coords": coords, "seed": seed},
         )
     ]
@@ -96,7 +126,7 @@ def cem(
             proposals.append([centre + shrink**r * rng.standard_normal(s.latent_size) for _ in range(size)])
         found = map_fn(
             batch_lengths,
-            [LatentBatch(i, family, tuple(z), method) for i, z in enumerate(proposals)],
+            [LatentBatch(i, family, tuple(z), method, local_search) for i, z in enumerate(proposals)],
             shared={"coords": coords, "seed": seed},
         )
         for i, (z, values) in enumerate(zip(proposals, found)):

@@ -85,3 +85,19 @@ def test_guided_search_spends_k_constructions_and_starts_from_the_plain_tour():
     assert lengths[0, 0] == tour_length(COORDS, insertion_tour(COORDS, "farthest"))
     again = guided.cem(serial, coords, fam, 10, 3, "farthest", seed=1, stream=2)
     np.testing.assert_array_equal(lengths, again)
+
+
+def test_local_search_scores_each_sample_after_2opt_and_or_opt():
+    """Issue #17 item 4: with local_search every sample's length is that of its tour improved on the
+    original instance, so never longer than the built tour, and sample 0 is plain FI + local search."""
+    from raylab.methods.tsp_mdf.local_search import improve
+
+    coords = [COORDS]
+    fam = Family("cluster", 0.1)
+    built = guided.untrained(serial, coords, fam, 6, "farthest", seed=1, stream=0)
+    searched = guided.untrained(serial, coords, fam, 6, "farthest", seed=1, stream=0, local_search=True)
+    assert np.all(searched <= built + 1e-12) and np.any(searched < built - 1e-9)
+    plain_searched = tour_length(COORDS, improve(COORDS, insertion_tour(COORDS, "farthest")))
+    assert searched[0, 0] == pytest.approx(plain_searched, rel=1e-12)
+    cost = guided.seconds_per_sample(COORDS, fam, "farthest", 3, seed=1)
+    assert cost["construct"] > 0 and cost["local_search"] > 0
