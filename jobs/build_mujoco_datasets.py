@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the uploaded working dir
 
-from raylab.methods.par.collect import build_datasets, dataset_statistics  # noqa: E402
-from raylab.methods.par.data import D4RL_REFS  # noqa: E402
+from raylab.methods.par.collect import build_datasets  # noqa: E402
+from raylab.methods.par.data import D4RL_REFS, dataset_statistics  # noqa: E402
 
 
 def train(args) -> tuple[list, object]:

@@ -151,25 +151,3 @@ def build_datasets(
             write_minari(f"{name}/{kind}-v0", episodes, env_id, ref_min, ref_max, source, description)
         )
     return written
-
-
-def dataset_statistics(dataset_ids: list[str]) -> list[dict]:
-    """Per dataset of one builder run (first = random, last = expert): episodes, transitions, mean and
-    std of the episode return, normalised with the dataset's (D4RL) references and with local ones
-    (0 = the random data's mean return, 100 = the expert data's)."""
-    from raylab.methods.par.data import load_minari
-
-    datasets = [load_minari(dataset_id) for dataset_id in dataset_ids]
-    low, high = datasets[0].behaviour_returns.mean(), datasets[-1].behaviour_returns.mean()
-    return [
-        {
-            "dataset": d.name,
-            "episodes": len(d.behaviour_returns),
-            "transitions": len(d.transitions),
-            "return_mean": float(d.behaviour_returns.mean()),
-            "return_std": float(d.behaviour_returns.std()),
-            "normalised_d4rl": float(d.normalised(d.behaviour_returns).mean()),
-            "normalised_local": float(100 * (d.behaviour_returns.mean() - low) / (high - low)),
-        }
-        for d in datasets
-    ]

@@ -120,3 +120,23 @@ def load_dataset(spec: str, episodes: int, seed: int) -> OfflineDataset:
             spec, transitions, pendulum.ENV_ID, pendulum.REF_MIN, pendulum.REF_MAX, 2.0, returns
         )
     raise DatasetError(f"dataset id '{spec}' must be minari:<id> or pendulum:<random|weak|medium-mix|expert>")
+
+
+def dataset_statistics(dataset_ids: list[str]) -> list[dict]:
+    """Per dataset of one builder run (first = random, last = expert): episodes, transitions, mean and
+    std of the episode return, normalised with the dataset's (D4RL) references and with local ones
+    (0 = the random data's mean return, 100 = the expert data's)."""
+    datasets = [load_minari(dataset_id) for dataset_id in dataset_ids]
+    low, high = datasets[0].behaviour_returns.mean(), datasets[-1].behaviour_returns.mean()
+    return [
+        {
+            "dataset": d.name,
+            "episodes": len(d.behaviour_returns),
+            "transitions": len(d.transitions),
+            "return_mean": float(d.behaviour_returns.mean()),
+            "return_std": float(d.behaviour_returns.std()),
+            "normalised_d4rl": float(d.normalised(d.behaviour_returns).mean()),
+            "normalised_local": float(100 * (d.behaviour_returns.mean() - low) / (high - low)),
+        }
+        for d in datasets
+    ]
