@@ -362,6 +362,17 @@ _SPECS = [
         # field family's win share (12/16) holds
         open_claims=tuple(c for c in GUIDED_CLAIMS if c != "guided.wins@field"),
     ),
+    ExperimentSpec(
+        resources={"cpu": 1},
+        name="tsp_mdf/families_clustered",
+        summary="the shift families with their uniform-TSP-500 settings on clustered TSP-500 they never "
+        "saw: plain FI, untrained draws, guided search (gaps vs LKH-3 computed in the run)",
+        config_cls="raylab.methods.tsp_mdf.config:FamiliesConfig",
+        entry="raylab.methods.tsp_mdf.family_study:run",
+        mapper={"backend": "actors"},
+        reproduce=False,
+        size_dependent=GUIDED_CLAIMS,
+    ),
     _par(
         "bandit",
         "continuous bandit: TD3+BC / KL / MLE BC with and without PAR, 3 seeds (checks 6-7)",

@@ -47,13 +47,16 @@ class TrainConfig:
 @dataclasses.dataclass
 class DataConfig:
     """Test instances: a `.npy` of shape (instances, N, 2), a `.tsp` file or a folder of `.tsp` files
-    (optima from an `optimal_lengths.txt` beside them), or `random:<N>` for generated instances.
+    (optima from an `optimal_lengths.txt` beside them), or `random:<N>` / `clustered:<N>` for generated
+    instances (uniform / 5 Gaussian clusters of std 0.05).
     A relative path is looked up in ../shared/data/tsp/ when it is not found from the working dir."""
 
-    path: str = "test-500-coords.npy"  # .npy (instances, N, 2), .tsp file or folder, or random:<N>
+    path: str = (
+        "test-500-coords.npy"  # .npy (instances, N, 2), .tsp file or folder, random:<N> or clustered:<N>
+    )
     instances: int = 16  # the first n instances (all when 0)
     names: list[str] = dataclasses.field(default_factory=list)  # TSPLIB folder: which instances
-    references: str = ""  # per-instance reference lengths (.npy) for the mean per-instance gap
+    references: str = ""  # per-instance reference lengths (.npy), or "lkh" (LKH-3 computed at load)
     reference_mean: float = 0.0  # literature reference for the gap of means (0: none)
 
 

@@ -95,14 +95,56 @@ def load_tsplib(
     return stems, instances, references
 
 
+CLUSTERS = 5  # clustered:<N> instances: Gaussian clusters per instance (our choice, issue #17 item 6)
+CLUSTER_STD = 0.05  # ... their standard deviation, unit square
+
+
+def clustered(count: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(count, n, 2) instances of CLUSTERS Gaussian clusters (centres uniform in the unit square,
+    std CLUSTER_STD, each node in a uniformly chosen cluster), clipped to the unit square."""
+    centres = rng.random((count, 1, CLUSTERS, 2))
+    member = rng.integers(0, CLUSTERS, (count, n))
+    points = np.take_along_axis(centres[:, 0], member[..., None], axis=1) + CLUSTER_STD * rng.standard_normal(
+        (count, n, 2)
+    )
+    return np.clip(points, 0.0, 1.0)
+
+
+def generated(path: str, count: int, seed: int) -> tuple[list[str], list[Instance]]:
+    """`random:<N>` (uniform) or `clustered:<N>` instances, drawn from the run seed."""
+    kind, _, size = path.partition(":")
+    n = int(size)
+    rng = np.random.default_rng(
+        derive_seed(seed, "test-instances", n) if kind == "random" else derive_seed(seed, kind, n)
+    )
+    array = rng.random((count, n, 2)) if kind == "random" else clustered(count, n, rng)
+    names = [f"{kind}{n}.{i}" for i in range(len(array))]
+    return names, [_euclidean(nm, c) for nm, c in zip(names, array)]
+
+
+def lkh_references(instances: list[Instance]) -> np.ndarray:
+    """LKH-3 (elkai, one run) tour lengths on the original metric, computed here (~2 s per 500 nodes)."""
+    import importlib.util
+
+    if importlib.util.find_spec("elkai") is None:
+        raise DataMissing("data.references=lkh needs LKH-3 through elkai: pip install 'raylab[lkh]'")
+    from raylab.methods.tsp_mdf.anchors import lkh_tour
+
+    lengths = []
+    for instance in instances:
+        tour = lkh_tour(_model_view(instance.coords))
+        euclidean = instance.metric == "EUCLIDEAN"
+        lengths.append(
+            tour_length(instance.coords, tour) if euclidean else float(tsplib_length(instance, tour))
+        )
+    return np.array(lengths)
+
+
 def load(cfg: DataConfig, seed: int) -> InstanceSet:
     """The configured instances, normalised copies for the models, and their references."""
-    if cfg.path.startswith("random:"):
-        n = int(cfg.path.split(":", 1)[1])
-        rng = np.random.default_rng(derive_seed(seed, "test-instances", n))
-        array = rng.random((cfg.instances or 16, n, 2))
-        names = [f"random{n}.{i}" for i in range(len(array))]
-        instances, references = [_euclidean(nm, c) for nm, c in zip(names, array)], None
+    if cfg.path.split(":", 1)[0] in ("random", "clustered"):
+        names, instances = generated(cfg.path, cfg.instances or 16, seed)
+        references = None
     else:
         path = resolve(cfg.path)
         if path.suffix == ".npy":
@@ -110,7 +152,9 @@ def load(cfg: DataConfig, seed: int) -> InstanceSet:
             references = None
         else:
             names, instances, references = load_tsplib(path, cfg.names, cfg.instances)
-    if cfg.references:
+    if cfg.references == "lkh":
+        references = lkh_references(instances)
+    elif cfg.references:
         references = np.load(resolve(cfg.references))[: len(instances)]
         if len(references) != len(instances):
             raise RaylabError(

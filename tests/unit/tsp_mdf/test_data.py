@@ -53,3 +53,27 @@ def test_tsplib_folder_normalises_for_models_and_scores_with_the_tsplib_metric()
     assert plain[1] == tsplib_length(original, insertion_tour(unit_square(original.coords), "farthest"))
     with pytest.raises(DataMissing, match="no nosuch.tsp"):
         load(DataConfig(path=str(TSPLIB), names=["nosuch"]), seed=0)
+
+
+def test_clustered_instances_are_seeded_gaussian_clusters_in_the_unit_square():
+    from raylab.methods.tsp_mdf.data import CLUSTER_STD, CLUSTERS, clustered
+
+    a = load(DataConfig(path="clustered:300", instances=3), seed=1)
+    b = load(DataConfig(path="clustered:300", instances=3), seed=1)
+    np.testing.assert_array_equal(a.unit[2], b.unit[2])
+    assert all(c.shape == (300, 2) and c.min() >= 0 and c.max() <= 1 for c in a.unit)
+    # every node lies near one of its instance's 5 centres: within 5 std (chi with 2 dof: P < 4e-6)
+    rng = np.random.default_rng(0)
+    points = clustered(4, 1000, rng)
+    centres = np.random.default_rng(0).random((4, 1, CLUSTERS, 2))[:, 0]
+    nearest = np.linalg.norm(points[:, :, None] - centres[:, None], axis=-1).min(-1)
+    assert nearest.max() < 5 * CLUSTER_STD
+
+
+def test_lkh_references_are_computed_when_asked_and_beat_farthest_insertion():
+    pytest.importorskip("elkai")
+    from raylab.methods.tsp_mdf.heuristics import insertion_tour, tour_length
+
+    data = load(DataConfig(path="clustered:60", instances=2, references="lkh"), seed=0)
+    fi = [tour_length(c, insertion_tour(c, "farthest")) for c in data.unit]
+    assert np.all(data.references <= np.array(fi) + 1e-9)
