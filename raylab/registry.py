@@ -425,7 +425,7 @@ _SPECS = [
         kind="paired",
         reproduce=False,
         # measured at 30k steps on 100k-transition data built here (README "Hopper end to end")
-        open_claims=("paired.gain@alpha2.5", "paired.positive@alpha2.5", "paired.gate_rare@alpha2.5"),
+        open_claims=("paired.gain@alpha2.5", "paired.positive@alpha2.5"),
     ),
     _otcfm(
         "proximal_field",
