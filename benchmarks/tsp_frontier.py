@@ -24,7 +24,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 from raylab.methods.tsp_mdf import guided  # noqa: E402
-from raylab.methods.tsp_mdf.anchors import lkh_tour  # noqa: E402
+from raylab.methods.tsp_mdf.lkh import lkh_tour  # noqa: E402
 from raylab.methods.tsp_mdf.families import Family  # noqa: E402
 from raylab.methods.tsp_mdf.heuristics import tour_length  # noqa: E402
 from raylab.reporting.plots import new_figure, save_figure  # noqa: E402

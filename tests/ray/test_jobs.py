@@ -296,12 +296,18 @@ def test_jobs_list_logs_and_stop_a_running_job(two_node_cluster, tmp_path):
     assert missing.returncode != 0 and "no job 'raylab-no-such-job'" in missing.stderr
 
 
-def kill_worker_during_map(gcs: str, worker, backend: str) -> dict:
-    """Run node_loss_job.py with `backend`, SIGKILL the worker node's process group once the map's
-    first items run on both nodes; the driver's RESULT."""
+def kill_worker_during_map(gcs: str, worker, backend: str, nodes: int = 2, actors: int = 3) -> dict:
+    """Run node_loss_job.py with `backend` (`actors` one-CPU actors) on a cluster of `nodes` nodes,
+    SIGKILL the worker node's process group once the map's first items run; the driver's RESULT."""
     env = {**os.environ, "RAY_ADDRESS": gcs, "RAY_AUTH_MODE": "disabled"}
     driver = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "ray" / "node_loss_job.py"), backend],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "ray" / "node_loss_job.py"),
+            backend,
+            str(actors),
+            str(nodes - 1),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -312,7 +318,7 @@ def kill_worker_during_map(gcs: str, worker, backend: str) -> dict:
     for line in driver.stdout:
         lines.append(line)
         if line.startswith("STARTED"):
-            assert "with 2 nodes" in line
+            assert f"with {nodes} nodes" in line
             time.sleep(2.5)  # the first items are running on both nodes
             os.killpg(worker.pid, signal.SIGKILL)
             break
@@ -332,23 +338,26 @@ def test_a_map_survives_losing_the_worker_node(two_node_cluster):
 
 
 def test_an_actor_pool_survives_losing_the_worker_node(two_node_cluster, tmp_path):
-    """The same for an actor pool (3 one-CPU actors, one on a fresh worker node): the lost actor's items
-    run on the head's two actors. (Restarting it instead would wait for a CPU the survivors hold: the
-    map hung that way before.)"""
+    """The same for an actor pool (one one-CPU actor per CPU of the cluster, so one on a fresh worker
+    node): the lost actor's items run on the other actors. (Restarting it instead would wait for a
+    CPU the survivors hold: the map hung that way before.)"""
     gcs = two_node_cluster["gcs"]
     port = gcs.rsplit(":", 1)[1]
+    nodes = lambda: get_json(f"{two_node_cluster['url']}/api/v0/nodes")["data"]["result"]["result"]  # noqa: E731
+    alive = lambda: [n for n in nodes() if n["state"] == "ALIVE"]  # noqa: E731
+    before = len(alive())  # the fixture's worker may be alive or not, depending on the tests before
     worker = start_node(
         ["--address", gcs, "--num-cpus", "1", "--num-gpus", "0"], tmp_path / "w.log", f"/tmp/rx{port}"
     )
     try:
-        nodes = lambda: get_json(f"{two_node_cluster['url']}/api/v0/nodes")["data"]["result"]["result"]  # noqa: E731
-        wait_for(lambda: sum(n["state"] == "ALIVE" for n in nodes()) == 2, 90, "the new worker node")
-        result = kill_worker_during_map(gcs, worker, "actors")
+        wait_for(lambda: len(alive()) == before + 1, 90, "the new worker node")
+        cpus = int(sum(n["resources_total"].get("CPU", 0) for n in alive()))  # one actor per CPU
+        result = kill_worker_during_map(gcs, worker, "actors", nodes=before + 1, actors=cpus)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)
         shutil.rmtree(f"/tmp/rx{port}", ignore_errors=True)
-    assert result["alive"] == 1, "the worker node was killed"
+    assert result["alive"] == before, "the new worker node was killed"
     assert result["results"] == [{"item": i, "value": i * i + 7} for i in range(12)]
 
 

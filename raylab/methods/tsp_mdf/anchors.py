@@ -12,8 +12,7 @@ import numpy as np
 
 from raylab.methods.tsp_mdf.data import InstanceSet
 from raylab.methods.tsp_mdf.heuristics import insertion_tour, two_opt
-
-LKH_SCALE = 1e6  # unit-square coordinates -> integers for elkai (without it instances collapse)
+from raylab.methods.tsp_mdf.lkh import lkh_tour
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,14 +37,6 @@ def two_opt_lengths(
     items += [TwoOptRun(i, method, t) for i, t in enumerate(mdf_tours)]
     lengths = np.array(map_fn(_two_opt_item, items, shared=data))
     return lengths[: len(data.unit)], lengths[len(data.unit) :]
-
-
-def lkh_tour(coords: np.ndarray, runs: int = 1) -> np.ndarray:
-    import elkai
-
-    points = {i: (int(round(x * LKH_SCALE)), int(round(y * LKH_SCALE))) for i, (x, y) in enumerate(coords)}
-    tour = elkai.Coordinates2D(points).solve_tsp(runs=runs)
-    return np.array(tour[:-1] if len(tour) > len(coords) else tour)
 
 
 def _lkh_item(instance: int, shared: InstanceSet) -> float:

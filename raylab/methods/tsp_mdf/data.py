@@ -128,7 +128,7 @@ def lkh_references(instances: list[Instance]) -> np.ndarray:
 
     if importlib.util.find_spec("elkai") is None:
         raise DataMissing("data.references=lkh needs LKH-3 through elkai: pip install 'raylab[lkh]'")
-    from raylab.methods.tsp_mdf.anchors import lkh_tour
+    from raylab.methods.tsp_mdf.lkh import lkh_tour
 
     lengths = []
     for instance in instances:
