@@ -18,6 +18,7 @@ import torch
 from raylab.methods.mri_gs import baselines
 from raylab.methods.mri_gs.config import MriConfig
 from raylab.methods.mri_gs.experiment import prepare, super_resolve
+from raylab.context import default_data_roots
 from raylab.methods.mri_gs.fit import Problem, initial_gaussians, predict_slices
 from raylab.methods.mri_gs.gaussians import init_from_lowres
 from raylab.methods.mri_gs.render import Grid, brick_splat, dense_splat, normalized
@@ -78,7 +79,7 @@ def full_brain_step(device: torch.device, brick: int, factor: int = 4) -> None:
     """One forward+backward step on the whole 1 mm MNI152 brain at x`factor`: peak memory and time."""
     cfg = MriConfig(input="mni152", scale=factor, device=device.type)
     cfg.render.brick = brick
-    case = prepare(cfg, cfg.input, device)
+    case = prepare(cfg, cfg.input, device, default_data_roots())
     problem = Problem(case.lowres, factor)
     g = initial_gaussians(problem, cfg)
     if device.type == "cuda":
@@ -120,7 +121,7 @@ def main() -> None:
         input="mni152", scale=2, crop_centre=[98, 112, 102], crop_size=[32, 32, 64], device=args.device
     )
     cfg.render.brick, cfg.baselines.inr_iterations = brick, 1000
-    metrics, _, _ = super_resolve(prepare(cfg, cfg.input, device), cfg)
+    metrics, _, _ = super_resolve(prepare(cfg, cfg.input, device, default_data_roots()), cfg)
     reach = metrics.get("time/gs_to_inr_psnr_s", float("nan"))
     print(f"MNI152 32x32x64 x2: ours {metrics['psnr/ours']:.2f} dB in {metrics['time/fit_s']:.1f} s")
     print(f"  SIREN {metrics['inr/final_psnr']:.2f} dB after {metrics['time/inr_s']:.1f} s (1000 steps)")

@@ -1,7 +1,9 @@
 """Farthest-insertion speed: the numba heuristic vs a plain numpy implementation of the same
-algorithm (baseline, in this run), at N = 500 / 1000 / 10000; then best-of-K sampling with 1 and 2
-Ray actors against the serial path (issue #3 targets: >= 10x over numpy, <= 1 s per TSP-10000 build,
-2 actors <= 0.65x the serial wall time, start-up and JIT warm-up excluded).
+algorithm (baseline, in this run), at N = 500 / 1000 / 10000, beside the O(n^2) floor (the distances
+every build computes, and nothing else; issue #17: a build within 2x of it); then best-of-K
+sampling with 1 and 2 Ray actors against the serial path (issue #3 targets: >= 10x over numpy,
+<= 1 s per TSP-10000 build, 2 actors <= 0.65x the serial wall time, start-up and JIT warm-up
+excluded).
 
     python benchmarks/tsp_heuristics.py [--data ../shared/data/tsp] [--instances 8] [--samples 64]
                                         [--chunk 16]
@@ -18,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -63,8 +66,25 @@ def instances(data: Path, n: int, count: int) -> np.ndarray:
     return np.load(path)[:count] if path.exists() else np.random.default_rng(n).random((count, n, 2))
 
 
+@njit(cache=True)
+def quadratic_floor(coords: np.ndarray) -> float:
+    """The work no farthest-insertion build avoids, done once with nothing else: one distance per tour
+    position per step (the cheapest-position scan, n^2 / 2 square roots) and one squared distance per
+    node per step (keeping distances to the tour, n^2). The build's time over this one is its overhead."""
+    n, x, y = coords.shape[0], coords[:, 0].copy(), coords[:, 1].copy()
+    to_tour, scan, total = np.full(n, np.inf), np.empty(n), 0.0
+    for step in range(n):
+        for k in range(step):
+            scan[k] = np.sqrt((x[k] - x[step]) ** 2 + (y[k] - y[step]) ** 2)
+        for i in range(n):
+            to_tour[i] = min(to_tour[i], (x[i] - x[step]) ** 2 + (y[i] - y[step]) ** 2)
+        total += scan[: max(step, 1)].min() + to_tour.max()
+    return total
+
+
 def heuristic_speed(data: Path) -> None:
     insertion_tour(np.random.default_rng(0).random((10, 2)))  # compile / load the numba cache
+    quadratic_floor(np.random.default_rng(0).random((10, 2)))
     for n, builds in ((500, 20), (1000, 10), (10000, 1)):
         coords = instances(data, n, builds)
         start = time.perf_counter()
@@ -73,11 +93,15 @@ def heuristic_speed(data: Path) -> None:
         start = time.perf_counter()
         slow = [numpy_farthest_insertion(c) for c in coords[: max(1, builds // 4)]]
         numpy_s = (time.perf_counter() - start) / len(slow)
+        start = time.perf_counter()
+        quadratic_floor(coords[0])
+        floor_s = time.perf_counter() - start
         same = all(np.array_equal(a, b) for a, b in zip(fast, slow))
         print(
             f"N={n:>5}: numba {1 / numba_s:9.1f} builds/s ({numba_s * 1e3:8.1f} ms), numpy baseline "
             f"{1 / numpy_s:7.2f} builds/s ({numpy_s * 1e3:8.1f} ms): {numpy_s / numba_s:5.1f}x, "
-            f"same tours: {same}"
+            f"same tours: {same}; the O(n^2) floor {floor_s * 1e3:7.1f} ms, build / floor "
+            f"{numba_s / floor_s:4.2f}"
         )
 
 

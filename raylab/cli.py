@@ -148,7 +148,9 @@ def cmd_tune(args) -> int:
         raise RaylabError("--resume DIR continues the sweep in DIR: leave out --out or pass the same folder")
     out_dir = Path(args.resume or args.out or Path("runs") / spec.name / f"tune-{new_run_id(cfg)}")
     with ray_session(args.address, dashboard=args.dashboard):
-        summary = run_sweep(spec, cfg, sweep, out_dir, trackers=args.log, resume=bool(args.resume))
+        summary = run_sweep(
+            spec, cfg, sweep, out_dir, trackers=args.log, resume=bool(args.resume), cache=args.cache
+        )
     print(_trials_table(summary))
     print(
         f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "

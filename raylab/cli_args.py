@@ -74,7 +74,7 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
     if name in ("run", "tune", "reproduce"):
         _cluster_args(p, serial=name != "tune")
         _log_arg(p)
-    if name in ("run", "reproduce"):
+    if name in ("run", "tune", "reproduce"):
         p.add_argument(
             "--cache",
             metavar="DIR",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -25,6 +26,15 @@ from raylab.records import METRICS_FILE, Claim, ResultRecord, append_jsonl
 log = logging.getLogger("raylab")
 
 MetricSink = Callable[[dict, "int | None"], None]
+DATA_ENV = "RAYLAB_DATA"
+
+
+def default_data_roots() -> tuple[Path, ...]:
+    """Folders holding each method's data (`<root>/tsp`, `<root>/mri`), searched in order: the entries
+    of $RAYLAB_DATA (separated like PATH), then ../shared/data beside a source checkout. Read here, at
+    the edge, so that methods never read the environment."""
+    listed = [Path(p).expanduser() for p in os.environ.get(DATA_ENV, "").split(os.pathsep) if p]
+    return (*listed, Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 class ItemError(RaylabError):
@@ -195,6 +205,7 @@ class RunContext:
     checkpointer: Checkpointer | None = None  # always set by `create`
     artifacts: list[str] = dataclasses.field(default_factory=list)
     shared_cache: Path | None = None  # the user's `--cache DIR`; configs never name output paths
+    data_roots: tuple[Path, ...] = dataclasses.field(default_factory=default_data_roots)
 
     def report(self, metrics: dict, step: int | None = None) -> None:
         self.reporter.report(metrics, step)

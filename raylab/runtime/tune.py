@@ -139,8 +139,11 @@ def run_folder(experiment: Path, trial_id: str, trial_dir: Path) -> Path:
     return earlier[0] if earlier else trial_dir / RUN_SUBDIR
 
 
-def _trial(values: dict, spec: ExperimentSpec, base_data: dict, trackers: tuple[str, ...]) -> None:
-    """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune."""
+def _trial(
+    values: dict, spec: ExperimentSpec, base_data: dict, trackers: tuple[str, ...], cache: str | None
+) -> None:
+    """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune;
+    `cache`: the user's `--cache` store, shared by every trial (else each keeps its own)."""
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
     context = tune.get_context()
@@ -175,6 +178,7 @@ def _trial(values: dict, spec: ExperimentSpec, base_data: dict, trackers: tuple[
             *tracker_sinks(trackers, out_dir, f"{spec.name}:{out_dir.parent.name}", to_dict(cfg)),
         ],
         checkpointer=checkpointer,
+        cache=cache,
     )
     if record.status != "ok":
         raise RuntimeError(f"trial failed: {record.error}")
@@ -215,16 +219,23 @@ def run_sweep(
     out_dir: str | Path,
     trackers: Sequence[str] = (),
     resume: bool = False,
+    cache: str | Path | None = None,
 ) -> dict:
     """Run the sweep (Tune's trial table on the console); write `tune_summary.json` as trials end and,
     at the end, with the best trial, plus `best_config.yaml`; return the summary. `trackers` are the
-    `--log` sinks each trial's run mirrors its metrics to. `resume`: continue the sweep saved in
-    out_dir (its driver was killed): finished trials are kept, unfinished and errored ones restart from
-    their last checkpoint."""
+    `--log` sinks each trial's run mirrors its metrics to; `cache` is the `--cache` store. `resume`:
+    continue the sweep saved in out_dir (its driver was killed): finished trials are kept, unfinished
+    and errored ones restart from their last checkpoint."""
     out_dir = Path(out_dir).resolve()
     check_space(sweep, base_cfg)
     trainable = tune.with_resources(
-        tune.with_parameters(_trial, spec=spec, base_data=to_dict(base_cfg), trackers=tuple(trackers)),
+        tune.with_parameters(
+            _trial,
+            spec=spec,
+            base_data=to_dict(base_cfg),
+            trackers=tuple(trackers),
+            cache=str(Path(cache).resolve()) if cache else None,
+        ),
         sweep.resources_per_trial or fit_to_cluster(spec.resources, cluster_resources()),
     )
     if resume:

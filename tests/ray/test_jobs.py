@@ -368,17 +368,17 @@ num_samples: 1
 max_concurrent_trials: {slots}
 max_failures: 2
 space:
-  seed: {grid: [0, 1, 2, 3, 4, 5]}
+  seed: {grid: {seeds}}
 resources_per_trial: {cpu: 1}
 """
 
 
 def test_a_sweep_survives_losing_the_worker_node(two_node_cluster, tmp_path):
-    """#19 item 2, node loss mid-sweep: as many one-CPU trials at a time as the cluster has CPUs (the
-    head's 2, a fresh worker node's 1, the fixture's worker's 1 if an earlier test left it alive); the
-    fresh worker is SIGKILLed while its trial runs; Tune (max_failures 2) runs
-    that trial again on the head from its last checkpoint; every trial ends with its record, and the
-    lost attempt left Tune's error file behind."""
+    """#19 item 2, node loss mid-sweep: as many one-CPU trials, all at once, as the cluster has CPUs
+    (the head's 2, a fresh worker node's 1, the fixture's worker's 1 if an earlier test left it alive);
+    the fresh worker is SIGKILLed while its trial runs; Tune (max_failures 2) runs that trial again on
+    the head from its last checkpoint; every trial ends with its record, and the lost attempt left
+    Tune's error file behind."""
     gcs = two_node_cluster["gcs"]
     port = gcs.rsplit(":", 1)[1]
     before = sum(
@@ -395,7 +395,9 @@ def test_a_sweep_survives_losing_the_worker_node(two_node_cluster, tmp_path):
         # the fixture's own worker is alive or not depending on which tests ran before: count the CPUs
         wait_for(lambda: len(alive()) == before + 1, 90, "the new worker node")
         slots = int(sum(n["resources_total"].get("CPU", 0) for n in alive()))
-        sweep.write_text(NODE_LOSS_SWEEP.replace("{slots}", str(slots)))
+        sweep.write_text(
+            NODE_LOSS_SWEEP.replace("{slots}", str(slots)).replace("{seeds}", str(list(range(slots))))
+        )
         env = {**os.environ, "RAY_ADDRESS": gcs, "RAY_AUTH_MODE": "disabled"}
         command = [sys.executable, "-m", "raylab", "tune", "label_noise/single", "--sweep", str(sweep)]
         command += ["--set", "train.steps=60000", "--out", str(out)]
@@ -415,7 +417,7 @@ def test_a_sweep_survives_losing_the_worker_node(two_node_cluster, tmp_path):
         shutil.rmtree(f"/tmp/ry{port}", ignore_errors=True)
     assert driver.returncode == 0, output[-3000:]
     summary = json.loads((out / "tune_summary.json").read_text())
-    assert summary["num_trials"] == 6 and summary["num_errors"] == 0, summary
-    assert sorted(t["config"]["seed"] for t in summary["trials"]) == list(range(6))
+    assert summary["num_trials"] == slots and summary["num_errors"] == 0, summary
+    assert sorted(t["config"]["seed"] for t in summary["trials"]) == list(range(slots))
     assert all(read_record(Path(t["record"])).status == "ok" for t in summary["trials"])
     assert list(out.glob("tune/*/error.txt")), "no trial was lost with the node: the test did not test it"

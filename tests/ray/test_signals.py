@@ -143,15 +143,23 @@ def test_no_one_else_can_attach_to_a_running_embedded_ray(tmp_path):
         assert ports
         env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_TOKEN", "RAY_ADDRESS")}
         env["RAY_AUTH_MODE"] = "disabled"
-        for port in ports:
+        intruders = {  # one per port, all at once (each waits for its refusal or its timeout)
+            port: subprocess.Popen(
+                [sys.executable, "-c", INTRUDER, f"127.0.0.1:{port}"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )  # fmt: skip
+            for port in ports
+        }
+        for port, intruder in intruders.items():
             try:
-                out = subprocess.run(
-                    [sys.executable, "-c", INTRUDER, f"127.0.0.1:{port}"],
-                    env=env, capture_output=True, text=True, timeout=60,
-                )  # fmt: skip
-            except subprocess.TimeoutExpired:
-                continue
-            assert "ATTACHED" not in out.stdout, f"a client without the token attached on port {port}"
+                out = intruder.communicate(timeout=60)[0]
+            except subprocess.TimeoutExpired:  # never attached: refused by hanging
+                intruder.kill()
+                out = intruder.communicate()[0]
+            assert "ATTACHED" not in out, f"a client without the token attached on port {port}"
 
 
 def test_secrets_in_the_environment_reach_no_file_of_the_run(tmp_path):

@@ -53,6 +53,8 @@ def counting_entry(cfg, ctx):
     """Counts steps with a checkpoint per step; the first attempt crashes at `crash_at`."""
     restored = ctx.checkpointer.load_latest()
     start = restored[0] + 1 if restored else 0
+    ctx.cache_dir().mkdir(parents=True, exist_ok=True)
+    (ctx.cache_dir() / f"attempt-from-{start}").touch()
     for step in range(start, cfg.steps):
         ctx.checkpointer.save({"count": step}, step)
         ctx.report({"train/count": float(step)}, step=step)
@@ -69,8 +71,10 @@ def test_failed_trial_resumes_from_its_last_checkpoint(ray_cluster, tmp_path):
         entry="tests.ray.test_tune:counting_entry",
     )
     sweep = SweepSpec(metric="train/count", mode="max", space={"steps": {"grid": [6]}}, max_failures=1)
-    summary = run_sweep(spec, CountConfig(), sweep, tmp_path)
+    summary = run_sweep(spec, CountConfig(), sweep, tmp_path / "sweep", cache=tmp_path / "store")
     trial = summary["trials"][0]
+    # both attempts used the user's --cache store, not the trial's folder
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["attempt-from-0", "attempt-from-4"]
     assert trial["error"] is None and trial["metric"] == 5.0
     record = read_record(trial["record"])
     assert record.status == "ok" and record.metrics["final/resumed_from"] == 4.0

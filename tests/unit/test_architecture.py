@@ -68,6 +68,20 @@ def test_no_method_sets_thread_counts_or_starts_ray():
     assert offenders == []
 
 
+SECRET_READERS = {"methods/autodp/llm.py"}  # an API key is read by the process that uses it, never carried
+
+
+def test_methods_read_no_environment_variables():
+    """Data folders and other outside settings reach methods through the RunContext (ARCHITECTURE)."""
+    readers = []
+    for name, path in MODULES.items():
+        if name.startswith("raylab.methods") and str(path.relative_to(PACKAGE)) not in SECRET_READERS:
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                    readers.append(name)
+    assert readers == []
+
+
 def test_no_import_cycles():
     def cycle_from(start):
         stack, seen = [(start, [start])], set()

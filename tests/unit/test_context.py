@@ -66,3 +66,25 @@ def test_caches_live_in_the_run_folder_unless_the_user_names_a_store(tmp_path):
     assert ctx.cache_dir() == tmp_path / "run" / "cache"
     ctx.shared_cache = tmp_path / "shared"
     assert ctx.cache_dir() == tmp_path / "shared"
+
+
+def test_data_roots_come_from_raylab_data_then_the_source_checkout(tmp_path, monkeypatch):
+    import os
+
+    from raylab.methods.mri_gs import data as mri_data
+    from raylab.methods.tsp_mdf import data as tsp_data
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    (second / "tsp").mkdir(parents=True)
+    (second / "tsp" / "set.npy").write_bytes(b"")
+    (first / "mri").mkdir(parents=True)
+    (first / "mri" / "ch2bet.nii.gz").write_bytes(b"")
+    monkeypatch.setenv("RAYLAB_DATA", f"{first}{os.pathsep}{second}")
+    roots = RunContext.create("x/y", 0, tmp_path / "run").data_roots
+    assert roots[:2] == (first, second) and roots[2].parts[-2:] == ("shared", "data")
+    assert tsp_data.resolve("set.npy", roots) == second / "tsp" / "set.npy"
+    assert mri_data.resolve("colin27", roots) == first / "mri" / "ch2bet.nii.gz"
+    with pytest.raises(RaylabError, match="b/tsp/other.npy"):
+        tsp_data.resolve("other.npy", roots)
+    with pytest.raises(RaylabError, match="ch2bet.nii.gz"):
+        mri_data.resolve("colin27", roots[:0])

@@ -37,9 +37,9 @@ def stem(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
-def process(source: str, cfg: MriConfig, out_dir: str) -> dict:
+def process(source: str, cfg: MriConfig, out_dir: str, roots: tuple[Path, ...]) -> dict:
     """One volume: fit, write `<stem>_ours.nii.gz` (and the baselines) into out_dir, return its metrics."""
-    case = prepare(cfg, source, pick_device(cfg.device))
+    case = prepare(cfg, source, pick_device(cfg.device), roots)
     metrics, volumes, _ = super_resolve(case, cfg)
     if cfg.write_nifti:
         write_outputs(case, volumes, Path(out_dir), stem(source))
@@ -49,10 +49,9 @@ def process(source: str, cfg: MriConfig, out_dir: str) -> dict:
 def run(cfg: MriConfig, ctx: RunContext) -> ResultRecord:
     items = sources(cfg.input)
     for item in items:
-        data.resolve(item)  # a missing built-in fails before any work is placed
-    results = ctx.map(
-        functools.partial(process, cfg=cfg, out_dir=str(ctx.out_dir)), items, name="mri volumes"
-    )
+        data.resolve(item, ctx.data_roots)  # a missing built-in fails before any work is placed
+    work = functools.partial(process, cfg=cfg, out_dir=str(ctx.out_dir), roots=ctx.data_roots)
+    results = ctx.map(work, items, name="mri volumes")
     metrics = {  # wall-clock figures stay in the time/ namespace
         (f"time/{stem(s)}/{key[5:]}" if key.startswith("time/") else f"volume/{stem(s)}/{key}"): value
         for s, r in zip(items, results)

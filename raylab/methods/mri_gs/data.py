@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from raylab import DataMissing
-
-DATA_ENV = "RAYLAB_MRI_DATA"
 
 
 def _wheel_file(package: str, *parts: str) -> Path:
@@ -21,45 +19,46 @@ def _wheel_file(package: str, *parts: str) -> Path:
 # name -> (how to find it, what it is)
 BUILTIN = {
     "mni152": (
-        lambda: _wheel_file(
+        lambda roots: _wheel_file(
             "nilearn", "datasets", "data", "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
         ),
         "MNI ICBM152 2009a T1 template, 1 mm (nilearn wheel; (c) McConnell Brain Imaging Centre)",
     ),
     "colin27": (
-        lambda: _shared("ch2bet.nii.gz"),
+        lambda roots: _shared("ch2bet.nii.gz", roots),
         "Colin27 single-subject T1, brain-extracted, 1 mm (../shared/data/mri/ch2bet.nii.gz)",
     ),
     "aniso_vox": (
-        lambda: _wheel_file("dipy", "data", "files", "aniso_vox.nii.gz"),
+        lambda roots: _wheel_file("dipy", "data", "files", "aniso_vox.nii.gz"),
         "real 4 x 4 x 5 mm volume (dipy wheel): a genuinely thick-slice input, no ground truth",
     ),
     "anatomical": (
-        lambda: _wheel_file("nibabel", "tests", "data", "anatomical.nii"),
+        lambda roots: _wheel_file("nibabel", "tests", "data", "anatomical.nii"),
         "real 2 mm T1 (nibabel wheel), 33 x 41 x 25",
     ),
     "anat_moved": (
-        lambda: _wheel_file("nibabel", "tests", "data", "reoriented_anat_moved.nii"),
+        lambda roots: _wheel_file("nibabel", "tests", "data", "reoriented_anat_moved.nii"),
         "real 4 mm T1, reoriented (nibabel wheel), 21 x 26 x 22",
     ),
 }
 
 
-def _shared(name: str) -> Path:
-    roots = [os.environ.get(DATA_ENV), Path(__file__).resolve().parents[3].parent / "shared" / "data" / "mri"]
-    for root in roots:
-        if root and (Path(root) / name).exists():
-            return Path(root) / name
+def _shared(name: str, roots: Sequence[Path]) -> Path:
+    candidates = [Path(root) / "mri" / name for root in roots]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
     raise DataMissing(
-        f"'{name}' not found (looked in ${DATA_ENV} and ../shared/data/mri of a source checkout); "
-        f"set {DATA_ENV} to the folder holding it or pass --set input=<path to a NIfTI file>"
+        f"'{name}' not found (looked in: {', '.join(str(c) for c in candidates)}); "
+        f"put it in $RAYLAB_DATA/mri or pass --set input=<path to a NIfTI file>"
     )
 
 
-def resolve(name: str) -> Path:
-    """A built-in volume's file, or `name` as a path."""
+def resolve(name: str, roots: Sequence[Path] = ()) -> Path:
+    """A built-in volume's file (those outside a wheel are looked up under `<root>/mri` for each data
+    root, the RunContext's `data_roots`), or `name` as a path."""
     if name in BUILTIN:
-        path = BUILTIN[name][0]()
+        path = BUILTIN[name][0](roots)
         if not path.exists():
             raise DataMissing(
                 f"built-in volume '{name}' expected at {path} is missing: reinstall its package"

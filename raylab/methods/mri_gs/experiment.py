@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -46,9 +47,10 @@ def thick_axis(cfg: MriConfig, zooms: np.ndarray) -> int:
     return int(np.flatnonzero(np.isclose(zooms, zooms.max(), rtol=1e-3))[-1])
 
 
-def prepare(cfg: MriConfig, source: str, device: torch.device) -> Case:
-    """Load, crop and scale the input; in simulate mode also degrade it to make the scan."""
-    volume = nifti.load(data.resolve(source), None if cfg.volume < 0 else cfg.volume)
+def prepare(cfg: MriConfig, source: str, device: torch.device, roots: Sequence[Path] = ()) -> Case:
+    """Load, crop and scale the input (a path, or a built-in volume looked up under the data `roots`);
+    in simulate mode also degrade it to make the scan."""
+    volume = nifti.load(data.resolve(source, roots), None if cfg.volume < 0 else cfg.volume)
     axis, f = thick_axis(cfg, volume.zooms), cfg.scale
     cropped, start = data.crop(volume.data, cfg.crop_centre, cfg.crop_size)
     scaled, value_range = data.unit_range(cropped)
@@ -140,7 +142,7 @@ def write_outputs(case: Case, volumes: dict[str, np.ndarray], folder: Path, stem
 
 def run(cfg: MriConfig, ctx: RunContext) -> ResultRecord:
     device = pick_device(cfg.device)
-    case = prepare(cfg, cfg.input, device)
+    case = prepare(cfg, cfg.input, device, ctx.data_roots)
     ctx.expect_steps(cfg.train.iterations)
     metrics, volumes, gaussians = super_resolve(case, cfg, ctx.report)
     if cfg.write_nifti:

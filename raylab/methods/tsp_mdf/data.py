@@ -7,8 +7,8 @@ coordinates with the instance's own metric (Euclidean for `.npy`, the TSPLIB met
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -17,8 +17,6 @@ from raylab.methods.tsp_mdf.config import DataConfig
 from raylab.methods.tsp_mdf.heuristics import tour_length
 from raylab.methods.tsp_mdf.tsplib import Instance, read_optimal_lengths, read_tsp, tsplib_length, unit_square
 from raylab.seeding import derive_seed
-
-DATA_ENV = "RAYLAB_TSP_DATA"
 
 
 @dataclasses.dataclass
@@ -36,21 +34,18 @@ class InstanceSet:
         return float(tsplib_length(original, tour))
 
 
-def resolve(path: str) -> Path:
-    """`path` as given, else under $RAYLAB_TSP_DATA, else under ../shared/data/tsp of a source checkout."""
+def resolve(path: str, roots: Sequence[Path] = ()) -> Path:
+    """`path` as given, else under `<root>/tsp` for each data root (the RunContext's `data_roots`:
+    $RAYLAB_DATA, then ../shared/data of a source checkout)."""
     candidates = [Path(path)]
     if not Path(path).is_absolute():
-        roots = [
-            os.environ.get(DATA_ENV),
-            Path(__file__).resolve().parents[3].parent / "shared" / "data" / "tsp",
-        ]
-        candidates += [Path(root) / path for root in roots if root]
+        candidates += [Path(root) / "tsp" / path for root in roots]
     for candidate in candidates:
         if candidate.exists():
             return candidate
     raise DataMissing(
         f"TSP data '{path}' not found (looked in: {', '.join(str(c) for c in candidates)}); "
-        f"set {DATA_ENV} to the folder holding it, pass --set data.path=<file or folder>, or "
+        f"put it in $RAYLAB_DATA/tsp, pass --set data.path=<file or folder>, or "
         f"use --set data.path=random:<N> for generated instances"
     )
 
@@ -140,13 +135,14 @@ def lkh_references(instances: list[Instance]) -> np.ndarray:
     return np.array(lengths)
 
 
-def load(cfg: DataConfig, seed: int) -> InstanceSet:
-    """The configured instances, normalised copies for the models, and their references."""
+def load(cfg: DataConfig, seed: int, roots: Sequence[Path] = ()) -> InstanceSet:
+    """The configured instances, normalised copies for the models, and their references; relative
+    paths are looked up under the data `roots` (see `resolve`)."""
     if cfg.path.split(":", 1)[0] in ("random", "clustered"):
         names, instances = generated(cfg.path, cfg.instances or 16, seed)
         references = None
     else:
-        path = resolve(cfg.path)
+        path = resolve(cfg.path, roots)
         if path.suffix == ".npy":
             names, instances = load_npy(path, cfg.instances)
             references = None
@@ -155,7 +151,7 @@ def load(cfg: DataConfig, seed: int) -> InstanceSet:
     if cfg.references == "lkh":
         references = lkh_references(instances)
     elif cfg.references:
-        references = np.load(resolve(cfg.references))[: len(instances)]
+        references = np.load(resolve(cfg.references, roots))[: len(instances)]
         if len(references) != len(instances):
             raise RaylabError(
                 f"{cfg.references}: {len(references)} references for {len(instances)} instances"

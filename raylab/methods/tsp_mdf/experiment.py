@@ -72,7 +72,7 @@ def gap_key(data: InstanceSet) -> str:
 
 
 def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
-    data = load(cfg.data, cfg.seed)
+    data = load(cfg.data, cfg.seed, ctx.data_roots)
     map_fn = lambda fn, items, shared: ctx.map(fn, items, name="tsp-sampler", shared=shared)  # noqa: E731
     net, history, train_minutes = obtain_modifier(cfg, ctx, map_fn)
     untrained = InstanceModifier(**net.arch)
@@ -90,7 +90,7 @@ def run(cfg: TSPConfig, ctx: RunContext) -> ResultRecord:
         )
         metrics.update(found)
     metrics.update(_extras(cfg, data, sampled_runs, map_fn, seed, key))
-    plain_all, nodes = _plain_full_set(cfg, map_fn)
+    plain_all, nodes = _plain_full_set(cfg, map_fn, ctx.data_roots)
     metrics.update(plain_all)
     plots.plot_gap_vs_k(ks, curves, f"{key} (%)", ctx.artifact("gap_vs_k.png"))
     h = cfg.methods[0]
@@ -197,11 +197,11 @@ def _extras(cfg: TSPConfig, data: InstanceSet, runs: dict, map_fn, seed: int, ke
     return metrics
 
 
-def _plain_full_set(cfg: TSPConfig, map_fn) -> tuple[dict[str, float], int | None]:
+def _plain_full_set(cfg: TSPConfig, map_fn, roots) -> tuple[dict[str, float], int | None]:
     """Plain means over every instance of a `.npy` file (the published-mean check), and its N."""
     if not (cfg.plain_full_set and cfg.data.path.endswith(".npy")):
         return {}, None
-    full = load(dataclasses.replace(cfg.data, instances=0, references=""), cfg.seed)
+    full = load(dataclasses.replace(cfg.data, instances=0, references=""), cfg.seed, roots)
     metrics = {"data/full_set_instances": float(len(full.unit))}
     for h in cfg.methods:
         plain = sample(full, ablation_models(full, 0.0), 1, h, 0, cfg.chunk, map_fn)

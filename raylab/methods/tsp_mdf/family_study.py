@@ -25,7 +25,7 @@ GUIDED_WINS = 11 / 16  # ... winning on >= 11 of 16 instances
 
 
 def run(cfg: FamiliesConfig, ctx: RunContext) -> ResultRecord:
-    data = load(cfg.data, cfg.seed)
+    data = load(cfg.data, cfg.seed, ctx.data_roots)
     if data.references is None or any(o.coords.shape != c.shape for o, c in zip(data.originals, data.unit)):
         raise RaylabError(
             "tsp_mdf/families needs Euclidean instances with per-instance references (data.references)"

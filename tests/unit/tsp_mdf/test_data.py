@@ -32,7 +32,7 @@ def test_npy_sets_load_the_first_instances_and_bad_files_are_named(tmp_path):
 
 
 def test_missing_data_says_where_it_looked_and_what_to_do():
-    with pytest.raises(DataMissing, match="RAYLAB_TSP_DATA.*random:<N>"):
+    with pytest.raises(DataMissing, match="RAYLAB_DATA/tsp.*random:<N>"):
         load(DataConfig(path="no-such-file.npy"), seed=0)
 
 

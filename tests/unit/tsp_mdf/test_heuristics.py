@@ -5,7 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from raylab.methods.tsp_mdf.heuristics import insertion_tour, tour_length, two_opt
+from numba import njit
+
+from raylab.methods.tsp_mdf.heuristics import insertion_order, insertion_tour, tour_length, two_opt
+from raylab.methods.tsp_mdf.tsplib import read_tsp
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data/tsp (the Fu et al. sets)")
@@ -33,6 +36,69 @@ def test_kool_rules_on_a_small_instance():
     assert tour_length(coords, tour) == pytest.approx(3 + np.sqrt(2))
     assert insertion_tour(coords, "random").tolist()[0] == 0  # index order
     assert insertion_tour(coords, "nearest").tolist()[:1] == [0]  # node 0 first
+
+
+@njit(cache=True)
+def kool_reference(coords, method):
+    """Kool's run_insertion written out plainly (the loop the heuristic was first built as): every
+    distance recomputed, distances to the tour kept as distances, the start by an O(n^2) search."""
+    n = coords.shape[0]
+    dist = lambda i, j: np.sqrt((coords[i, 0] - coords[j, 0]) ** 2 + (coords[i, 1] - coords[j, 1]) ** 2)  # noqa: E731
+    tour, order, size = np.empty(n, np.int64), np.empty(n, np.int64), 0
+    in_tour, to_tour = np.zeros(n, np.bool_), np.full(n, np.inf)
+    for step in range(n):
+        node, best = -1, -1.0
+        if step == 0 and method == 2:
+            for i in range(n):
+                far = max([dist(i, j) for j in range(n)])
+                if far > best:
+                    node, best = i, far
+        elif step == 0 or method == 0:
+            node = step
+        else:
+            for i in range(n):
+                if not in_tour[i] and (
+                    node < 0 or (method == 1 and to_tour[i] < best) or (method == 2 and to_tour[i] > best)
+                ):
+                    node, best = i, to_tour[i]
+        order[step], position, cheapest = node, size, np.inf
+        if size >= 2:
+            for k in range(size):
+                prv, nxt = tour[k], tour[(k + 1) % size]
+                cost = dist(prv, node) + dist(node, nxt) - dist(prv, nxt)
+                if cost < cheapest:
+                    position, cheapest = k + 1, cost
+        tour[position + 1 : size + 1] = tour[position:size].copy()
+        tour[position], size, in_tour[node] = node, size + 1, True
+        for i in range(n):
+            to_tour[i] = min(to_tour[i], dist(i, node))
+    return tour, order
+
+
+def reference_cases():
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 4, 7, 30, 200):
+        yield rng.random((n, 2))
+        yield rng.integers(0, 4, (n, 2)).astype(float)  # ties and duplicate points
+    yield unit_square_clusters(rng)
+    if (DATA / "tsplib" / "d1655.tsp").exists():  # decimal coordinates: two squared distances to the
+        yield read_tsp(DATA / "tsplib" / "d1655.tsp").coords  # tour 1 ulp apart share their root
+
+
+def unit_square_clusters(rng):
+    centres = rng.random((4, 2))
+    return (centres[rng.integers(0, 4, 300)] + 0.02 * rng.standard_normal((300, 2))).clip(0, 1)
+
+
+@pytest.mark.parametrize("method", ["random", "nearest", "farthest"])
+def test_the_fast_build_equals_kools_loop_step_by_step(method):
+    """The tour-order layout, reused edge lengths, squared distances to the tour and the pruned start
+    search change no decision: the same insertion order and the same tour as the plain loop."""
+    for coords in reference_cases():
+        coords = np.ascontiguousarray(coords, dtype=np.float64)
+        tour, order = kool_reference(coords, {"random": 0, "nearest": 1, "farthest": 2}[method])
+        assert np.array_equal(insertion_order(coords, method), order), len(coords)
+        assert np.array_equal(insertion_tour(coords, method), tour), len(coords)
 
 
 @pytest.mark.parametrize("method", ["random", "nearest", "farthest"])
