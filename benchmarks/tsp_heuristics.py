@@ -72,13 +72,13 @@ def quadratic_floor(coords: np.ndarray) -> float:
     position per step (the cheapest-position scan, n^2 / 2 square roots) and one squared distance per
     node per step (keeping distances to the tour, n^2). The build's time over this one is its overhead."""
     n, x, y = coords.shape[0], coords[:, 0].copy(), coords[:, 1].copy()
-    to_tour, scan, total = np.full(n, np.inf), np.empty(n), 0.0
+    to_tour, scan, total = np.full(n, np.inf), np.zeros(n), 0.0
     for step in range(n):
         for k in range(step):
             scan[k] = np.sqrt((x[k] - x[step]) ** 2 + (y[k] - y[step]) ** 2)
         for i in range(n):
             to_tour[i] = min(to_tour[i], (x[i] - x[step]) ** 2 + (y[i] - y[step]) ** 2)
-        total += scan[: max(step, 1)].min() + to_tour.max()
+        total += scan[step // 2] + to_tour[step // 2]  # (kept so the loops are not optimised away)
     return total
 
 
