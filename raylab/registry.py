@@ -375,6 +375,17 @@ _SPECS = [
         # measured at full size (tsp_mdf README, "Generalisation"): affine +0.09, field +0.06 points
         open_claims=("guided.gain@affine", "guided.gain@field", "guided.wins@field"),
     ),
+    ExperimentSpec(
+        resources={"cpu": 1},
+        name="tsp_mdf/policy",
+        summary="a trained low-dimensional policy (set encoder -> mixture weight and amplitude per shift "
+        "family, REINFORCE on random TSP-500) vs each family untrained at K = 32 over 3 streams (FI, "
+        "first 16 TSP-500)",
+        config_cls="raylab.methods.tsp_mdf.config:PolicyConfig",
+        entry="raylab.methods.tsp_mdf.policy_study:run",
+        mapper={"backend": "actors"},
+        size_dependent=("policy.gain", "policy.wins"),
+    ),
     _par(
         "bandit",
         "continuous bandit: TD3+BC / KL / MLE BC with and without PAR, 3 seeds (checks 6-7)",

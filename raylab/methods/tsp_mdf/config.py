@@ -136,3 +136,53 @@ class FamiliesConfig:
             raise ValueError("guided_k must be one of k_values and >= rounds >= 2")
         if min(self.streams, self.elites, self.chunk) < 1 or not 0 < self.shrink <= 1:
             raise ValueError("streams, elites and chunk must be >= 1 and shrink in (0, 1]")
+
+
+@dataclasses.dataclass
+class PolicyTrainConfig:
+    """REINFORCE of the mixture policy on random uniform instances generated on the fly."""
+
+    nodes: int = 500  # N of the random uniform training instances
+    batch: int = 16  # instances per REINFORCE step
+    samples: int = 16  # K policy draws per instance (plus the unshifted tour)
+    iterations: int = 150  # REINFORCE steps (optimiser updates)
+    lr: float = 3e-3  # Adam step size
+    best_of: int = 4  # m of the best-of-m advantages (train.best_of_m_weights)
+    hidden: int = 32  # set-encoder width
+    spread: float = 0.5  # std of a draw's log-scale around the policy's mean (exploration; natural log)
+
+    def __post_init__(self):
+        if min(self.nodes, self.batch, self.iterations, self.hidden) < 1 or not self.spread > 0:
+            raise ValueError("policy.train: nodes, batch, iterations, hidden >= 1 and spread > 0")
+        if not 2 <= self.best_of <= self.samples:
+            raise ValueError("policy.train: need 2 <= best_of <= samples")
+
+
+@dataclasses.dataclass
+class PolicyConfig:
+    """A trained low-dimensional policy over the shift families vs each family untrained (issue #17)."""
+
+    seed: int = 0  # run seed: training instances and draws, test draws, family geometry derive from it
+    data: DataConfig = dataclasses.field(  # Euclidean test instances with per-instance references
+        default_factory=lambda: DataConfig(references="test-500-ref-lkh.npy")
+    )
+    method: str = "farthest"  # the insertion heuristic
+    amplitudes: dict[str, list[float]] = dataclasses.field(  # family -> untrained settings (see families)
+        default_factory=lambda: FamiliesConfig().amplitudes
+    )
+    length_scale: float = 0.25  # field: wavelength as a fraction of the instance's extent
+    group_size: int = 10  # cluster: nodes per k-means group
+    k: int = 32  # constructions per test instance, every arm
+    streams: int = 3  # fresh sample streams the comparison is averaged over (amplitudes picked on stream 0)
+    chunk: int = 32  # constructions per fan-out item of the untrained arms
+    train: PolicyTrainConfig = dataclasses.field(default_factory=PolicyTrainConfig)  # the policy's training
+
+    def __post_init__(self):
+        from raylab.methods.tsp_mdf.families import FAMILIES
+
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, not '{self.method}'")
+        if set(self.amplitudes) - set(FAMILIES) or not self.amplitudes or not all(self.amplitudes.values()):
+            raise ValueError(f"amplitudes: non-empty lists for families among {FAMILIES}")
+        if min(self.k, self.streams, self.chunk) < 1:
+            raise ValueError("k, streams and chunk must be >= 1")

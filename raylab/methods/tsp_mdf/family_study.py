@@ -14,7 +14,7 @@ from raylab import RaylabError
 from raylab.context import RunContext
 from raylab.methods.tsp_mdf import guided
 from raylab.methods.tsp_mdf.config import FamiliesConfig
-from raylab.methods.tsp_mdf.data import load
+from raylab.methods.tsp_mdf.data import InstanceSet, load
 from raylab.methods.tsp_mdf.families import Family
 from raylab.methods.tsp_mdf.plots import plot_family_table
 from raylab.records import Claim, ResultRecord
@@ -24,12 +24,17 @@ GUIDED_GAIN = 0.3  # issue #17: points of gap the guided sampler must gain over 
 GUIDED_WINS = 11 / 16  # ... winning on >= 11 of 16 instances
 
 
-def run(cfg: FamiliesConfig, ctx: RunContext) -> ResultRecord:
-    data = load(cfg.data, cfg.seed, ctx.data_roots)
+def require_references(data: InstanceSet, experiment: str) -> InstanceSet:
+    """`data`, if its instances are Euclidean and have per-instance references (gaps are per instance)."""
     if data.references is None or any(o.coords.shape != c.shape for o, c in zip(data.originals, data.unit)):
         raise RaylabError(
-            "tsp_mdf/families needs Euclidean instances with per-instance references (data.references)"
+            f"{experiment} needs Euclidean instances with per-instance references (data.references)"
         )
+    return data
+
+
+def run(cfg: FamiliesConfig, ctx: RunContext) -> ResultRecord:
+    data = require_references(load(cfg.data, cfg.seed, ctx.data_roots), "tsp_mdf/families")
     coords = [np.ascontiguousarray(o.coords, dtype=np.float64) for o in data.originals]
     seed = derive_seed(cfg.seed, "families")
     map_fn = lambda fn, items, shared: ctx.map(fn, items, name="tsp-families", shared=shared)  # noqa: E731
