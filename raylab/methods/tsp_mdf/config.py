@@ -145,7 +145,7 @@ class PolicyTrainConfig:
     nodes: int = 500  # N of the random uniform training instances
     batch: int = 16  # instances per REINFORCE step
     samples: int = 16  # K policy draws per instance (plus the unshifted tour)
-    iterations: int = 150  # REINFORCE steps (optimiser updates)
+    iterations: int = 600  # REINFORCE steps (optimiser updates)
     lr: float = 3e-3  # Adam step size
     best_of: int = 4  # m of the best-of-m advantages (train.best_of_m_weights)
     hidden: int = 32  # set-encoder width
