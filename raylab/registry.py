@@ -377,6 +377,17 @@ _SPECS = [
     ),
     ExperimentSpec(
         resources={"cpu": 1},
+        name="tsp_mdf/families_tsplib",
+        summary="the shift families with their uniform-TSP-500 settings on 16 TSPLIB instances (150-1084 "
+        "nodes, TSPLIB metric, gaps vs the optima): plain FI, untrained draws, guided search",
+        config_cls="raylab.methods.tsp_mdf.config:FamiliesConfig",
+        entry="raylab.methods.tsp_mdf.family_study:run",
+        mapper={"backend": "actors"},
+        reproduce=False,
+        size_dependent=GUIDED_CLAIMS,
+    ),
+    ExperimentSpec(
+        resources={"cpu": 1},
         name="tsp_mdf/policy",
         summary="a trained low-dimensional policy (set encoder -> mixture weight and amplitude per shift "
         "family, REINFORCE on random TSP-500) vs each family untrained at K = 32 over 3 streams (FI, "
@@ -388,6 +399,17 @@ _SPECS = [
         # measured at full size (tsp_mdf README, "A trained low-dimensional policy"): +0.01 points over
         # the best family (affine), 8/16 wins: the policy learns the best family, nothing more
         open_claims=("policy.gain", "policy.wins"),
+    ),
+    ExperimentSpec(
+        resources={"cpu": 1},
+        name="tsp_mdf/policy_clustered",
+        summary="the mixture policy trained on half-uniform, half-clustered TSP-500, judged on clustered "
+        "TSP-500 against each family untrained at its best amplitude there (K = 32, 3 streams)",
+        config_cls="raylab.methods.tsp_mdf.config:PolicyConfig",
+        entry="raylab.methods.tsp_mdf.policy_study:run",
+        mapper={"backend": "actors"},
+        reproduce=False,
+        size_dependent=("policy.gain", "policy.wins"),
     ),
     _par(
         "bandit",

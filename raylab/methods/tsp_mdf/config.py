@@ -150,10 +150,13 @@ class PolicyTrainConfig:
     best_of: int = 4  # m of the best-of-m advantages (train.best_of_m_weights)
     hidden: int = 32  # set-encoder width
     spread: float = 0.5  # std of a draw's log-scale around the policy's mean (exploration; natural log)
+    clustered: float = 0.0  # share of each batch drawn clustered (as `clustered:<N>`), the rest uniform
 
     def __post_init__(self):
         if min(self.nodes, self.batch, self.iterations, self.hidden) < 1 or not self.spread > 0:
             raise ValueError("policy.train: nodes, batch, iterations, hidden >= 1 and spread > 0")
+        if not 0 <= self.clustered <= 1:
+            raise ValueError("policy.train.clustered is a share in [0, 1]")
         if not 2 <= self.best_of <= self.samples:
             raise ValueError("policy.train: need 2 <= best_of <= samples")
 

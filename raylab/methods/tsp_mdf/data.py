@@ -15,7 +15,14 @@ import numpy as np
 from raylab import DataMissing, RaylabError
 from raylab.methods.tsp_mdf.config import DataConfig
 from raylab.methods.tsp_mdf.heuristics import tour_length
-from raylab.methods.tsp_mdf.tsplib import Instance, read_optimal_lengths, read_tsp, tsplib_length, unit_square
+from raylab.methods.tsp_mdf.tsplib import (
+    Instance,
+    instance_length,
+    read_optimal_lengths,
+    read_tsp,
+    tsplib_length,
+    unit_square,
+)
 from raylab.seeding import derive_seed
 
 
@@ -28,10 +35,7 @@ class InstanceSet:
 
     def length(self, index: int, tour: np.ndarray) -> float:
         """Tour length on the original instance (TSPLIB metric for TSPLIB files)."""
-        original = self.originals[index]
-        if original.metric == "EUCLIDEAN":
-            return tour_length(original.coords, tour)
-        return float(tsplib_length(original, tour))
+        return instance_length(self.originals[index], tour)
 
 
 def resolve(path: str, roots: Sequence[Path] = ()) -> Path:

@@ -15,8 +15,9 @@ from typing import Callable
 import numpy as np
 
 from raylab.methods.tsp_mdf.families import Family, Shifter, untrained_latents
-from raylab.methods.tsp_mdf.heuristics import insertion_tour, tour_length
+from raylab.methods.tsp_mdf.heuristics import insertion_tour
 from raylab.methods.tsp_mdf.local_search import improve, neighbour_lists
+from raylab.methods.tsp_mdf.tsplib import Instance, instance_length
 from raylab.seeding import derive_seed
 
 
@@ -33,14 +34,20 @@ class LatentBatch:
 
 def batch_lengths(item: LatentBatch, shared: dict) -> np.ndarray:
     """Tour lengths on the ORIGINAL coordinates of tours built on the shifted ones (after local search
-    on the original coordinates when the item asks for it)."""
+    on the original coordinates when the item asks for it); in the instances' own metric when the
+    shared data carries them (`shared["instances"]`, TSPLIB files), else Euclidean."""
     coords = shared["coords"][item.instance]
+    instance = (
+        shared["instances"][item.instance] if "instances" in shared else Instance("", coords, "EUCLIDEAN")
+    )
     shifter = Shifter(item.family, coords, shared["seed"], item.instance)
     neighbours = neighbour_lists(coords) if item.local_search else None
     lengths = []
     for z in item.latents:
         tour = insertion_tour(coords + shifter(z), item.method)
-        lengths.append(tour_length(coords, improve(coords, tour, neighbours) if item.local_search else tour))
+        lengths.append(
+            instance_length(instance, improve(coords, tour, neighbours) if item.local_search else tour)
+        )
     return np.array(lengths)
 
 

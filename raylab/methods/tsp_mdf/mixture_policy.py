@@ -23,9 +23,11 @@ import torch
 from scipy.spatial import cKDTree
 from torch import nn
 
+from raylab.methods.tsp_mdf.data import clustered
 from raylab.methods.tsp_mdf.families import Family, Shifter
-from raylab.methods.tsp_mdf.heuristics import insertion_tour, tour_length
+from raylab.methods.tsp_mdf.heuristics import insertion_tour
 from raylab.methods.tsp_mdf.train import advantages
+from raylab.methods.tsp_mdf.tsplib import Instance, instance_length
 from raylab.seeding import derive_seed
 
 FEATURES = 4  # per node: x, y (unit box), nearest-neighbour distance and 8-NN mean distance (/ means)
@@ -88,8 +90,12 @@ class MixtureBatch:
 
 
 def mixture_lengths(item: MixtureBatch, shared: dict) -> np.ndarray:
-    """Tour lengths on the original coordinates; each family's geometry is computed once per item."""
+    """Tour lengths on the original coordinates (in the instance's own metric when the shared data
+    carries the instances, as `guided.batch_lengths`); each family's geometry is computed once per item."""
     coords, shifters, lengths = shared["coords"][item.instance], {}, []
+    instance = (
+        shared["instances"][item.instance] if "instances" in shared else Instance("", coords, "EUCLIDEAN")
+    )
     for name, amplitude, latent_seed in item.samples:
         shifted = coords
         if name:
@@ -98,7 +104,7 @@ def mixture_lengths(item: MixtureBatch, shared: dict) -> np.ndarray:
                 shifters[name] = Shifter(unit, coords, shared["seed"], item.instance)
             z = np.random.default_rng(latent_seed).standard_normal(shifters[name].latent_size)
             shifted = coords + amplitude * shifters[name](z)
-        lengths.append(tour_length(coords, insertion_tour(shifted, item.method)))
+        lengths.append(instance_length(instance, insertion_tour(shifted, item.method)))
     return np.array(lengths)
 
 
@@ -113,8 +119,9 @@ class Sampler:
     map_fn: Callable
     shared: dict  # seed, length_scale, group_size (the families' geometry)
 
-    def lengths(self, coords: list[np.ndarray], family, log_scale, tag: tuple) -> np.ndarray:
-        """(B, K + 1) lengths: the unshifted tour, then one tour per action; latents seeded by `tag`."""
+    def lengths(self, coords: list[np.ndarray], family, log_scale, tag: tuple, instances=None) -> np.ndarray:
+        """(B, K + 1) lengths: the unshifted tour, then one tour per action; latents seeded by `tag`;
+        scored in the metric of `instances` (the originals of `coords`, e.g. TSPLIB) when given."""
         amplitude = self.reference[family.numpy()] * np.exp(log_scale.numpy())
         items = [
             MixtureBatch(
@@ -132,25 +139,42 @@ class Sampler:
             )
             for i in range(len(coords))
         ]
-        return np.stack(self.map_fn(mixture_lengths, items, {**self.shared, "coords": coords}))
+        scoring = {"instances": instances} if instances is not None else {}
+        return np.stack(self.map_fn(mixture_lengths, items, {**self.shared, "coords": coords, **scoring}))
 
-    def rollout(self, policy: MixturePolicy, coords: list[np.ndarray], samples: int, seed: int, tag: tuple):
-        """Lengths (B, K + 1) of `samples` policy draws per instance, and log p of the draws (B, K)."""
+    def rollout(
+        self,
+        policy: MixturePolicy,
+        coords: list[np.ndarray],
+        samples: int,
+        seed: int,
+        tag: tuple,
+        instances=None,
+    ):
+        """Lengths (B, K + 1) of `samples` policy draws per instance (scored as `lengths`), and log p of
+        the draws (B, K)."""
         features = torch.from_numpy(np.stack([instance_features(c) for c in coords]))
         logits, means = policy(features)
         family, log_scale = sample_actions(logits, means, samples, self.spread, seed)
-        lengths = self.lengths(coords, family, log_scale, tag)
+        lengths = self.lengths(coords, family, log_scale, tag, instances)
         return lengths, log_prob(logits, means, family, log_scale, self.spread), (logits, means)
 
 
+def training_instances(cfg, seed: int, step: int) -> list[np.ndarray]:
+    """Step `step`'s batch: `cfg.batch` fresh instances of `cfg.nodes` nodes, a `cfg.clustered` share of
+    them clustered (5 Gaussian clusters, as `clustered:<N>`), the rest uniform."""
+    rng = np.random.default_rng(derive_seed(seed, "policy-train-instances", step))
+    grouped = round(cfg.batch * cfg.clustered)
+    return list(rng.random((cfg.batch - grouped, cfg.nodes, 2))) + list(clustered(grouped, cfg.nodes, rng))
+
+
 def train_policy(policy: MixturePolicy, sampler: Sampler, cfg, seed: int, report: Callable) -> list[dict]:
-    """`cfg.iterations` REINFORCE steps (best-of-m advantages) on `cfg.batch` fresh uniform instances of
-    `cfg.nodes` nodes each; returns the per-iteration history (reported as it goes)."""
+    """`cfg.iterations` REINFORCE steps (best-of-m advantages) on fresh random instances
+    (`training_instances`); returns the per-iteration history (reported as it goes)."""
     optimiser = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
     history = []
     for step in range(cfg.iterations):
-        rng = np.random.default_rng(derive_seed(seed, "policy-train-instances", step))
-        coords = list(rng.random((cfg.batch, cfg.nodes, 2)))
+        coords = training_instances(cfg, seed, step)
         lengths, logp, (logits, means) = sampler.rollout(
             policy, coords, cfg.samples, derive_seed(seed, "policy-train-actions", step), ("train", step)
         )

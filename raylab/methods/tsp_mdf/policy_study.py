@@ -22,7 +22,7 @@ from raylab.methods.tsp_mdf import guided
 from raylab.methods.tsp_mdf.config import PolicyConfig
 from raylab.methods.tsp_mdf.data import load
 from raylab.methods.tsp_mdf.families import Family
-from raylab.methods.tsp_mdf.family_study import GUIDED_GAIN, GUIDED_WINS, require_references
+from raylab.methods.tsp_mdf.family_study import GUIDED_GAIN, GUIDED_WINS, require_references, scoring_map
 from raylab.methods.tsp_mdf.mixture_policy import MixturePolicy, Sampler, instance_features, train_policy
 from raylab.records import Claim, ResultRecord
 from raylab.seeding import derive_seed
@@ -48,9 +48,12 @@ def run(cfg: PolicyConfig, ctx: RunContext) -> ResultRecord:
     metrics = {"time/policy/train_minutes": (time.perf_counter() - began) / 60, "data/instances": len(coords)}
     metrics |= {k.replace("train/", "train/final/"): v for k, v in history[-1].items()}
 
-    arms = {name: untrained_arm(cfg, map_fn, coords, gap, name, seed, metrics) for name in families}
+    scored = scoring_map(ctx, "tsp-policy", data)  # test tours in their instances' own metric (TSPLIB)
+    arms = {name: untrained_arm(cfg, scored, coords, gap, name, seed, metrics) for name in families}
     for arm, net in (("policy_init", initial), ("policy", policy)):
-        arms[arm] = np.array([policy_gaps(sampler, net, coords, gap, cfg.k, seed, s) for s in streams(cfg)])
+        arms[arm] = np.array(
+            [policy_gaps(sampler, net, data, coords, gap, cfg.k, seed, s) for s in streams(cfg)]
+        )
         metrics[f"eval/{arm}/gap"] = float(arms[arm].mean())
     best = min(families, key=lambda name: arms[name].mean())
     numbers = comparison(arms["policy"], arms[best], cfg.streams)
@@ -82,12 +85,11 @@ def untrained_arm(cfg: PolicyConfig, map_fn, coords, gap, name: str, seed: int, 
     return found
 
 
-def policy_gaps(sampler: Sampler, net, coords, gap, k: int, seed: int, stream: int) -> np.ndarray:
+def policy_gaps(sampler: Sampler, net, data, coords, gap, k: int, seed: int, stream: int) -> np.ndarray:
     """(B,) best-of-K gaps: the unshifted tour and K - 1 draws of `net` on stream `stream`."""
+    actions = derive_seed(seed, "policy-test-actions", stream)
     with torch.no_grad():
-        lengths, _, _ = sampler.rollout(
-            net, coords, k - 1, derive_seed(seed, "policy-test-actions", stream), ("test", stream)
-        )
+        lengths, _, _ = sampler.rollout(net, coords, k - 1, actions, ("test", stream), data.originals)
     return gap(lengths.min(1))
 
 

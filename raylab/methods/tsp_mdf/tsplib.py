@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from raylab import RaylabError
+from raylab.methods.tsp_mdf.heuristics import tour_length
 
 METRICS = ("EUC_2D", "CEIL_2D", "ATT", "GEO")
 
@@ -133,6 +134,13 @@ def edge_lengths(instance: Instance, tour: np.ndarray) -> np.ndarray:
 
 def tsplib_length(instance: Instance, tour: np.ndarray) -> int:
     return int(edge_lengths(instance, np.asarray(tour)).sum())
+
+
+def instance_length(instance: Instance, tour: np.ndarray) -> float:
+    """The tour's length in the instance's own metric: Euclidean, or TSPLIB's (EUC_2D rounds each edge)."""
+    if instance.metric == "EUCLIDEAN":
+        return tour_length(instance.coords, tour)
+    return float(tsplib_length(instance, tour))
 
 
 def unit_square(coords: np.ndarray) -> np.ndarray:

@@ -101,3 +101,21 @@ def test_local_search_scores_each_sample_after_2opt_and_or_opt():
     assert searched[0, 0] == pytest.approx(plain_searched, rel=1e-12)
     cost = guided.seconds_per_sample(COORDS, fam, "farthest", 3, seed=1)
     assert cost["construct"] > 0 and cost["local_search"] > 0
+
+
+def test_tours_are_scored_in_the_instances_own_metric_when_the_shared_data_carries_them():
+    """TSPLIB instances (EUC_2D rounds each edge) are scored with their metric, not the Euclidean one."""
+    from raylab.methods.tsp_mdf.mixture_policy import MixtureBatch, mixture_lengths
+    from raylab.methods.tsp_mdf.tsplib import Instance, tsplib_length
+
+    coords = np.round(RNG.random((80, 2)) * 30)  # short integer edges: rounding changes each by <= 0.5
+    euc2d = Instance("grid", coords, "EUC_2D")
+    item = guided.LatentBatch(0, Family("field", 0.1), (np.zeros(32),), "farthest")
+    tour = insertion_tour(coords, "farthest")
+    euclidean = guided.batch_lengths(item, {"coords": [coords], "seed": 1})[0]
+    assert euclidean == pytest.approx(tour_length(coords, tour), rel=1e-12)
+    scored = guided.batch_lengths(item, {"coords": [coords], "seed": 1, "instances": [euc2d]})[0]
+    assert scored == tsplib_length(euc2d, tour) != pytest.approx(euclidean, rel=1e-6)
+    plain = MixtureBatch(0, (("", 0.0, 0),), "farthest")
+    shared = {"coords": [coords], "seed": 1, "length_scale": 0.25, "group_size": 10, "instances": [euc2d]}
+    assert mixture_lengths(plain, shared)[0] == scored
