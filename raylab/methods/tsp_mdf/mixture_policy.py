@@ -36,6 +36,8 @@ FEATURES = 4  # per node: x, y (unit box), nearest-neighbour distance and 8-NN m
 def instance_features(coords: np.ndarray) -> np.ndarray:
     """(n, 4) scale-free node features: coordinates in the instance's bounding box scaled to [0, 1]
     (aspect kept), the nearest-neighbour distance and the mean 8-NN distance, each over its mean."""
+    if len(coords) < 3:
+        raise ValueError(f"the mixture policy reads instances of >= 3 nodes, got {len(coords)}")
     low, extent = coords.min(axis=0), float(np.ptp(coords, axis=0).max()) or 1.0
     distances, _ = cKDTree(coords).query(coords, k=min(9, len(coords)))
     nearest, local = distances[:, 1], distances[:, 1:].mean(axis=1)
