@@ -115,7 +115,8 @@ def _insertion(coords, method):
     """Kool's run_insertion. The tour is kept in tour order with its nodes' coordinates and its edge
     lengths beside it, so the cheapest-position scan is one contiguous pass computing one distance per
     position (d(p, a) + d(a, q) - d(p, q), the same floating-point expression as Kool's, edge lengths
-    reused); distances to the tour are kept squared (the same order, no square root)."""
+    reused); distances to the tour are kept squared (no square root; ties are settled on the roots,
+    `_first_at`)."""
     n = coords.shape[0]
     x, y = coords[:, 0].copy(), coords[:, 1].copy()
     tour, order = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
