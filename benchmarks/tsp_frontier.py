@@ -4,8 +4,9 @@ per-sample local search, on 1 and 2 Ray actors; LKH-3 (elkai, one run) timed as 
 
     python benchmarks/tsp_frontier.py [--instances 16] [--family field] [--amplitude 0.1] [--out DIR]
 
-Prints one row per (solver, actors): gap (%) and seconds per instance (wall time of the whole set /
-instances), and writes frontier.png. OR-Tools guided local search is not compared: it is not a
+Prints one row per (solver, actors): gap (%), seconds per instance (wall time of the whole set /
+instances) and samples per second (constructions, each with its local search in the + LS rows), and
+writes frontier.png. OR-Tools guided local search is not compared: it is not a
 dependency of raylab (`pip install ortools` would add it; not tried here).
 """
 
@@ -33,13 +34,15 @@ from raylab.runtime.parallel import RayMapper  # noqa: E402
 
 
 def solvers(family: Family, seed: int) -> dict:
-    """name -> fn(map_fn, coords) returning per-instance lengths."""
+    """name -> (constructions per instance, fn(map_fn, coords) returning per-instance lengths)."""
 
     def untrained(k, local_search=False):
-        return lambda m, c: guided.untrained(m, c, family, k, "farthest", seed, 1, 32, local_search).min(1)
+        return k, lambda m, c: guided.untrained(m, c, family, k, "farthest", seed, 1, 32, local_search).min(1)
 
     def steered(k, local_search=False):
-        return lambda m, c: guided.cem(m, c, family, k, 4, "farthest", seed, 1, 1, 0.5, local_search).min(1)
+        return k, lambda m, c: guided.cem(m, c, family, k, 4, "farthest", seed, 1, 1, 0.5, local_search).min(
+            1
+        )
 
     return {
         "FI": untrained(1),
@@ -67,29 +70,29 @@ def main() -> None:
     if importlib.util.find_spec("elkai") is not None:
         began = time.perf_counter()
         lkh = [tour_length(c, lkh_tour(c)) for c in coords]
-        rows.append(("LKH-3 (1 run, serial)", 1, gap(lkh), (time.perf_counter() - began) / len(coords)))
+        rows.append(("LKH-3 (1 run, serial)", 1, gap(lkh), (time.perf_counter() - began) / len(coords), 0))
     with contextlib.ExitStack() as session:
         session.enter_context(ray_session(log_to_driver=False))
         for actors in (1, 2):
             mapper = RayMapper(backend="actors", num_actors=actors, progress=False)
             map_fn = lambda f, items, shared: mapper.map(f, items, name="frontier", shared=shared)  # noqa: E731
             table = solvers(Family(args.family, args.amplitude), seed=0)
-            table["FI + LS"](map_fn, coords[:2])  # warm-up: actors started, numba compiled
-            for name, solve in table.items():
+            table["FI + LS"][1](map_fn, coords[:2])  # warm-up: actors started, numba compiled
+            for name, (k, solve) in table.items():
                 began = time.perf_counter()
                 lengths = solve(map_fn, coords)
-                rows.append((name, actors, gap(lengths), (time.perf_counter() - began) / len(coords)))
+                rows.append((name, actors, gap(lengths), (time.perf_counter() - began) / len(coords), k))
             mapper.close()
-    print(f"{'solver':<24} actors   gap %   s / instance")
-    for name, actors, g, seconds in rows:
-        print(f"{name:<24} {actors:>6} {g:7.2f} {seconds:12.4f}")
+    print(f"{'solver':<24} actors   gap %   s / instance   samples / s (construction [+ local search])")
+    for name, actors, g, seconds, k in rows:
+        print(f"{name:<24} {actors:>6} {g:7.2f} {seconds:12.4f}   {k / seconds if k else float('nan'):10.0f}")
     fig, axes = new_figure()
     for actors, marker in ((1, "o"), (2, "s")):
         picked = [r for r in rows if r[1] == actors]
         axes[0][0].scatter(
             [r[3] for r in picked], [r[2] for r in picked], marker=marker, label=f"{actors} actor(s)"
         )
-        for name, _, g, seconds in picked:
+        for name, _, g, seconds, _ in picked:
             axes[0][0].annotate(name, (seconds, g), fontsize=6)
     axes[0][0].set_xscale("log")
     axes[0][0].set_xlabel("wall seconds per instance")
