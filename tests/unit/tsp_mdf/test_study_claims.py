@@ -1,0 +1,28 @@
+"""The claims the families and policy studies add (issue #17) fail on numbers that miss them."""
+
+import numpy as np
+
+from raylab.methods.tsp_mdf.config import PolicyConfig
+from raylab.methods.tsp_mdf.family_study import local_search_claims
+from raylab.methods.tsp_mdf.policy_study import claims, comparison
+
+
+def searched(gap: float, seconds: float) -> dict:
+    return {"eval/field/ls/guided_gap": gap, "time/field/guided_ls_s_per_instance": seconds}
+
+
+def test_guided_local_search_needs_both_the_gap_and_the_time():
+    passed = lambda numbers: {c.id: c.passed for c in local_search_claims(numbers, "field", 32)}  # noqa: E731
+    assert passed(searched(3.8, 0.2)) == {"ls.gap@field": True, "ls.seconds@field": True}
+    assert passed(searched(5.5, 0.2)) == {"ls.gap@field": False, "ls.seconds@field": True}
+    assert passed(searched(3.8, 1.5)) == {"ls.gap@field": True, "ls.seconds@field": False}
+
+
+def test_the_policy_claims_fail_when_it_only_matches_the_best_family():
+    best = np.array([[8.0, 9.0, 7.0, 8.5]] * 3)  # (streams, instances) gaps
+    ahead = comparison(best - 0.5, best, 3)
+    level = comparison(best - np.array([0.1, 0.0, -0.1, 0.05]), best, 3)
+    assert ahead["gain"] == 0.5 and ahead["win_share"] == 1.0
+    verdict = lambda numbers: {c.id: c.passed for c in claims(numbers, "affine", PolicyConfig())}  # noqa: E731
+    assert verdict(ahead) == {"policy.gain": True, "policy.wins": True}
+    assert verdict(level) == {"policy.gain": False, "policy.wins": False}
