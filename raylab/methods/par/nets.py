@@ -97,8 +97,9 @@ def frozen_copy(module: nn.Module) -> nn.Module:
 
 @torch.no_grad()
 def polyak(target: nn.Module, source: nn.Module, tau: float) -> None:
-    for t, s in zip(target.parameters(), source.parameters()):
-        t.mul_(1 - tau).add_(s, alpha=tau)
+    targets = list(target.parameters())
+    torch._foreach_mul_(targets, 1 - tau)
+    torch._foreach_add_(targets, list(source.parameters()), alpha=tau)
 
 
 def learner_state(owner, names: tuple[str, ...]) -> dict:

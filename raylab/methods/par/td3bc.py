@@ -34,8 +34,8 @@ class TD3BC:
             TwinCritic(obs_dim, act_dim, cfg.hidden),
         )
         self.actor_target, self.critic_target = frozen_copy(self.actor), frozen_copy(self.critic)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.lr)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.lr, foreach=True)
+        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr, foreach=True)
         self.behaviour = Actor(obs_dim, act_dim, max_action, cfg.hidden) if cfg.actor_loss == "kl" else None
         self.behaviour_opt = (
             torch.optim.Adam(self.behaviour.parameters(), lr=cfg.lr) if self.behaviour else None

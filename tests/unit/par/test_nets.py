@@ -74,3 +74,18 @@ def test_iql_policy_option_and_cosine_actor_decay(policy, actor_class):
 def test_iql_rejects_an_unknown_policy():
     with pytest.raises(ValueError, match="iql.policy"):
         IQLConfig(policy="beta")
+
+
+def test_polyak_is_the_per_tensor_update_bit_for_bit():
+    """theta' <- (1 - tau) theta' + tau theta, done with foreach ops: the same numbers as the loop."""
+    from raylab.methods.par.nets import polyak
+
+    torch.manual_seed(0)
+    source, target = torch.nn.Linear(5, 3), torch.nn.Linear(5, 3)
+    expected = [
+        t.detach().clone().mul_(1 - 0.005).add_(s.detach(), alpha=0.005)
+        for t, s in zip(target.parameters(), source.parameters())
+    ]
+    with torch.no_grad():
+        polyak(target, source, 0.005)
+    assert all(torch.equal(t, e) for t, e in zip(target.parameters(), expected))
