@@ -98,8 +98,9 @@ def frozen_copy(module: nn.Module) -> nn.Module:
 @torch.no_grad()
 def polyak(target: nn.Module, source: nn.Module, tau: float) -> None:
     targets = list(target.parameters())
-    torch._foreach_mul_(targets, 1 - tau)
-    torch._foreach_add_(targets, list(source.parameters()), alpha=tau)
+    if targets:  # foreach ops refuse an empty list (a module without parameters)
+        torch._foreach_mul_(targets, 1 - tau)
+        torch._foreach_add_(targets, list(source.parameters()), alpha=tau)
 
 
 def learner_state(owner, names: tuple[str, ...]) -> dict:

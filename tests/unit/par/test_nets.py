@@ -89,3 +89,5 @@ def test_polyak_is_the_per_tensor_update_bit_for_bit():
     with torch.no_grad():
         polyak(target, source, 0.005)
     assert all(torch.equal(t, e) for t, e in zip(target.parameters(), expected))
+    with torch.no_grad():
+        polyak(torch.nn.Identity(), torch.nn.Identity(), 0.005)  # no parameters: nothing to do
