@@ -245,6 +245,30 @@ def _tsp(
     )
 
 
+# The families and policy studies: the smoke runs have 4 instances and 1 stream, so an 11/16 win share
+# and a 0.3-point gain over 3 streams are judged at full size only.
+POLICY_CLAIMS = ("policy.gain", "policy.wins")
+
+
+def _tsp_study(
+    experiment: str, summary: str, open_claims: tuple[str, ...], reproduce: bool = True
+) -> ExperimentSpec:
+    """A shift-family study (`families*`) or a mixture-policy study (`policy*`) on one-CPU actors."""
+    policy = experiment.startswith("policy")
+    study, config = ("policy_study", "PolicyConfig") if policy else ("family_study", "FamiliesConfig")
+    return ExperimentSpec(
+        resources={"cpu": 1},  # numba heuristics in one-CPU actors
+        name=f"tsp_mdf/{experiment}",
+        summary=summary,
+        config_cls=f"raylab.methods.tsp_mdf.config:{config}",
+        entry=f"raylab.methods.tsp_mdf.{study}:run",
+        reproduce=reproduce,
+        mapper={"backend": "actors"},
+        size_dependent=POLICY_CLAIMS if policy else GUIDED_CLAIMS,
+        open_claims=open_claims,
+    )
+
+
 # PAR's effect on Pendulum needs full-length training: measured at 4k-8k steps it ranged from -29 to
 # +18 points (raylab/methods/par/README.md), so the paired claims are judged at full size only.
 PAIRED_CLAIMS = tuple(
@@ -346,76 +370,49 @@ _SPECS = [
         reproduce=False,
     ),
     _tsp("tsplib", "FI + MDF vs plain FI on TSPLIB a280, d493, u574, rat783, pcb1173 (TSPLIB metric)"),
-    ExperimentSpec(
-        resources={"cpu": 1},  # numba heuristics in one-CPU actors
-        name="tsp_mdf/families",
-        summary="structured shift families (per-node, affine, smooth field, cluster moves): each "
-        "family's best untrained setting at K = 8/32/128, and test-time guided search vs it at K = 32 "
-        "over 3 streams (FI, first 16 TSP-500)",
-        config_cls="raylab.methods.tsp_mdf.config:FamiliesConfig",
-        entry="raylab.methods.tsp_mdf.family_study:run",
-        mapper={"backend": "actors"},
-        # the smoke run has 4 instances and 1 stream: an 11/16 win share and a 0.3-point gain over
-        # 3 streams are judged at full size
-        size_dependent=GUIDED_CLAIMS,
+    _tsp_study(
+        "families",
+        "structured shift families (per-node, affine, smooth field, cluster moves): each family's best "
+        "untrained setting at K = 8/32/128, and test-time guided search vs it at K = 32 over 3 streams "
+        "(FI, first 16 TSP-500)",
         # measured at full size: gains 0.21 / 0.00 / 0.22 / 0.09 points (tsp_mdf README); only the
         # field family's win share (12/16) holds
         open_claims=tuple(c for c in GUIDED_CLAIMS if c != "guided.wins@field"),
     ),
-    ExperimentSpec(
-        resources={"cpu": 1},
-        name="tsp_mdf/families_clustered",
-        summary="the shift families with their uniform-TSP-500 settings on clustered TSP-500 they never "
-        "saw: plain FI, untrained draws, guided search (gaps vs LKH-3 computed in the run)",
-        config_cls="raylab.methods.tsp_mdf.config:FamiliesConfig",
-        entry="raylab.methods.tsp_mdf.family_study:run",
-        mapper={"backend": "actors"},
-        reproduce=False,
-        size_dependent=GUIDED_CLAIMS,
+    _tsp_study(
+        "families_clustered",
+        "the shift families with their uniform-TSP-500 settings on clustered TSP-500 they never saw: "
+        "plain FI, untrained draws, guided search (gaps vs LKH-3 computed in the run)",
         # measured at full size (tsp_mdf README, "Generalisation"): affine +0.09, field +0.06 points
         open_claims=("guided.gain@affine", "guided.gain@field", "guided.wins@field"),
-    ),
-    ExperimentSpec(
-        resources={"cpu": 1},
-        name="tsp_mdf/families_tsplib",
-        summary="the shift families with their uniform-TSP-500 settings on 16 TSPLIB instances (150-1084 "
-        "nodes, TSPLIB metric, gaps vs the optima): plain FI, untrained draws, guided search",
-        config_cls="raylab.methods.tsp_mdf.config:FamiliesConfig",
-        entry="raylab.methods.tsp_mdf.family_study:run",
-        mapper={"backend": "actors"},
         reproduce=False,
-        size_dependent=GUIDED_CLAIMS,
+    ),
+    _tsp_study(
+        "families_tsplib",
+        "the shift families with their uniform-TSP-500 settings on 16 TSPLIB instances (150-1084 nodes, "
+        "TSPLIB metric, gaps vs the optima): plain FI, untrained draws, guided search",
         # measured at full size (tsp_mdf README, "Generalisation"): gains 0.21 / 0.01 / 0.26 / 0.15 points;
         # only the Gaussian family's win share (11/16) holds
         open_claims=tuple(c for c in GUIDED_CLAIMS if c != "guided.wins@gaussian"),
+        reproduce=False,
     ),
-    ExperimentSpec(
-        resources={"cpu": 1},
-        name="tsp_mdf/policy",
-        summary="a trained low-dimensional policy (set encoder -> mixture weight and amplitude per shift "
-        "family, REINFORCE on random TSP-500) vs each family untrained at K = 32 over 3 streams (FI, "
-        "first 16 TSP-500)",
-        config_cls="raylab.methods.tsp_mdf.config:PolicyConfig",
-        entry="raylab.methods.tsp_mdf.policy_study:run",
-        mapper={"backend": "actors"},
-        size_dependent=("policy.gain", "policy.wins"),
+    _tsp_study(
+        "policy",
+        "a trained low-dimensional policy (set encoder -> mixture weight and amplitude per shift family, "
+        "REINFORCE on random TSP-500) vs each family untrained at K = 32 over 3 streams (FI, first 16 "
+        "TSP-500)",
         # measured at full size (tsp_mdf README, "A trained low-dimensional policy"): +0.01 points over
         # the best family (affine), 8/16 wins: the policy learns the best family, nothing more
-        open_claims=("policy.gain", "policy.wins"),
+        open_claims=POLICY_CLAIMS,
     ),
-    ExperimentSpec(
-        resources={"cpu": 1},
-        name="tsp_mdf/policy_clustered",
-        summary="the mixture policy trained on half-uniform, half-clustered TSP-500, judged on clustered "
-        "TSP-500 against each family untrained at its best amplitude there (K = 32, 3 streams)",
-        config_cls="raylab.methods.tsp_mdf.config:PolicyConfig",
-        entry="raylab.methods.tsp_mdf.policy_study:run",
-        mapper={"backend": "actors"},
-        reproduce=False,
-        size_dependent=("policy.gain", "policy.wins"),
+    _tsp_study(
+        "policy_clustered",
+        "the mixture policy trained on half-uniform, half-clustered TSP-500, judged on clustered TSP-500 "
+        "against each family untrained at its best amplitude there (K = 32, 3 streams)",
         # measured at full size (tsp_mdf README): -0.20 points vs the Gaussian family, 6/16 wins; the
         # policy puts 0.97 of its weight on affine (uniform's best) on clustered instances too
-        open_claims=("policy.gain", "policy.wins"),
+        open_claims=POLICY_CLAIMS,
+        reproduce=False,
     ),
     _par(
         "bandit",

@@ -41,15 +41,31 @@ def ray_cluster():
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
+# Modules whose tests share a module-scoped cluster fixture: under `-n 2` each is one unit of work on
+# one xdist worker, so its fixture starts once (not once per worker) and its tests run in file order.
+SHARED_CLUSTER_MODULES = ("tests/ray/test_jobs.py",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup`, working: xdist groups a test by rewriting `item._nodeid`, which pytest 9 no
+    longer reads (its node ids are derived from `item._id`), so `xdist_group` marks have no effect.
+    This scheduler groups by module instead, for the modules named above; every other test is its own
+    unit, as in plain load scheduling."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedClusterScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in SHARED_CLUSTER_MODULES else nodeid
+
+    return SharedClusterScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Ray tests are marked as one xdist group. With pytest 9 and pytest-xdist 3.8 the group has no
-    effect (xdist tags a grouped test by rewriting `item._nodeid`, which pytest 9 no longer reads:
-    checked), so under `-n 2` both workers may run Ray tests, each against its own session Ray.
-    `@pytest.mark.gpu` tests need CUDA; without it they are skipped (benchmarks/gpu_suite.sh runs
+    """`@pytest.mark.gpu` tests need CUDA; without it they are skipped (benchmarks/gpu_suite.sh runs
     them on a GPU machine)."""
-    for item in items:
-        if "ray" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group("ray"))
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if not gpu_items:
         return
