@@ -31,12 +31,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# A killed node refuses the GCS's health checks at once: with a check a second and 3 misses it is
+# declared dead ~3 s after the kill (Ray's defaults: ~15 s, which the node-loss tests used to wait
+# out). A live node is only lost by mistake if it leaves 3 checks in a row unanswered for 3 s each.
+HEALTH_CHECKS = {
+    "RAY_health_check_initial_delay_ms": "1000",
+    "RAY_health_check_period_ms": "1000",
+    "RAY_health_check_timeout_ms": "3000",
+    "RAY_health_check_failure_threshold": "3",
+}
+
+
 def start_node(
     args: list[str], log: Path, temp_dir: str, metrics_port: int | None = None
 ) -> subprocess.Popen:
     """One node, blocking in its own process group. Each node gets its own temp dir: nodes sharing
     one session folder on one machine delete each other's unpacked job working dirs."""
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0", **HEALTH_CHECKS}
     env.pop("RAY_ADDRESS", None)
     # Agent ports are picked free: the session fixture's local Ray already holds the defaults.
     ports = [
