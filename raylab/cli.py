@@ -97,7 +97,8 @@ def cmd_show(args) -> int:
 
 def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> ResultRecord:
     """Run the loop here, or, when the experiment needs a GPU and runs on Ray, as a task placed in a
-    bundle of its registered resources (the driver's node may have no GPU). The record lands in
+    bundle of its registered resources (the driver's node may have no GPU); a loop that dispatches its
+    work (`spec.dispatches`) runs here and its workers / items take the GPUs. The record lands in
     out_dir on the node that ran it: on a multi-node cluster pass an --out on shared storage."""
     if not args.serial:  # a GPU experiment on a cluster without GPUs runs on CPUs (same code)
         from raylab.runtime.placement import cluster_resources, fit_to_cluster
@@ -110,7 +111,7 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
 
         sinks.append(DashboardMetrics(spec.name, run_id or Path(out_dir).name))
     print(f"{spec.name}: run folder {out_dir}", flush=True)
-    if args.serial or not spec.resources.get("gpu") or spec.data_parallel:
+    if args.serial or not spec.resources.get("gpu") or spec.dispatches:
         return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id, cache=args.cache)
     from raylab.runtime.placement import run_placed
 

@@ -59,9 +59,11 @@ class ExperimentSpec:
     # Claims whose smoke-size outcome says nothing about the full-size one (e.g. the smoke run trains a
     # different, smaller model): the conformance test does not judge them at smoke size.
     size_dependent: tuple[str, ...] = ()
-    # The loop trains through `ctx.data_parallel`: `resources` are per Ray Train worker, and the
-    # driver loop itself runs where it is launched (it is not placed in a GPU bundle of its own).
-    data_parallel: bool = False
+    # The loop hands its work out (Ray Train workers through `ctx.data_parallel`, or items each in a
+    # bundle of their own through `ctx.map`): `resources` are per worker / item, and the loop itself
+    # runs where it is launched. Placed in a GPU bundle of its own, it would hold a GPU its workers or
+    # items then wait for (on a one-GPU cluster, for ever).
+    dispatches: bool = False
 
     @property
     def threads(self) -> int:
@@ -177,6 +179,7 @@ def _mri(experiment: str, summary: str, entry: str = "experiment", reproduce: bo
         reproduce=reproduce,
         # batch: each volume in its own placement-group bundle, spread over the nodes
         mapper={"placement": "SPREAD"} if batch else {},
+        dispatches=batch,
     )
 
 
@@ -205,7 +208,7 @@ def _abaw(experiment: str, summary: str, entry: str = "experiment", reproduce: b
         config_cls="raylab.methods.abaw.config:AbawConfig",
         entry=f"raylab.methods.abaw.{entry}:run",
         reproduce=reproduce,
-        data_parallel=entry == "experiment",
+        dispatches=entry == "experiment",
         # the smoke runs validate on 6 videos, where one rare segment moves macro-F1 by several points:
         # dropout's effect (a 0.02 margin) and voting's F1 change (0.01) are judged at full size
         size_dependent=("dropout_smaller_drop",) if entry == "ablation" else ("vote_keeps_f1",),

@@ -307,6 +307,24 @@ def test_jobs_list_logs_and_stop_a_running_job(two_node_cluster, tmp_path):
     assert missing.returncode != 0 and "no job 'raylab-no-such-job'" in missing.stderr
 
 
+def test_a_gpu_batch_gets_the_only_gpu_for_its_items(two_node_cluster, tmp_path):
+    """mri_gs/batch asks a GPU per volume; the cluster has one (the worker node's). Its loop only hands
+    the volumes out, so it must not be placed in a GPU bundle of its own: it used to hold the only GPU
+    while the volumes waited for it, and failed after the placement timeout."""
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    result = subprocess.run(
+        [sys.executable, "-m", "raylab", "run", "mri_gs/batch", "--smoke"]
+        + ["--address", two_node_cluster["gcs"], "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    record = read_record(tmp_path)
+    assert record.status == "ok" and sorted(p.name for p in tmp_path.glob("*_ours.nii.gz")) == [
+        "anat_moved_ours.nii.gz",
+        "anatomical_ours.nii.gz",
+    ]
+
+
 def kill_worker_during_map(gcs: str, worker, backend: str, nodes: int = 2, actors: int = 3) -> dict:
     """Run node_loss_job.py with `backend` (`actors` one-CPU actors) on a cluster of `nodes` nodes,
     SIGKILL the worker node's process group once the map's first items run; the driver's RESULT."""
