@@ -8,29 +8,30 @@ max_concurrent_trials, max_failures, summary_metrics, and an optional `smoke:` b
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import logging
+import os
 import pickle
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
 from ray import tune
 from ray.tune import Checkpoint
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
 from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_dict
 from raylab.context import Checkpointer, SerialMapper
-from raylab.records import METRICS_FILE, write_json_atomic
+from raylab.records import METRICS_FILE
 from raylab.runtime.metrics import DashboardMetrics
 from raylab.runtime.placement import cluster_resources, fit_to_cluster
 from raylab.registry import ExperimentSpec
-from raylab.reporting.sweep import plot_sweep
 from raylab.runner import finished_record, run_experiment
+from raylab.runtime.tune_summary import SummaryAsTrialsEnd, run_folder, summarise
 from raylab.tracking import tracker_sinks
 
-SUMMARY_FILE = "tune_summary.json"
-RUN_SUBDIR = "run"  # each trial's raylab run folder inside Tune's trial folder
+log = logging.getLogger(__name__)
 DOMAINS = {
     "grid": tune.grid_search,
     "choice": tune.choice,
@@ -130,20 +131,17 @@ class TuneCheckpointer(Checkpointer):
         tune.report(metrics, checkpoint=checkpoint)
 
 
-def run_folder(experiment: Path, trial_id: str, trial_dir: Path) -> Path:
-    """A trial's raylab run folder, in the sweep's storage (Tune owns <trial>/result.json). Written
-    there directly: on another node `get_trial_dir()` is node-local staging, and the record would stay
-    on that node (multi-node sweeps need `--out` on storage every node mounts; see the README). Tune
-    gives a trial restarted after a lost driver or node a new folder; its run stays in the first one."""
-    earlier = sorted(path for path in experiment.glob(f"*_{trial_id}_*/{RUN_SUBDIR}") if path.is_dir())
-    return earlier[0] if earlier else trial_dir / RUN_SUBDIR
-
-
 def _trial(
-    values: dict, spec: ExperimentSpec, base_data: dict, trackers: tuple[str, ...], cache: str | None
+    values: dict,
+    spec: ExperimentSpec,
+    base_data: dict,
+    trackers: tuple[str, ...],
+    cache: str | None,
+    metric: str,
 ) -> None:
     """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune;
-    `cache`: the user's `--cache` store, shared by every trial (else each keeps its own)."""
+    `cache`: the user's `--cache` store, shared by every trial (else each keeps its own). Its last
+    report carries every metric of its record; a sweep `metric` found in none of them fails it."""
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
     context = tune.get_context()
@@ -157,14 +155,19 @@ def _trial(
         streamed = {}
         for line in (out_dir / METRICS_FILE).read_text().splitlines():
             streamed.update(json.loads(line))
-        checkpointer.report({**streamed, **done.metrics, "claims_passed": float(done.claims_passed)})
+        final = {**streamed, **done.metrics, "claims_passed": float(done.claims_passed)}
+        checkpointer.report(_with_metric(final, metric, spec))
         return
     latest: dict = {"step": 0}
+    warned: list[int] = []
 
     def to_tune(metrics: dict, step: int | None) -> None:
         latest.update(metrics)
         if step is not None:
             latest["step"] = step
+            if metric not in latest and not warned:  # once: an end-of-run metric, or a misspelt one
+                warned.append(step)
+                log.warning("%s does not stream '%s': trials are ranked by their records", spec.name, metric)
             checkpointer.report(dict(latest))
 
     record = run_experiment(
@@ -182,34 +185,16 @@ def _trial(
     )
     if record.status != "ok":
         raise RuntimeError(f"trial failed: {record.error}")
-    checkpointer.report({**latest, **record.metrics, "claims_passed": float(record.claims_passed)})
+    final = {**latest, **record.metrics, "claims_passed": float(record.claims_passed)}
+    checkpointer.report(_with_metric(final, metric, spec))
 
 
-class SummaryAsTrialsEnd(tune.Callback):
-    """Rewrites `tune_summary.json` (status "running") whenever a trial ends, so the results of a long
-    sweep can be read, and reported, before it finishes; `run_sweep` writes the final one."""
-
-    def __init__(self, spec: ExperimentSpec, sweep: SweepSpec, out_dir: Path):
-        self.head = {"experiment": spec.name, "metric": sweep.metric, "mode": sweep.mode, "status": "running"}
-        self.path = out_dir / SUMMARY_FILE
-
-    def on_trial_complete(self, iteration, trials, trial, **info) -> None:
-        self._write(trials)
-
-    def on_trial_error(self, iteration, trials, trial, **info) -> None:
-        self._write(trials)
-
-    def _write(self, trials) -> None:
-        rows = [
-            {
-                "config": t.config,
-                "metric": (t.last_result or {}).get(self.head["metric"]),
-                "status": t.status,
-                "error": "trial failed" if t.status == "ERROR" else None,
-            }
-            for t in trials
-        ]
-        write_json_atomic(self.path, {**self.head, "trials": rows})
+def _with_metric(final: dict, metric: str, spec: ExperimentSpec) -> dict:
+    """A trial's last report, which must hold the sweep metric (a misspelt one fails the trial)."""
+    if metric not in final:
+        names = ", ".join(sorted(k for k in final if "/" in k))
+        raise ConfigError(f"sweep metric '{metric}' is not a metric of {spec.name}; its metrics: {names}")
+    return final
 
 
 def run_sweep(
@@ -235,6 +220,7 @@ def run_sweep(
             base_data=to_dict(base_cfg),
             trackers=tuple(trackers),
             cache=str(Path(cache).resolve()) if cache else None,
+            metric=sweep.metric,
         ),
         sweep.resources_per_trial or fit_to_cluster(spec.resources, cluster_resources()),
     )
@@ -243,7 +229,7 @@ def run_sweep(
         if not tune.Tuner.can_restore(str(saved)):
             raise ConfigError(f"--resume {out_dir}: no Tune sweep to continue there (no {saved})")
         tuner = tune.Tuner.restore(str(saved), trainable, resume_unfinished=True, resume_errored=True)
-        return summarise(tuner.fit(), spec, base_cfg, sweep, out_dir)
+        return summarise(_fit(tuner, sweep, spec), spec, base_cfg, sweep, out_dir)
     tuner = tune.Tuner(
         trainable,
         param_space=param_space(sweep),
@@ -262,46 +248,36 @@ def run_sweep(
             failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
         ),
     )
-    return summarise(tuner.fit(), spec, base_cfg, sweep, out_dir)
+    return summarise(_fit(tuner, sweep, spec), spec, base_cfg, sweep, out_dir)
 
 
-def summarise(results, spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: Path) -> dict:
-    """`tune_summary.json` (every trial, the best one), `sweep.png` and `best_config.yaml`."""
-    trials = [
-        {
-            "config": r.config,
-            "metric": (r.metrics or {}).get(sweep.metric),
-            "iterations": (r.metrics or {}).get("training_iteration"),
-            "summary": {key: (r.metrics or {}).get(key) for key in sweep.summary_metrics},
-            "error": str(r.error).splitlines()[0] if r.error else None,
-            "record": str(
-                run_folder(Path(r.path).parent, (r.metrics or {}).get("trial_id", ""), Path(r.path))
-            ),
-        }
-        for r in results
-    ]
-    ok = [t for t in trials if t["metric"] is not None and t["error"] is None]
-    if not ok:
-        raise ConfigError(
-            f"no trial of {spec.name} reported '{sweep.metric}' "
-            f"(errors: {[t['error'] for t in trials if t['error']]})"
-        )
-    best = (min if sweep.mode == "min" else max)(ok, key=lambda t: t["metric"])
-    best_cfg = apply_values(to_dict(base_cfg), best["config"], type(base_cfg), "best trial")
-    summary = {
-        "experiment": spec.name,
-        "metric": sweep.metric,
-        "mode": sweep.mode,
-        "status": "done",
-        "best_value": best["metric"],
-        "best_values": best["config"],
-        "best_record": best["record"],
-        "num_trials": len(trials),
-        "num_errors": sum(t["error"] is not None for t in trials),
-        "trials": trials,
-    }
-    plot = plot_sweep(trials, sweep.metric, out_dir / "sweep.png")
-    summary["plot"] = str(plot) if plot else None
-    write_json_atomic(out_dir / SUMMARY_FILE, summary)
-    (out_dir / "best_config.yaml").write_text(yaml.safe_dump(best_cfg, sort_keys=False))
-    return summary
+def _fit(tuner: tune.Tuner, sweep: SweepSpec, spec: ExperimentSpec):
+    """`tuner.fit()`. Tune requires the sweep metric in every report unless told otherwise: ASHA needs
+    it there (it stops trials on the way), FIFO does not, so a FIFO sweep may rank by an end-of-run
+    metric (each trial's last report carries its record's metrics)."""
+    asha = sweep.scheduler.get("type", "fifo") == "asha"
+    with _env("TUNE_DISABLE_STRICT_METRIC_CHECKING", None if asha else "1"):
+        try:
+            return tuner.fit()
+        except Exception as exc:  # a ValueError, or Tune's TuneError around it
+            if "did not include the specified metric" not in str(exc):
+                raise
+            raise ConfigError(
+                f"sweep metric '{sweep.metric}': the ASHA scheduler needs it in every report and "
+                f"{spec.name} does not stream it (a FIFO sweep can rank by an end-of-run metric)"
+            ) from None
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str | None):
+    """Set an environment variable of this process for the block (None: leave it as it is)."""
+    before = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before

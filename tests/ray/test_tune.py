@@ -85,6 +85,43 @@ def test_failed_trial_resumes_from_its_last_checkpoint(ray_cluster, tmp_path):
     assert steps == [0, 1, 2, 3, 4, 5]  # steps 0-3 from the crashed attempt, 4-5 after the resume
 
 
+COUNT_SPEC = ExperimentSpec(
+    "test/count",
+    "counts",
+    config_cls="tests.ray.test_tune:CountConfig",
+    entry="tests.ray.test_tune:counting_entry",
+)
+
+
+def test_a_fifo_sweep_ranks_by_a_metric_known_only_at_the_end(ray_cluster, tmp_path):
+    """`final/resumed_from` is in the record, never streamed: Tune's per-report metric check used to
+    stop the sweep at the first report."""
+    space = {"steps": {"grid": [2, 3]}, "crash_at": {"grid": [99]}}
+    sweep = SweepSpec(metric="final/resumed_from", mode="max", space=space)
+    summary = run_sweep(COUNT_SPEC, CountConfig(), sweep, tmp_path)
+    assert summary["num_errors"] == 0 and [t["metric"] for t in summary["trials"]] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "metric, scheduler, message",
+    [
+        (
+            "final/resumd_from",
+            {"type": "fifo"},
+            r"sweep metric 'final/resumd_from' is not a metric of test/count",
+        ),
+        ("final/resumed_from", {"type": "asha", "max_t": 3}, r"the ASHA scheduler needs it in every report"),
+    ],
+)
+def test_a_metric_the_trials_do_not_report_is_named(ray_cluster, tmp_path, metric, scheduler, message):
+    sweep = SweepSpec(
+        metric=metric, space={"steps": {"grid": [2]}, "crash_at": {"grid": [99]}}, scheduler=scheduler
+    )
+    with pytest.raises(ConfigError, match=message) as failure:
+        run_sweep(COUNT_SPEC, CountConfig(), sweep, tmp_path)
+    assert "final/resumed_from" in str(failure.value) or "asha" in scheduler["type"]
+
+
 @pytest.mark.parametrize(
     "space, message",
     [

@@ -33,3 +33,15 @@ def test_every_sweep_file_is_listed():
 def test_sweep_space_fits_the_config(sweep, experiment, smoke):
     spec = get_spec(experiment)
     check_space(load_sweep(configs_dir() / sweep, smoke=smoke), load_run_config(spec, smoke=smoke))
+
+
+def test_a_failed_trial_is_summarised_by_its_exception_line():
+    from raylab.runtime.tune_summary import error_line
+
+    ray_error = RuntimeError(
+        "\x1b[36mray::ImplicitFunc.train()\x1b[39m (pid=7, ip=127.0.0.1)\n"
+        "Traceback (most recent call last):\n"
+        "  File \"x.py\", line 1, in f\nraylab.config.ConfigError: sweep metric 'a/b' is not a metric\n\n"
+    )
+    assert error_line(ray_error) == "raylab.config.ConfigError: sweep metric 'a/b' is not a metric"
+    assert error_line(ValueError("")) == "ValueError"
