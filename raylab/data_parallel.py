@@ -69,7 +69,8 @@ def run_local(loop: TrainLoop, config: Any, *, workers: int, device, checkpointe
     """The serial path: one worker here. More workers need Ray (a clear error, not a silent change)."""
     if workers != 1:
         raise RaylabError(
-            f"{workers} data-parallel workers need Ray: run without --serial (or set train.workers=1)"
+            f"{workers} data-parallel workers need Ray Train, which `raylab run` uses on Ray; this loop "
+            "runs in one process (--serial, or a Tune trial): set train.workers=1"
         )
     session = LocalSession(device, checkpointer, sink)
     loop(config, session)
