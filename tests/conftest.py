@@ -3,6 +3,7 @@
 import os
 import shutil
 import tempfile
+import uuid
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # no ~/.ray/auth_token, no auth warning
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -21,7 +22,13 @@ def ray_cluster():
     which cleans it up: two session Rays must not share one)."""
     import ray
 
+    from raylab.runtime import reaper
     from raylab.runtime.cluster import local_init_kwargs
+
+    # As `raylab run` does for its embedded Ray: a pytest worker killed mid-run (CI timeout, Ctrl-C
+    # twice) must not leave this Ray's agents behind, adopted by init and deaf to SIGTERM.
+    os.environ[reaper.TAG_ENV] = f"pytest-{uuid.uuid4().hex}"
+    reaper.start(os.environ[reaper.TAG_ENV])
 
     own_dir = not os.environ.get("RAYLAB_TEST_RAY_TMP")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
