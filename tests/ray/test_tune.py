@@ -63,15 +63,17 @@ def counting_entry(cfg, ctx):
     return ctx.result({"final/resumed_from": float(start)}, [])
 
 
+COUNT_SPEC = ExperimentSpec(
+    "test/count",
+    "counts",
+    config_cls="tests.ray.test_tune:CountConfig",
+    entry="tests.ray.test_tune:counting_entry",
+)
+
+
 def test_failed_trial_resumes_from_its_last_checkpoint(ray_cluster, tmp_path):
-    spec = ExperimentSpec(
-        "test/count",
-        "counts",
-        config_cls="tests.ray.test_tune:CountConfig",
-        entry="tests.ray.test_tune:counting_entry",
-    )
     sweep = SweepSpec(metric="train/count", mode="max", space={"steps": {"grid": [6]}}, max_failures=1)
-    summary = run_sweep(spec, CountConfig(), sweep, tmp_path / "sweep", cache=tmp_path / "store")
+    summary = run_sweep(COUNT_SPEC, CountConfig(), sweep, tmp_path / "sweep", cache=tmp_path / "store")
     trial = summary["trials"][0]
     # both attempts used the user's --cache store, not the trial's folder
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["attempt-from-0", "attempt-from-4"]
@@ -83,14 +85,6 @@ def test_failed_trial_resumes_from_its_last_checkpoint(ray_cluster, tmp_path):
         for line in (Path(trial["record"]) / "metrics.jsonl").read_text().splitlines()
     ]
     assert steps == [0, 1, 2, 3, 4, 5]  # steps 0-3 from the crashed attempt, 4-5 after the resume
-
-
-COUNT_SPEC = ExperimentSpec(
-    "test/count",
-    "counts",
-    config_cls="tests.ray.test_tune:CountConfig",
-    entry="tests.ray.test_tune:counting_entry",
-)
 
 
 def test_a_fifo_sweep_ranks_by_a_metric_known_only_at_the_end(ray_cluster, tmp_path):
@@ -108,7 +102,8 @@ def test_a_fifo_sweep_ranks_by_a_metric_known_only_at_the_end(ray_cluster, tmp_p
         (
             "final/resumd_from",
             {"type": "fifo"},
-            r"sweep metric 'final/resumd_from' is not a metric of test/count",
+            r"sweep metric 'final/resumd_from' is not a metric of test/count; its metrics: "
+            r".*final/resumed_from",
         ),
         ("final/resumed_from", {"type": "asha", "max_t": 3}, r"the ASHA scheduler needs it in every report"),
     ],
@@ -117,9 +112,8 @@ def test_a_metric_the_trials_do_not_report_is_named(ray_cluster, tmp_path, metri
     sweep = SweepSpec(
         metric=metric, space={"steps": {"grid": [2]}, "crash_at": {"grid": [99]}}, scheduler=scheduler
     )
-    with pytest.raises(ConfigError, match=message) as failure:
+    with pytest.raises(ConfigError, match=message):
         run_sweep(COUNT_SPEC, CountConfig(), sweep, tmp_path)
-    assert "final/resumed_from" in str(failure.value) or "asha" in scheduler["type"]
 
 
 @pytest.mark.parametrize(
