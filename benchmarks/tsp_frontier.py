@@ -56,8 +56,8 @@ def solvers(family: Family, seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--coords", default="../shared/data/tsp/test-500-coords.npy")
-    parser.add_argument("--refs", default="../shared/data/tsp/test-500-ref-lkh.npy")
+    parser.add_argument("--coords", default="data/tsp/test-500-coords.npy")
+    parser.add_argument("--refs", default="data/tsp/test-500-ref-lkh.npy")
     parser.add_argument("--instances", type=int, default=16)
     parser.add_argument("--family", default="field")
     parser.add_argument("--amplitude", type=float, default=0.1)

@@ -5,7 +5,7 @@ sampling with 1 and 2 Ray actors against the serial path (issue #3 targets: >= 1
 <= 1 s per TSP-10000 build, 2 actors <= 0.65x the serial wall time, start-up and JIT warm-up
 excluded).
 
-    python benchmarks/tsp_heuristics.py [--data ../shared/data/tsp] [--instances 8] [--samples 64]
+    python benchmarks/tsp_heuristics.py [--data data/tsp] [--instances 8] [--samples 64]
                                         [--chunk 16]
 
 Random uniform instances are used where a Fu et al. file is missing.
@@ -142,9 +142,7 @@ def ray_speed(data: Path, count: int, samples: int, chunk: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tsp")
-    )
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "data" / "tsp"))
     parser.add_argument("--instances", type=int, default=8)
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--chunk", type=int, default=16)

@@ -1,8 +1,8 @@
 """Constructions per second of best-of-K random-shift sampling: serial (baseline) vs Ray actors.
 
-    python benchmarks/tsp_sampling.py [--coords ../shared/data/tsp/test-500-coords.npy] [--instances 16]
+    python benchmarks/tsp_sampling.py [--coords data/tsp/test-500-coords.npy] [--instances 16]
                                       [--samples 32] [--sigma 0.001] [--chunk 16]
-                                      [--refs ../shared/data/tsp/test-500-ref-lkh.npy]
+                                      [--refs data/tsp/test-500-ref-lkh.npy]
 
 Prints the compile time, both throughputs, the speed-up, whether both paths agree exactly, and the
 gap against per-instance references when given.
@@ -30,8 +30,8 @@ from raylab.runtime.parallel import RayMapper  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--coords", default="../shared/data/tsp/test-500-coords.npy")
-    parser.add_argument("--refs", default="../shared/data/tsp/test-500-ref-lkh.npy")
+    parser.add_argument("--coords", default="data/tsp/test-500-coords.npy")
+    parser.add_argument("--refs", default="data/tsp/test-500-ref-lkh.npy")
     parser.add_argument("--instances", type=int, default=16)
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--sigma", type=float, default=0.001)

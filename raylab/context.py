@@ -31,10 +31,12 @@ DATA_ENV = "RAYLAB_DATA"
 
 def default_data_roots() -> tuple[Path, ...]:
     """Folders holding each method's data (`<root>/tsp`, `<root>/mri`), searched in order: the entries
-    of $RAYLAB_DATA (separated like PATH), then ../shared/data beside a source checkout. Read here, at
-    the edge, so that methods never read the environment."""
+    of $RAYLAB_DATA (separated like PATH), then the repository's `data/` beside the package (a source
+    checkout or an editable install), then `./data` (a `ray job submit --working-dir .` upload). Read
+    here, at the edge, so that methods never read the environment."""
     listed = [Path(p).expanduser() for p in os.environ.get(DATA_ENV, "").split(os.pathsep) if p]
-    return (*listed, Path(__file__).resolve().parents[2] / "shared" / "data")
+    beside = Path(__file__).resolve().parents[1] / "data"
+    return tuple(dict.fromkeys((*listed, beside, Path.cwd() / "data")))
 
 
 class ItemError(RaylabError):

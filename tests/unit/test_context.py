@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_caches_live_in_the_run_folder_unless_the_user_names_a_store(tmp_path):
     assert ctx.cache_dir() == tmp_path / "shared"
 
 
-def test_data_roots_come_from_raylab_data_then_the_source_checkout(tmp_path, monkeypatch):
+def test_data_roots_come_from_raylab_data_then_the_repository(tmp_path, monkeypatch):
     import os
 
     from raylab.methods.mri_gs import data as mri_data
@@ -81,7 +82,8 @@ def test_data_roots_come_from_raylab_data_then_the_source_checkout(tmp_path, mon
     (first / "mri" / "ch2bet.nii.gz").write_bytes(b"")
     monkeypatch.setenv("RAYLAB_DATA", f"{first}{os.pathsep}{second}")
     roots = RunContext.create("x/y", 0, tmp_path / "run").data_roots
-    assert roots[:2] == (first, second) and roots[2].parts[-2:] == ("shared", "data")
+    repository_data = Path(__file__).resolve().parents[2] / "data"
+    assert roots[:3] == (first, second, repository_data)
     assert tsp_data.resolve("set.npy", roots) == second / "tsp" / "set.npy"
     assert mri_data.resolve("colin27", roots) == first / "mri" / "ch2bet.nii.gz"
     with pytest.raises(RaylabError, match="b/tsp/other.npy"):

@@ -1,4 +1,4 @@
-"""Configuration of the ABAW expression-recognition runs (brief ../shared/papers/mri_abaw.md, part B).
+"""Configuration of the ABAW expression-recognition runs.
 
 Every value the paper does not state (sizes, dropout rates, focal gamma/alpha, window) is our chosen
 default, tagged [R] in the README; lengths are in video frames unless a field says otherwise.

@@ -1,5 +1,5 @@
-"""Configuration of the LLM-AutoDP runs (brief ../shared/papers/autodp.md). Values the paper does not
-state (K, rounds, sample ratio, classifier, cache design, noise mix) are the brief's suggestions [R]."""
+"""Configuration of the LLM-AutoDP runs . Values the paper does not state (K, rounds,
+sample ratio, classifier, cache design, noise mix) are our reconstruction [R] (README, "Deviations")."""
 
 from __future__ import annotations
 

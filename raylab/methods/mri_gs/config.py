@@ -1,5 +1,5 @@
-"""Configuration of the zero-shot Gaussian MRI super-resolution runs (brief ../shared/papers/mri_abaw.md,
-part A). Lengths are in output (high-resolution) voxels unless a field says otherwise."""
+"""Configuration of the zero-shot Gaussian MRI super-resolution runs (our reconstruction; see the
+README). Lengths are in output (high-resolution) voxels unless a field says otherwise."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Input volumes: a NIfTI path, or a named real volume that ships in a wheel or in ../shared/data/mri
-(brief A5), cropped and scaled to [0, 1]; the brain mask the metrics use."""
+"""Input volumes: a NIfTI path, or a named real volume that ships in a wheel or in the repository's
+data/mri, cropped and scaled to [0, 1]; the brain mask the metrics use."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ BUILTIN = {
         "MNI ICBM152 2009a T1 template, 1 mm (nilearn wheel; (c) McConnell Brain Imaging Centre)",
     ),
     "colin27": (
-        lambda roots: _shared("ch2bet.nii.gz", roots),
-        "Colin27 single-subject T1, brain-extracted, 1 mm (../shared/data/mri/ch2bet.nii.gz)",
+        lambda roots: _data_file("ch2bet.nii.gz", roots),
+        "Colin27 single-subject T1, brain-extracted, 1 mm (data/mri/ch2bet.nii.gz)",
     ),
     "aniso_vox": (
         lambda roots: _wheel_file("dipy", "data", "files", "aniso_vox.nii.gz"),
@@ -43,7 +43,7 @@ BUILTIN = {
 }
 
 
-def _shared(name: str, roots: Sequence[Path]) -> Path:
+def _data_file(name: str, roots: Sequence[Path]) -> Path:
     candidates = [Path(root) / "mri" / name for root in roots]
     for candidate in candidates:
         if candidate.exists():

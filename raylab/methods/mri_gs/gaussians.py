@@ -1,4 +1,4 @@
-"""MRI-tailored 3-D Gaussians (brief ../shared/papers/mri_abaw.md section A2): a centre, three
+"""MRI-tailored 3-D Gaussians (our reconstruction; README, "Method"): a centre, three
 log-scales, an optional rotation and 1-3 tissue values; no opacity, no colour (<= 13 floats each,
 against 59 for 3DGS). Coordinates are the output (high-resolution) grid's voxel indices, the one space
 the renderer, the forward model and the NIfTI affine agree on (cf. r2_gaussian #76)."""

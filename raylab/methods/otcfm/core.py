@@ -1,5 +1,5 @@
 """The population OT-CFM field as a proximal operator (Flow Matching from the Viewpoint of Proximal
-Operators; our derivation in ../shared/papers/faa_otcfm.md section 2.2). Pure numpy: no Ray, no I/O.
+Operators; the derivation is in this method's README). Pure numpy: no Ray, no I/O.
 
 Source mu_0 = N(0, I_d), sigma = 0. With Brenier potential phi and g = phi* - |.|^2 / 2:
     x_1(x, t) = prox_{(1-t) g}(x),    v_t(x) = (x_1(x, t) - x) / (1 - t)          (prox form)

@@ -1,4 +1,4 @@
-"""Configuration of the S2O experiments (brief ../shared/papers/optim_dynamics.md sections 2.2, 2.5)."""
+"""Configuration of the S2O experiments (README: what is reproduced)."""
 
 from __future__ import annotations
 

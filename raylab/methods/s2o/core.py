@@ -1,4 +1,4 @@
-"""The S2O losses and mechanism metrics (brief ../shared/papers/optim_dynamics.md section 2.2).
+"""The S2O losses and mechanism metrics (their formulas are in the README).
 
 Pure torch: no Ray, no files. Logits z = f(x), z_adv = f(x_adv), C classes.
 """

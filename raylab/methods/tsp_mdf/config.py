@@ -49,8 +49,8 @@ class DataConfig:
     """Test instances: a `.npy` of shape (instances, N, 2), a `.tsp` file or a folder of `.tsp` files
     (optima from an `optimal_lengths.txt` beside them), or `random:<N>` / `clustered:<N>` for generated
     instances (uniform / 5 Gaussian clusters of std 0.05).
-    A relative path is looked up in $RAYLAB_DATA/tsp, then ../shared/data/tsp/ of a source checkout,
-    when it is not found from the working dir."""
+    A relative path is looked up in $RAYLAB_DATA/tsp, then the repository's data/tsp/, when it is
+    not found from the working dir."""
 
     path: str = (
         "test-500-coords.npy"  # .npy (instances, N, 2), .tsp file or folder, random:<N> or clustered:<N>

@@ -40,7 +40,7 @@ class InstanceSet:
 
 def resolve(path: str, roots: Sequence[Path] = ()) -> Path:
     """`path` as given, else under `<root>/tsp` for each data root (the RunContext's `data_roots`:
-    $RAYLAB_DATA, then ../shared/data of a source checkout)."""
+    $RAYLAB_DATA, then the repository's data folder)."""
     candidates = [Path(path)]
     if not Path(path).is_absolute():
         candidates += [Path(root) / "tsp" / path for root in roots]

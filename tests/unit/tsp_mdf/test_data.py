@@ -13,7 +13,7 @@ from raylab.methods.tsp_mdf.heuristics import insertion_tour
 from raylab.methods.tsp_mdf.tsplib import read_tsp, tsplib_length, unit_square
 from tests.unit.tsp_mdf import serial_map
 
-TSPLIB = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp" / "tsplib"
+TSPLIB = Path(__file__).resolve().parents[3] / "data" / "tsp" / "tsplib"
 
 
 def test_npy_sets_load_the_first_instances_and_bad_files_are_named(tmp_path):
@@ -42,7 +42,6 @@ def test_generated_instances_depend_only_on_the_seed():
     assert not np.array_equal(a.unit[0], load(DataConfig(path="random:50", instances=2), seed=2).unit[0])
 
 
-@pytest.mark.skipif(not TSPLIB.is_dir(), reason="needs ../shared/data/tsp/tsplib")
 def test_tsplib_folder_normalises_for_models_and_scores_with_the_tsplib_metric():
     data = load(DataConfig(path=str(TSPLIB), names=["eil51", "berlin52"], instances=0), seed=0)
     assert data.names == ["eil51", "berlin52"]

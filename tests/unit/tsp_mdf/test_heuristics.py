@@ -10,8 +10,7 @@ from numba import njit
 from raylab.methods.tsp_mdf.heuristics import insertion_order, insertion_tour, tour_length, two_opt
 from raylab.methods.tsp_mdf.tsplib import read_tsp
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp"
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data/tsp (the Fu et al. sets)")
+DATA = Path(__file__).resolve().parents[3] / "data" / "tsp"
 
 
 @pytest.mark.parametrize("method", ["random", "nearest", "farthest"])
@@ -118,7 +117,6 @@ def test_two_opt_reaches_a_local_optimum_no_worse_than_its_start(method):
             assert gain <= 1e-9
 
 
-@needs_data
 @pytest.mark.parametrize(
     "size, published",
     [

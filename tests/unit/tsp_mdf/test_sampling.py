@@ -17,7 +17,7 @@ from raylab.methods.tsp_mdf.sampling import (
 )
 from tests.unit.tsp_mdf import serial_map
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp"
+DATA = Path(__file__).resolve().parents[3] / "data" / "tsp"
 
 
 def test_sample_zero_is_the_plain_heuristic_and_best_of_k_never_loses():
@@ -51,7 +51,6 @@ def test_shifts_are_scaled_by_the_unit_and_clipped():
     assert np.all(np.linalg.norm(delta, axis=1) <= 0.5 * unit + 1e-12)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data/tsp")
 def test_untrained_random_shifts_match_the_calibration():
     # Issue #3: FI, sigma 0.001, K = 32, first 16 TSP-500 instances: gap in [8.3 %, 9.1 %] against the
     # per-instance LKH references (plain FI ~10.7 %); sigma 0.01 samples are worse than plain.

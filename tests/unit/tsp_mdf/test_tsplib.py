@@ -17,11 +17,9 @@ from raylab.methods.tsp_mdf.tsplib import (
     write_tour,
 )
 
-TSPLIB = Path(__file__).resolve().parents[4] / "shared" / "data" / "tsp" / "tsplib"
-needs_data = pytest.mark.skipif(not TSPLIB.is_dir(), reason="needs ../shared/data/tsp/tsplib")
+TSPLIB = Path(__file__).resolve().parents[3] / "data" / "tsp" / "tsplib"
 
 
-@needs_data
 def test_published_optimal_tours_score_their_optimal_lengths():
     optimal = read_optimal_lengths(TSPLIB / "optimal_lengths.txt")
     tours = sorted(TSPLIB.glob("*.opt.tour"))
