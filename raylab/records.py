@@ -6,7 +6,10 @@ import dataclasses
 import json
 import math
 import os
+import platform
 import re
+import subprocess
+import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -100,6 +103,13 @@ class ResultRecord:
     versions: dict[str, str] = dataclasses.field(default_factory=dict)
     artifacts: list[str] = dataclasses.field(default_factory=list)
     error: str | None = None
+    # "full" (the experiment's registered config), "smoke" (its smoke config) or "custom" (anything
+    # else: overrides, another config file, a sweep trial), whatever the seed: see `runner.run_size`
+    size: str = "custom"
+    # the code that ran: {"commit": git HEAD or "unknown", "dirty": uncommitted changes or None}
+    code: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # where it ran: {"cpus": ..., "gpus": [names], "platform": ..., "python": ...}
+    machine: dict[str, Any] = dataclasses.field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> dict:
@@ -198,6 +208,36 @@ def append_jsonl(path: str | Path, row: dict) -> None:
     with open(path, "a") as handle:
         handle.write(json.dumps(_json_safe(row)) + "\n")
         handle.flush()
+
+
+def code_version(source: str | Path) -> dict[str, Any]:
+    """The git commit of the checkout holding `source` and whether its tree has uncommitted changes
+    (untracked files count); {"commit": "unknown", "dirty": None} outside a git checkout (a wheel)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=source, capture_output=True, text=True, timeout=30, check=True
+        )
+        return done.stdout.strip()
+
+    try:
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": "unknown", "dirty": None}
+
+
+def machine_info() -> dict[str, Any]:
+    """Cores, GPUs (by name, when torch is already loaded and sees CUDA), platform and Python."""
+    torch = sys.modules.get("torch")
+    gpus = []
+    if torch is not None and torch.cuda.is_available():
+        gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return {
+        "cpus": os.cpu_count(),
+        "gpus": gpus,
+        "platform": platform.platform(terse=True),
+        "python": platform.python_version(),
+    }
 
 
 def package_versions() -> dict[str, str]:

@@ -16,12 +16,21 @@ from typing import Any, Iterable, Iterator, Sequence
 from raylab.config import config_hash, resolve_config, to_dict
 from raylab.context import Checkpointer, Mapper, MetricSink, RunContext, limit_threads
 from raylab import RaylabError
-from raylab.records import RESULT_FILE, ResultRecord, package_versions, read_record, write_record
+from raylab.records import (
+    RESULT_FILE,
+    ResultRecord,
+    code_version,
+    machine_info,
+    package_versions,
+    read_record,
+    write_record,
+)
 from raylab.registry import ExperimentSpec
 from raylab.seeding import seed_everything
 
 log = logging.getLogger("raylab")
 TRACEBACK_FILE = "traceback.txt"
+SOURCE = Path(__file__).resolve().parent  # the code whose git commit each record carries
 
 
 class Terminated(KeyboardInterrupt):
@@ -95,6 +104,7 @@ def run_experiment(
     )
     ctx.run_id, ctx.config, ctx.config_hash = run_id, to_dict(cfg), config_hash(cfg)
     ctx.shared_cache = Path(cache) if cache else None
+    size = run_size(spec, cfg)
     seed_everything(cfg.seed)
     start = time.perf_counter()
     try:
@@ -106,6 +116,7 @@ def run_experiment(
             _failed_record(spec, ctx, status, f"{type(exc).__name__}: {exc}".rstrip(": ")),
             start,
             out_dir,
+            size,
         )
         raise
     except Exception as exc:  # noqa: BLE001 - the record carries it; the caller decides what follows
@@ -114,7 +125,7 @@ def run_experiment(
         record = _failed_record(spec, ctx, "failed", f"{type(exc).__name__}: {exc}")
     finally:
         ctx.reporter.close()
-    return _finish(record, start, out_dir)
+    return _finish(record, start, out_dir, size)
 
 
 def _failed_record(spec: ExperimentSpec, ctx: RunContext, status: str, error: str) -> ResultRecord:
@@ -132,11 +143,26 @@ def _failed_record(spec: ExperimentSpec, ctx: RunContext, status: str, error: st
     )
 
 
-def _finish(record: ResultRecord, start: float, out_dir: str | Path) -> ResultRecord:
+def _finish(record: ResultRecord, start: float, out_dir: str | Path, size: str) -> ResultRecord:
     record.wall_s = round(time.perf_counter() - start, 3)
     record.versions = package_versions()
+    record.size, record.code, record.machine = size, code_version(SOURCE), machine_info()
     write_record(record, out_dir)
     return record
+
+
+def run_size(spec: ExperimentSpec, cfg: Any) -> str:
+    """ "full" when `cfg` is the experiment's registered config, "smoke" when it is its smoke config
+    (any seed: the seed picks a replicate, not a size), else "custom"."""
+    seeded = to_dict(cfg)
+    for size, smoke in (("full", False), ("smoke", True)):
+        try:
+            registered = load_run_config(spec, smoke=smoke, seed=cfg.seed)
+        except (RaylabError, OSError):
+            return "custom"
+        if to_dict(registered) == seeded:
+            return size
+    return "custom"
 
 
 def finished_record(out_dir: Path, cfg) -> ResultRecord | None:

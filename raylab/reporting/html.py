@@ -1,76 +1,55 @@
 """index.html beside REPORT.md: the same content, with every plot inlined (one file to open or mail).
 
-REPORT.md uses a small markdown subset (headings, paragraphs, pipe tables, `code`, **bold**, links
-and images); this renders exactly that subset, through Jinja2 so that every text is escaped.
+The Markdown is rendered by markdown-it-py (CommonMark plus GitHub's pipe tables) with raw HTML off
+and its link validation on: records may come from shared storage that others write, so no text of
+theirs becomes markup, an attribute or a `javascript:` link. Images are read from the report's folder
+and inlined as PNG data URIs.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import re
 from pathlib import Path
 
 import jinja2
+from markdown_it import MarkdownIt
 
 HTML_FILE = "index.html"
-_PAGE = jinja2.Environment(autoescape=False).from_string(
+_PAGE = jinja2.Environment(autoescape=True).from_string(
     """<!doctype html>
-<html><head><meta charset="utf-8"><title>{{ title|e }}</title>
+<html><head><meta charset="utf-8"><title>{{ title }}</title>
 <style>
 body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; line-height: 1.4; }
 table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
 td, th { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
 img { max-width: 100%; } code { background: #f4f4f4; }
 </style></head><body>
-{% for block in blocks %}{{ block }}
-{% endfor %}</body></html>
+{{ body|safe }}</body></html>
 """
 )
 
 
-def _inline(text: str, base: Path) -> str:
-    """Escaped text with `code`, **bold**, images (inlined as data URIs) and links."""
-    out = html.escape(text, quote=False).replace("\\|", "|")
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    out = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", out)
-    out = re.sub(r"!\[([^\]]*)\]\(([^)]+)\)", lambda m: _image(m.group(1), base / m.group(2)), out)
-    return re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', out)
+def _parser(base: Path) -> MarkdownIt:
+    """CommonMark + tables, raw HTML escaped, images inlined from `base` (a missing one is named)."""
+    parser = MarkdownIt("commonmark", {"html": False}).enable("table")
 
+    def image(renderer, tokens, index, options, env):
+        token = tokens[index]
+        alt = html.escape(token.content)
+        path = base / str(token.attrGet("src") or "")
+        if not path.is_file():
+            return f"[missing image {alt}]"
+        data = base64.b64encode(path.read_bytes()).decode()
+        return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
 
-def _image(alt: str, path: Path) -> str:
-    if not path.is_file():
-        return f"[missing image {html.escape(alt)}]"
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _cells(row: str) -> list[str]:
-    return [c.strip() for c in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+    parser.add_render_rule("image", image)
+    return parser
 
 
 def render(markdown: str, base: Path, title: str) -> str:
     """HTML for REPORT.md's text; relative image paths are read from `base`."""
-    blocks, table = [], []
-    for line in markdown.splitlines() + [""]:
-        if line.startswith("|"):
-            table.append(line)
-            continue
-        if table:
-            head, rows = _cells(table[0]), [_cells(r) for r in table[2:]]
-            cells = "".join(f"<th>{_inline(c, base)}</th>" for c in head)
-            body = "".join(
-                "<tr>" + "".join(f"<td>{_inline(c, base)}</td>" for c in r) + "</tr>" for r in rows
-            )
-            blocks.append(f"<table><tr>{cells}</tr>{body}</table>")
-            table = []
-        heading = re.match(r"(#{1,4}) (.*)", line)
-        if heading:
-            level = len(heading.group(1))
-            blocks.append(f"<h{level}>{_inline(heading.group(2), base)}</h{level}>")
-        elif line.strip():
-            blocks.append(f"<p>{_inline(line, base)}</p>")
-    return _PAGE.render(title=title, blocks=blocks)
+    return _PAGE.render(title=title, body=_parser(base).render(markdown))
 
 
 def write_html(report_md: Path) -> Path:

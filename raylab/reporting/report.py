@@ -20,6 +20,8 @@ from raylab.reporting.html import write_html
 
 REPORT_FILE = "REPORT.md"
 SIZE_DEPENDENT = "not met here (size-dependent)"
+MET_OPEN = "met: remove from the open list"
+NEEDS_DATA = "needs your data"
 SWEEP_SUMMARY = "tune_summary.json"
 HEADLINE_METRICS = 12  # metrics shown per run (eval/ first); the rest stay in result.json
 
@@ -63,22 +65,39 @@ def _cell(text: str) -> str:
 
 
 def claim_status(record: ResultRecord, claim: Claim) -> str:
-    """yes / **NO** for claims, "open" for a claim the spec lists as not met at full size,
-    "size-dependent" for a failing claim whose outcome at this size is not evidence (a smoke run),
-    "holds" / **BROKEN** for invariants."""
+    """yes / **NO** for claims; "open" for a claim the spec lists as not met at full size, and MET_OPEN
+    when a full-size record meets it; SIZE_DEPENDENT for a failing claim whose outcome below full size
+    is not evidence (a full-size record judges it: failing there is **NO**); "holds" / **BROKEN** for
+    invariants."""
     spec = REGISTRY.get(record.experiment)
+    full = record.size == "full"
     if claim.kind == INVARIANT:
         return "holds" if claim.passed else "**BROKEN**"
     if spec and claim.id in spec.open_claims:
-        return "open"
+        return MET_OPEN if full and claim.passed else "open"
     if claim.passed:
         return "yes"
-    return SIZE_DEPENDENT if spec and claim.id in spec.size_dependent else "**NO**"
+    return SIZE_DEPENDENT if spec and claim.id in spec.size_dependent and not full else "**NO**"
+
+
+def user_data_command(record: ResultRecord) -> str | None:
+    """For a run that stopped because the user's own data is absent (licence-gated or cluster-built:
+    the spec's `user_data`), the command that supplies it; None for every other record."""
+    spec = REGISTRY.get(record.experiment)
+    missing = record.status == "failed" and (record.error or "").startswith("DataMissing:")
+    return spec.user_data if spec and spec.user_data and missing else None
 
 
 def _size_note(record: ResultRecord, claim: Claim) -> str:
     spec = REGISTRY.get(record.experiment)
     return " (size-dependent: judged at full size)" if spec and claim.id in spec.size_dependent else ""
+
+
+def _provenance(record: ResultRecord) -> str:
+    """The record's size and the code it ran: "full size, code 1a2b3c4d5e (uncommitted changes)"."""
+    commit = str(record.code.get("commit", "unknown"))
+    dirty = " (uncommitted changes)" if record.code.get("dirty") else ""
+    return f"{record.size} size, code {commit[:10]}{dirty}"
 
 
 def _deviation_note(record: ResultRecord, claim: Claim, report_dir: Path) -> str:
@@ -118,7 +137,8 @@ def run_section(folder: Path, record: ResultRecord, report_dir: Path) -> list[st
     lines = [
         f"### `{record.experiment}`",
         "",
-        f"status **{record.status}**, seed {record.seed}, {record.wall_s:.1f} s, claims passed "
+        f"status **{record.status}**, {_provenance(record)}, seed {record.seed}, {record.wall_s:.1f} s, "
+        f"claims passed "
         f"{counts['passed']}/{counts['claims']} ({counts['open']} open), invariants "
         f"{counts['held']}/{counts['invariants']}, config `{record.config_hash[:19]}`, "
         f"folder `{os.path.relpath(folder, report_dir)}`",
@@ -142,7 +162,8 @@ def run_section(folder: Path, record: ResultRecord, report_dir: Path) -> list[st
 
 def count_claims(records: list[ResultRecord]) -> dict[str, int]:
     """Claims passed / open / failed (invariants apart: they hold by construction)."""
-    counts = dict.fromkeys(("claims", "passed", "open", "sized", "failed", "invariants", "held"), 0)
+    keys = ("claims", "passed", "open", "met_open", "sized", "failed", "invariants", "held")
+    counts = dict.fromkeys(keys, 0)
     for record in records:
         for claim in record.claims:
             status = claim_status(record, claim)
@@ -151,7 +172,8 @@ def count_claims(records: list[ResultRecord]) -> dict[str, int]:
                 counts["held"] += status == "holds"
             else:
                 counts["claims"] += 1
-                counts["passed"] += status == "yes"
+                counts["passed"] += status in ("yes", MET_OPEN)
+                counts["met_open"] += status == MET_OPEN
                 counts["open"] += status == "open"
                 counts["sized"] += status == SIZE_DEPENDENT
                 counts["failed"] += status == "**NO**"
@@ -177,10 +199,11 @@ def summary_table(by_method: dict[str, list]) -> list[str]:
 
 def open_claims_section(records: list[tuple[Path, ResultRecord]]) -> list[str]:
     rows = [
-        f"| `{r.experiment}` | {c.id} | {_cell(c.statement)} | {_fmt(c.value)} | {c.op} {_fmt(c.threshold)} |"
+        f"| `{r.experiment}` | {c.id} | {_cell(c.statement)} | {_fmt(c.value)} | {c.op} {_fmt(c.threshold)} "
+        f"| {claim_status(r, c)} |"
         for _, r in records
         for c in r.claims
-        if claim_status(r, c) == "open"
+        if claim_status(r, c) in ("open", MET_OPEN)
     ]
     if not rows:
         return []
@@ -189,8 +212,26 @@ def open_claims_section(records: list[tuple[Path, ResultRecord]]) -> list[str]:
         "",
         "Claims this reproduction does not meet at full size (see each method's README for what was tried).",
         "",
-        "| experiment | claim | statement | measured | target |",
-        "|---|---|---|---|---|",
+        "| experiment | claim | statement | measured | target | status |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+def needs_data_section(needs_data: list[tuple[str, str]]) -> list[str]:
+    """The runs that wait for the user's own data, each with the command that supplies it."""
+    if not needs_data:
+        return []
+    rows = [f"| `{experiment}` | `{_cell(command)}` |" for experiment, command in needs_data]
+    return [
+        "## Needs your data",
+        "",
+        "These runs need data only you can supply (licence-gated or built on a cluster); they are not "
+        "counted as failures.",
+        "",
+        "| experiment | how to supply it |",
+        "|---|---|",
         *rows,
         "",
     ]
@@ -246,19 +287,23 @@ def build_report(root: str | Path, out: str | Path | None = None, title: str = "
     for folder, record in records:
         by_method.setdefault(record.experiment.split("/")[0], []).append((folder, record))
     totals = count_claims([r for _, r in records])
-    failed_runs = [r.experiment for _, r in records if r.status != "ok"]
+    needs_data = [(r.experiment, user_data_command(r)) for _, r in records if user_data_command(r)]
+    failed_runs = [r.experiment for _, r in records if r.status != "ok" and not user_data_command(r)]
     lines = [
         f"# {title}",
         "",
         f"{len(records)} runs: {totals['passed']}/{totals['claims']} claims passed, {totals['open']} open, "
         f"{totals['sized']} size-dependent not met here, {totals['failed']} failed; "
         f"{totals['held']}/{totals['invariants']} invariants hold"
+        + (f"; {totals['met_open']} open claims met ({MET_OPEN})" if totals["met_open"] else "")
         + (f"; failed runs: {', '.join(failed_runs)}" if failed_runs else "")
+        + (f"; {NEEDS_DATA}: {', '.join(e for e, _ in needs_data)}" if needs_data else "")
         + ".",
         "",
         *(summary_table(by_method) if records else []),
         "",
         *([f"Unreadable records: {'; '.join(broken)}", ""] if broken else []),
+        *needs_data_section(needs_data),
         *open_claims_section(records),
     ]
     for method, runs in by_method.items():

@@ -170,3 +170,14 @@ def test_reproduce_resume_keeps_finished_runs_and_reruns_the_rest(tmp_path):
     rerun = raylab(*args, "--resume")
     assert rerun.returncode == 0 and "kept" not in rerun.stdout
     assert json.loads(record_path.read_text())["run_id"] != first["run_id"]
+
+
+def test_reproduce_lists_a_run_that_needs_the_users_data_apart_and_still_succeeds(tmp_path):
+    args = ["reproduce", "--smoke", "--serial", "--only", "abaw/affwild2", "--out", str(tmp_path)]
+    done = raylab(*args)
+    assert done.returncode == 0, done.stderr
+    assert "abaw/affwild2: needs your data" in done.stdout and "--set data.root=" in done.stdout
+    record = json.loads((tmp_path / "abaw/affwild2/result.json").read_text())
+    assert record["status"] == "failed" and record["error"].startswith("DataMissing:")
+    assert record["size"] == "smoke" and record["machine"]["cpus"] >= 1
+    assert "needs your data: abaw/affwild2." in (tmp_path / "REPORT.md").read_text()

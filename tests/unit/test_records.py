@@ -6,6 +6,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +142,15 @@ def test_interrupted_run_records_what_it_had_and_reraises(tmp_path):
         run_experiment(spec, TinyConfig(), tmp_path)
     record = read_record(tmp_path)
     assert record.status == "interrupted" and record.metrics == {"train/loss": 0.25}
+
+
+def test_a_record_carries_its_size_code_and_machine_through_json(tmp_path):
+    from raylab.records import code_version, machine_info
+
+    rec = ResultRecord("x/y", "r", "ok", 0, {}, "sha256:1", size="full")
+    rec.code, rec.machine = code_version(Path(__file__).parent), machine_info()
+    write_record(rec, tmp_path)
+    back = read_record(tmp_path)
+    assert back.size == "full" and back.code == rec.code and back.machine["cpus"] == os.cpu_count()
+    assert len(back.code["commit"]) == 40 and isinstance(back.code["dirty"], bool)  # this checkout
+    assert code_version(tmp_path) == {"commit": "unknown", "dirty": None}  # not a git checkout

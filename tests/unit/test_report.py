@@ -101,3 +101,50 @@ def test_a_runs_markdown_table_is_inlined_and_a_missing_one_is_named(tmp_path):
     text = build_report(tmp_path).read_text()
     assert "| at | 91.7 |" in text and "(table `gone.md` could not be read)" in text
     assert "<td>91.7</td>" in (tmp_path / "index.html").read_text()
+
+
+def test_a_full_size_record_judges_size_dependent_claims_and_flags_open_claims_it_meets(tmp_path):
+    claims = [
+        Claim.check("paired.no_harm@alpha0.5", "no seed loses more than 8 points", -12.0, ">=", -8.0),
+        Claim.check("paired.gain@alpha0.5", "PAR gains >= 8 points", 9.0, ">=", 8.0),
+    ]
+    write_record(record("par/pendulum_paired", claims, size="smoke"), tmp_path / "smoke" / "run")
+    write_record(record("par/pendulum_paired", claims, size="full"), tmp_path / "full" / "run")
+    smoke = build_report(tmp_path / "smoke").read_text()
+    assert "| -12 | >= -8 | not met here (size-dependent) |" in smoke
+    assert "| 9 | >= 8 | open |" in smoke  # below full size an open claim's pass is not evidence
+    full = build_report(tmp_path / "full").read_text()
+    assert "| -12 | >= -8 | **NO** |" in full
+    assert "| 9 | >= 8 | met: remove from the open list |" in full
+    assert "1/2 claims passed, 0 open, 0 size-dependent not met here, 1 failed" in full
+    assert "1 open claims met (met: remove from the open list)" in full
+    assert "full size, code" in full
+
+
+def test_runs_waiting_for_the_users_own_data_are_listed_apart_not_as_failures(tmp_path):
+    gated = "DataMissing: data.root is empty"
+    write_record(record("abaw/affwild2", [], status="failed", error=gated), tmp_path / "a")
+    write_record(
+        record("tsp_mdf/tsp500", [], status="failed", error="DataMissing: no TSP data"), tmp_path / "t"
+    )
+    text = build_report(tmp_path).read_text()
+    headline = text.splitlines()[2]
+    assert "failed runs: tsp_mdf/tsp500;" in headline  # data the repository carries: a real failure
+    assert "needs your data: abaw/affwild2." in headline
+    assert text.index("## Needs your data") < text.index("## abaw")
+    assert "| `abaw/affwild2` | `raylab run abaw/affwild2 --set data.root=" in text
+
+
+def test_the_html_page_turns_no_record_text_into_markup_attributes_or_script_links(tmp_path):
+    from raylab.reporting.html import render
+
+    hostile = (
+        '[a](x" onmouseover="alert(1)) [b](javascript:alert(2)) <script>alert(3)</script> '
+        "<img src=x onerror=alert(4)> | cell"
+    )
+    page = render(
+        f"# t\n\n| claim |\n|---|\n| {hostile.replace('|', chr(92) + '|')} |\n\n{hostile}\n", tmp_path, "t"
+    )
+    assert "<script>" not in page and "<img src=x" not in page
+    assert 'onmouseover="' not in page and 'href="javascript:' not in page
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page and "<td>" in page

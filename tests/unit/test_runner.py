@@ -22,3 +22,13 @@ def test_thread_counts_are_restored_after_each_run(tmp_path):
         )
         assert record.status == "ok", record.error
         assert (torch.get_num_threads(), blas_threads()) == before, f"{name} leaked a thread limit"
+
+
+def test_a_run_knows_whether_it_ran_the_full_the_smoke_or_another_config():
+    from raylab.runner import run_size
+
+    spec = get_spec("specgd/misalignment")
+    assert run_size(spec, load_run_config(spec)) == "full"
+    assert run_size(spec, load_run_config(spec, seed=7)) == "full"  # another replicate, same size
+    assert run_size(spec, load_run_config(spec, smoke=True)) == "smoke"
+    assert run_size(spec, load_run_config(spec, overrides=["lams=[5]"], smoke=True)) == "custom"
