@@ -287,6 +287,11 @@ def cmd_report(args) -> int:
     from raylab.reporting.report import build_report
 
     print(f"report: {build_report(args.dir, args.out)}")
+    if args.check:
+        from raylab.reporting.evidence import check
+
+        check(args.dir)
+        print(f"{args.dir}: every reproduction-set experiment has a full-size record of today's config")
     return 0
 
 

@@ -124,6 +124,12 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
     elif name == "report":
         p.add_argument("dir", help="a folder of run records (searched recursively)")
         p.add_argument("--out", help="report path (default DIR/REPORT.md)")
+        p.add_argument(
+            "--check",
+            action="store_true",
+            help="fail unless DIR holds a full-size record of today's config for every reproduction-set "
+            "experiment, failing exactly its open claims (committed results, e.g. docs/results)",
+        )
     elif name == "jobs":
         p.add_argument("action", choices=["list", "logs", "stop"], help="what to do")
         p.add_argument("job_id", nargs="?", help="the job (submission id) for logs / stop")
