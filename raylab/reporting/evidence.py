@@ -15,7 +15,7 @@ from raylab import RaylabError
 from raylab.config import config_hash
 from raylab.records import CLAIM, INVARIANT, ResultRecord
 from raylab.registry import REGISTRY, all_specs
-from raylab.reporting.report import find_records
+from raylab.reporting.report import find_records, user_data_command
 
 
 def refresh_command(root: str | Path, experiment: str) -> str:
@@ -57,6 +57,7 @@ def judge(root: str | Path) -> tuple[list[str], list[str]]:
     experiments (bar those that need the user's own data) that have no record there."""
     records, broken = find_records(root)
     problems = [f"unreadable record: {b}" for b in broken]
+    records = [(folder, r) for folder, r in records if not user_data_command(r)]  # not evidence, not wrong
     for _, record in records:
         problems += record_problems(root, record)
     seen = [r.experiment for _, r in records]

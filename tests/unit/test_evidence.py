@@ -76,6 +76,8 @@ def test_report_check_names_every_experiment_without_a_record(tmp_path, capsys):
     write_record(
         full_record("autodp/fact_qa", [Claim.check("dps_rank", "r", 0.5, ">=", 0.8)]), tmp_path / "a"
     )
+    gated = dataclasses.replace(full_record("abaw/affwild2", []), status="failed", error="DataMissing: x")
+    write_record(gated, tmp_path / "g")  # waits for the user's data: neither evidence nor a problem
     assert main(["report", str(tmp_path), "--check"]) == 2
     error = capsys.readouterr().err
     assert "no full-size record of specgd/misalignment" in error and "autodp/fact_qa," not in error
