@@ -80,7 +80,9 @@ def test_report_check_names_every_experiment_without_a_record(tmp_path, capsys):
     write_record(gated, tmp_path / "g")  # waits for the user's data: neither evidence nor a problem
     assert main(["report", str(tmp_path), "--check"]) == 2
     error = capsys.readouterr().err
-    assert "no full-size record of specgd/misalignment" in error and "autodp/fact_qa," not in error
+    missing = error.split("no full-size record of ", 1)[1].split(" (run:", 1)[0].split(", ")
+    assert "specgd/misalignment" in missing and "autodp/text_cls" in missing
+    assert "autodp/fact_qa" not in missing
     assert "abaw/affwild2" not in error  # the user's own data: not expected here
 
 

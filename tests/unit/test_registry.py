@@ -1,6 +1,9 @@
 import dataclasses
+import importlib
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +63,19 @@ def test_configs_name_no_output_paths(spec):
         if kind is str and any(part in name.rsplit(".", 1)[-1].split("_") for part in OUTPUT_NAMES)
     ]
     assert offending == [], f"{spec.name}: output-like config fields {offending}"
+
+
+def test_the_registry_holds_no_methods_facts_each_method_declares_its_own():
+    import raylab.registry as registry
+    from raylab.registry import PAPERS
+
+    source = Path(registry.__file__).read_text()
+    assert [m for m in PAPERS if re.search(rf"[\"'/.]{m}[\"'/:.]", source)] == []  # no name, path or module
+    for method in PAPERS:
+        assert all(
+            s.method == method
+            for s in importlib.import_module(f"raylab.methods.{method}.experiments").EXPERIMENTS
+        )
+    assert sorted(PAPERS) == sorted(
+        p.parent.name for p in Path(registry.__file__).parent.glob("methods/*/__init__.py")
+    )

@@ -1,0 +1,1 @@
+"""ABAW expression recognition: audio-visual transformer, safe cross-attention, modality dropout."""
