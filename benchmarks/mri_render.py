@@ -15,10 +15,10 @@ import time
 
 import torch
 
+from raylab.context import default_data_roots
 from raylab.methods.mri_gs import baselines
 from raylab.methods.mri_gs.config import MriConfig
 from raylab.methods.mri_gs.experiment import prepare, super_resolve
-from raylab.context import default_data_roots
 from raylab.methods.mri_gs.fit import Problem, initial_gaussians, predict_slices
 from raylab.methods.mri_gs.gaussians import init_from_lowres
 from raylab.methods.mri_gs.render import Grid, brick_splat, dense_splat, normalized

@@ -18,9 +18,9 @@ import numpy as np
 import ot
 import torch
 
+from raylab.context import limit_threads
 from raylab.methods.otcfm import flow
 from raylab.methods.otcfm.minibatch import exact_coupling
-from raylab.context import limit_threads
 
 
 def time_couplings(size: int, repeats: int, rng: np.random.Generator) -> None:

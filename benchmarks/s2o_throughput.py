@@ -19,9 +19,9 @@ import time
 import torch
 
 from raylab.context import limit_threads
+from raylab.devices import pick_device
 from raylab.methods.s2o.config import S2OConfig
 from raylab.methods.s2o.data import ImageData, load
-from raylab.devices import pick_device
 from raylab.methods.s2o.train import Cell, build, train_epoch
 
 PAIRS = (("at", "at_s2o"), ("trades", "trades_s2o"), ("at", "at_sam"))

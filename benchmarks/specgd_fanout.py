@@ -21,9 +21,9 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 from raylab.context import SerialMapper  # noqa: E402
 from raylab.methods.specgd.experiment import Cell, run_cell  # noqa: E402
-from raylab.seeding import derive_seed  # noqa: E402
 from raylab.runtime.cluster import ray_session  # noqa: E402
 from raylab.runtime.parallel import RayMapper  # noqa: E402
+from raylab.seeding import derive_seed  # noqa: E402
 
 
 def grid(d: int, steps: int, seeds: int) -> list[Cell]:

@@ -25,9 +25,9 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 from raylab.methods.tsp_mdf import guided  # noqa: E402
-from raylab.methods.tsp_mdf.lkh import lkh_tour  # noqa: E402
 from raylab.methods.tsp_mdf.families import Family  # noqa: E402
 from raylab.methods.tsp_mdf.heuristics import tour_length  # noqa: E402
+from raylab.methods.tsp_mdf.lkh import lkh_tour  # noqa: E402
 from raylab.reporting.plots import new_figure, save_figure  # noqa: E402
 from raylab.runtime.cluster import ray_session  # noqa: E402
 from raylab.runtime.parallel import RayMapper  # noqa: E402
@@ -75,7 +75,10 @@ def main() -> None:
         session.enter_context(ray_session(log_to_driver=False))
         for actors in (1, 2):
             mapper = RayMapper(backend="actors", num_actors=actors, progress=False)
-            map_fn = lambda f, items, shared: mapper.map(f, items, name="frontier", shared=shared)  # noqa: E731
+
+            def map_fn(f, items, shared, mapper=mapper):
+                return mapper.map(f, items, name="frontier", shared=shared)
+
             table = solvers(Family(args.family, args.amplitude), seed=0)
             table["FI + LS"][1](map_fn, coords[:2])  # warm-up: actors started, numba compiled
             for name, (k, solve) in table.items():

@@ -128,9 +128,15 @@ def ray_speed(data: Path, count: int, samples: int, chunk: int) -> None:
     for actors in (1, 2):
         mapper = RayMapper(backend="actors", num_actors=actors, progress=False)
         timed(
-            lambda f, items, shared: mapper.map(f, items, name=f"tsp{actors}", shared=shared)
+            lambda f, items, shared, mapper=mapper, actors=actors: mapper.map(
+                f, items, name=f"tsp{actors}", shared=shared
+            )
         )  # start + JIT
-        ray_s, out = timed(lambda f, items, shared: mapper.map(f, items, name=f"tsp{actors}", shared=shared))
+        ray_s, out = timed(
+            lambda f, items, shared, mapper=mapper, actors=actors: mapper.map(
+                f, items, name=f"tsp{actors}", shared=shared
+            )
+        )
         same = all(np.array_equal(a["lengths"], b["lengths"]) for a, b in zip(serial, out))
         print(
             f"{actors} actor(s):        {builds / ray_s:7.0f} constructions/s ({ray_s:.2f} s), "

@@ -10,26 +10,25 @@ import dataclasses
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-
 
 from raylab import RaylabError
 from raylab.cli_args import build_parser, completion_script
 from raylab.config import commented_yaml, config_hash, to_dict
 from raylab.context import SerialMapper
 from raylab.progress import ConsoleProgress
-from raylab.tracking import tracker_sinks
 from raylab.records import RESULT_FILE, ResultRecord
 from raylab.registry import all_specs, get_spec
 from raylab.runner import (
-    finished_record,
     Terminated,
     default_out_dir,
+    finished_record,
     load_run_config,
     new_run_id,
     run_experiment,
 )
+from raylab.tracking import tracker_sinks
 
 
 def _config(args):
@@ -196,7 +195,7 @@ def _submitted_command(args) -> tuple[str, list[str], Path, dict[str, str]]:
             Path(args.out) if args.out else Path.cwd() / f"reproduce_out/{'smoke' if args.smoke else 'full'}"
         )
         only = ["--only", args.only] if args.only else []
-        meta = {"verb": "reproduce", "run_id": datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")}
+        meta = {"verb": "reproduce", "run_id": datetime.now(UTC).strftime("%Y%m%d-%H%M%S")}
         return "jobs/reproduce.py", ["--out", str(out), *smoke, *only], out, meta
     spec, cfg = _config(args)
     run_id = new_run_id(cfg)

@@ -4,7 +4,7 @@ and an example, `-v` accepted before or after the verb, and shell completion scr
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from collections.abc import Callable
 
 from raylab import __version__
 

@@ -12,8 +12,9 @@ import logging
 import os
 import pickle
 import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
@@ -276,7 +277,7 @@ class RunContext:
         mapper: Mapper | None = None,
         sinks: Iterable[MetricSink] = (),
         checkpointer: Checkpointer | None = None,
-    ) -> "RunContext":
+    ) -> RunContext:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         return cls(

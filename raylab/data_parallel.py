@@ -10,7 +10,8 @@ the last state reported. The loop must be a module-level function (it is pickled
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from raylab import RaylabError
 

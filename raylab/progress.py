@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 TERMINAL_REDRAW_S = 0.2  # redraw period on a terminal
 LOG_EVERY_S = 10.0  # line period without a terminal

@@ -63,21 +63,21 @@ class Claim:
         op: str,
         threshold: float,
         paper_value: float | None = None,
-    ) -> "Claim":
+    ) -> Claim:
         """Evaluate `value op threshold`; a NaN value never passes."""
         value = float(value)
         passed = (not math.isnan(value)) and _OPS[op](value, threshold)
         return cls(id, statement, value, op, float(threshold), bool(passed), paper_value)
 
     @classmethod
-    def invariant(cls, id: str, statement: str, value: float, op: str, threshold: float) -> "Claim":
+    def invariant(cls, id: str, statement: str, value: float, op: str, threshold: float) -> Claim:
         """A check that holds by construction (see the class docstring)."""
         return dataclasses.replace(cls.check(id, statement, value, op, threshold), kind=INVARIANT)
 
     @classmethod
     def worst_case(
         cls, id: str, statement: str, values, op: str, threshold: float, paper_value: float | None = None
-    ) -> "Claim":
+    ) -> Claim:
         """The claim over several seeds/channels, judged on the worst one: the largest value for an
         upper bound (`<`, `<=`), the smallest for a lower bound. Any NaN fails it."""
         values = [float(v) for v in values]
@@ -116,7 +116,7 @@ class ResultRecord:
         return _json_safe(dataclasses.asdict(self))
 
     @classmethod
-    def from_json(cls, data: dict, source: str = "record") -> "ResultRecord":
+    def from_json(cls, data: dict, source: str = "record") -> ResultRecord:
         if data.get("schema_version") != SCHEMA_VERSION:
             raise RaylabError(
                 f"{source}: schema_version {data.get('schema_version')!r} is not {SCHEMA_VERSION}"

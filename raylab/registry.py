@@ -13,8 +13,9 @@ import functools
 import importlib
 import os
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from raylab import RaylabError
 

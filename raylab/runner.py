@@ -9,13 +9,14 @@ import signal
 import threading
 import time
 import traceback
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
+from raylab import RaylabError
 from raylab.config import config_hash, resolve_config, to_dict
 from raylab.context import Checkpointer, Mapper, MetricSink, RunContext, limit_threads
-from raylab import RaylabError
 from raylab.records import (
     RESULT_FILE,
     ResultRecord,
@@ -70,7 +71,7 @@ def load_run_config(
 
 
 def new_run_id(cfg: Any) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     return f"{stamp}-{config_hash(cfg).split(':')[1][:8]}"
 
 

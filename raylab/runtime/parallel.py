@@ -8,7 +8,8 @@ actors `<name>-worker-<k>` so the Ray dashboard shows what is running.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import ray
 

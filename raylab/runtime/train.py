@@ -8,14 +8,15 @@ from __future__ import annotations
 import logging
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import ray
-import torch
-import torch.distributed
 import ray.train
 import ray.train.torch
+import torch
+import torch.distributed
 from ray.train import Checkpoint, RunConfig, ScalingConfig
 from ray.train.torch import TorchTrainer
 

@@ -14,8 +14,9 @@ import json
 import logging
 import os
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ray import tune
 from ray.tune import Checkpoint
@@ -24,10 +25,10 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_dict
 from raylab.context import Checkpointer, SerialMapper
 from raylab.records import METRICS_FILE
-from raylab.runtime.metrics import DashboardMetrics
-from raylab.runtime.placement import cluster_resources, fit_to_cluster
 from raylab.registry import ExperimentSpec
 from raylab.runner import finished_record, run_experiment
+from raylab.runtime.metrics import DashboardMetrics
+from raylab.runtime.placement import cluster_resources, fit_to_cluster
 from raylab.runtime.tune_summary import SummaryAsTrialsEnd, run_folder, summarise
 from raylab.tracking import tracker_sinks
 

@@ -8,8 +8,8 @@ import pytest
 
 from raylab.context import ItemError, SerialMapper
 from raylab.methods.specgd.experiment import Cell, run_cell
-from raylab.seeding import derive_seed
 from raylab.runtime.parallel import RayMapper
+from raylab.seeding import derive_seed
 
 pytestmark = pytest.mark.ray
 

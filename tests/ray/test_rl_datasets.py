@@ -9,8 +9,8 @@ pytestmark = [pytest.mark.ray, pytest.mark.timeout(600)]
 def test_sac_checkpoints_become_minari_datasets(ray_cluster, tmp_path, monkeypatch):
     pytest.importorskip("minari")
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
-    from raylab.methods.par.data import dataset_statistics, load_dataset
     from raylab.methods.par.collect import build_datasets
+    from raylab.methods.par.data import dataset_statistics, load_dataset
     from raylab.methods.par.rllib import sac_policy, train_sac
 
     saved = train_sac("Pendulum-v1", iterations=2, every=1, out_dir=tmp_path / "sac", eval_episodes=1)

@@ -12,7 +12,8 @@ def test_iql_with_par_trains_and_checkpoints_its_state(ray_cluster, tmp_path):
     import gymnasium as gym
     from ray.rllib.algorithms.iql import IQLConfig
 
-    from raylab.methods.par.config import IQLConfig as OurIQL, PARSettings
+    from raylab.methods.par.config import IQLConfig as OurIQL
+    from raylab.methods.par.config import PARSettings
     from raylab.methods.par.pendulum import build
     from raylab.methods.par.rllib import PAR_STATE, par_iql_config, write_parquet
 
@@ -84,7 +85,8 @@ def test_plugin_and_standalone_compute_the_same_par_iql_step(ray_cluster, tmp_pa
     from ray.rllib.core.columns import Columns
     from ray.rllib.core.learner.learner import POLICY_LOSS_KEY
 
-    from raylab.methods.par.config import IQLConfig as OurIQL, PARSettings
+    from raylab.methods.par.config import IQLConfig as OurIQL
+    from raylab.methods.par.config import PARSettings
     from raylab.methods.par.iql import IQL
     from raylab.methods.par.pendulum import build
     from raylab.methods.par.rllib import par_iql_config, write_parquet

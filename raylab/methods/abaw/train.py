@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from raylab.data_parallel import shard
-from raylab.methods.abaw.config import AbawConfig
 from raylab.methods.abaw import layout, metrics
+from raylab.methods.abaw.config import AbawConfig
 from raylab.methods.abaw.layout import NUM_CLASSES, Video
 from raylab.methods.abaw.model import AVTransformer, class_weights, focal_loss, modality_dropout
 from raylab.seeding import derive_seed

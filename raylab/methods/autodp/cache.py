@@ -55,7 +55,7 @@ class Counters:
     evaluations: int = 0  # proxy models trained and scored
     train_rows: int = 0  # rows those models were trained on
 
-    def add(self, other: "Counters") -> "Counters":
+    def add(self, other: Counters) -> Counters:
         return Counters(*(a + b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other))))
 
     def cost(self, call_cost: float, train_cost: float) -> float:

@@ -20,7 +20,9 @@ import numpy as np
 from scipy import stats
 
 from raylab.context import RunContext
-from raylab.methods.autodp import claims, data as datasets, plots, prompts, quality
+from raylab.methods.autodp import cache as crm
+from raylab.methods.autodp import claims, plots, prompts, quality
+from raylab.methods.autodp import data as datasets
 from raylab.methods.autodp.agents import LLMAgent, OfflineAgent, RandomAgent
 from raylab.methods.autodp.config import AutoDPConfig
 from raylab.methods.autodp.evaluate import Processor, Setup, evaluate, win_rate
@@ -28,7 +30,6 @@ from raylab.methods.autodp.llm import endpoint_url, make_client
 from raylab.methods.autodp.noise import inject
 from raylab.methods.autodp.search import evaluate_all, search
 from raylab.methods.autodp.strategy import all_strategies, name, recipe_yaml, steps
-from raylab.methods.autodp import cache as crm
 from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 

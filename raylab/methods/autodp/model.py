@@ -49,7 +49,7 @@ class NaiveBayes:
     def __init__(self, alpha: float, n_features: int):
         self.alpha, self.n_features = alpha, n_features
 
-    def fit(self, X: sp.csr_matrix, labels: list[str]) -> "NaiveBayes":
+    def fit(self, X: sp.csr_matrix, labels: list[str]) -> NaiveBayes:
         self.classes, y = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
         onehot = sp.csr_matrix((np.ones(len(y)), (y, np.arange(len(y)))), shape=(len(self.classes), len(y)))
         counts = (onehot @ X).tocsr()
@@ -84,7 +84,7 @@ class ProxyModel:
         self.vec = featurizer
         self.nb = NaiveBayes(alpha, featurizer.n_features)
 
-    def fit(self, inputs: list[str], outputs: list[str]) -> "ProxyModel":
+    def fit(self, inputs: list[str], outputs: list[str]) -> ProxyModel:
         self.nb.fit(self.vec(inputs), outputs)
         return self
 

@@ -11,12 +11,11 @@ import dataclasses
 import hashlib
 import html
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from raylab.methods.autodp.model import neighbour_agreement
-
 
 TAG = re.compile(r"<[^>]+>")
 WORD = re.compile(r"\w+")

@@ -14,8 +14,8 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 from raylab.methods.autodp.agents import OfflineAgent, Round
 from raylab.methods.autodp.prompts import state_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 import yaml
 

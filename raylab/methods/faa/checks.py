@@ -26,7 +26,7 @@ def grq_checks(
         SDRSolver(),
         {"rate_vs_lambda": 0.0, "reduced_vs_full": 0.0, "margin_vs_others": np.inf, "sdr_vs_grq": 0.0},
     )
-    for case in range(cases):
+    for _ in range(cases):
         h = torch.from_numpy(rng.standard_normal((2, n)) + 1j * rng.standard_normal((2, n)))
         rate, w = grq(h[0], h[1], power, noise)
         achieved = secrecy_rate(h[0], h[1:], w, noise)

@@ -6,7 +6,6 @@ import numpy as np
 
 from raylab.records import Claim
 
-
 # A5 thresholds on the gain of the joint optimum over beamforming only (bit/s/Hz, relative): the issue's
 # for unrestricted rotation; a restricted |psi| <= psi_max < 180 deg cannot turn the array to face Bob,
 # and its claim is only that a clear gain remains.

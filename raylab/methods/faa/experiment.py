@@ -13,7 +13,8 @@ import dataclasses
 import numpy as np
 
 from raylab.context import RunContext
-from raylab.methods.faa import checks, claims as claim_sets, plots
+from raylab.methods.faa import checks, plots
+from raylab.methods.faa import claims as claim_sets
 from raylab.methods.faa.config import FAAConfig
 from raylab.methods.faa.studies import RATE_KEYS, STUDIES, channel_paths, make_system
 from raylab.records import ResultRecord

@@ -19,7 +19,6 @@ import numpy as np
 
 from raylab import RaylabError
 
-
 # Tighter than Clarabel's defaults (1e-8): the rates are compared across K to 1e-4 bit/s/Hz.
 CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-11, "tol_gap_rel": 1e-11, "tol_feas": 1e-11}
 

@@ -10,7 +10,7 @@ Every array carries a leading seed axis S, so S independent runs cost one Python
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from raylab.context import RunContext
+from raylab.devices import pick_device
 from raylab.methods.mri_gs import data
 from raylab.methods.mri_gs.config import MriConfig
-from raylab.devices import pick_device
 from raylab.methods.mri_gs.experiment import prepare, super_resolve, write_outputs
 from raylab.records import Claim, ResultRecord
 

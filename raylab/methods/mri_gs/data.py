@@ -3,8 +3,8 @@ data/mri, cropped and scaled to [0, 1]; the brain mask the metrics use."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

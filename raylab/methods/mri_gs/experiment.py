@@ -8,8 +8,8 @@ thick-slice scan; the output is written on the finer grid and checked by re-degr
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch

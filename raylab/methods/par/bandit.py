@@ -7,11 +7,11 @@ top-(1 - P_max) of a batch), not to the optimum.
 from __future__ import annotations
 
 import dataclasses
+
 import numpy as np
 import torch
 
-from raylab.methods.par.config import BanditConfig
-from raylab.methods.par.config import TD3BCConfig
+from raylab.methods.par.config import BanditConfig, TD3BCConfig
 from raylab.methods.par.td3bc import TD3BC
 from raylab.seeding import derive_seed
 

@@ -13,7 +13,6 @@ from raylab.records import Claim, ResultRecord
 from raylab.reporting.plots import new_figure, save_figure
 from raylab.seeding import derive_seed
 
-
 # ||a_PAR|| / ||a_BC|| read off the paper's bandit figure (arXiv 2602.07441): MSE (1.98, 1.97) ->
 # (1.13, 1.12), KL about 1.6 -> 0.7, MLE about 1.25 -> 0.95. Approximate: read from a plot.
 PAPER_SHRINK = {"mse": 0.57, "kl": 0.44, "mle": 0.76}

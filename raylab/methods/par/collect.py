@@ -4,7 +4,7 @@ transitions, or write them as a minari dataset (jax-free: from episode buffers).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -7,7 +7,6 @@ from typing import Literal
 
 from raylab.methods.par.replacer import GATES, ProximalActionReplacer
 
-
 ACTOR_LOSSES = ("mse", "kl", "mle")
 
 

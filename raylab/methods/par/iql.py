@@ -7,7 +7,6 @@ Value: expectile regression of min Q'(s, a) - V(s); critics: y = r + gamma (1 - 
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 

@@ -11,7 +11,7 @@ and the final ratio p; both are 0 with PAR off. Resumable from the run's checkpo
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from raylab.methods.par.collect import rollout_episodes, to_transitions, write_minari as write_dataset
+from raylab.methods.par.collect import rollout_episodes, to_transitions
+from raylab.methods.par.collect import write_minari as write_dataset
 from raylab.methods.par.transitions import Transitions
 from raylab.seeding import derive_seed
 

@@ -17,7 +17,7 @@ Gate (`gate`):
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

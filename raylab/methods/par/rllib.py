@@ -28,16 +28,16 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 from ray.rllib.algorithms.dqn.dqn_learner import QF_LOSS_KEY
 from ray.rllib.algorithms.iql.iql_learner import VF_PREDS_NEXT
 from ray.rllib.algorithms.iql.torch.iql_torch_learner import IQLTorchLearner
-from ray.rllib.algorithms.sac.sac_learner import QF_TWIN_LOSS_KEY
 from ray.rllib.algorithms.sac import SACConfig
+from ray.rllib.algorithms.sac.sac_learner import QF_TWIN_LOSS_KEY
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.learner.learner import POLICY_LOSS_KEY
 from ray.rllib.core.models.base import ENCODER_OUT
@@ -286,7 +286,10 @@ def train_sac(
                 algo.save_to_path(path)
                 module = algo.get_module()
                 episodes = rollout_episodes(
-                    env_id, lambda obs: module_action(module, space, obs, False), seed, episodes=eval_episodes
+                    env_id,
+                    lambda obs, module=module: module_action(module, space, obs, False),
+                    seed,
+                    episodes=eval_episodes,
                 )
                 saved.append(
                     PolicyCheckpoint(iteration, path, float(np.mean([e["rewards"].sum() for e in episodes])))

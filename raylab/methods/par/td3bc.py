@@ -9,7 +9,6 @@ toy-only (bandit, from the PAR code's toy_experiments/TD3_BC.py):
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 

@@ -8,7 +8,7 @@ Inputs are images in [0, 1]; l_inf balls of radius eps.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F

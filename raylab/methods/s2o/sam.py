@@ -11,7 +11,7 @@ are the same update, checked against each other in tests/unit/s2o/test_sam.py.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn

@@ -35,8 +35,14 @@ def polar_errors(d: int, rng: np.random.Generator, conds=(1.0, 10.0, 100.0)) -> 
     """S3-b: exact polar has unit singular values and <polar(G), G> = ||G||_*; torch's Muon
     Newton-Schulz-5 (bf16) keeps singular values within [0.5, 1.5] for cond(G) <= 100."""
     import torch
-    from torch.optim._muon import DEFAULT_A, DEFAULT_B, DEFAULT_C, DEFAULT_NS_STEPS, EPS
-    from torch.optim._muon import _zeropower_via_newtonschulz
+    from torch.optim._muon import (
+        DEFAULT_A,
+        DEFAULT_B,
+        DEFAULT_C,
+        DEFAULT_NS_STEPS,
+        EPS,
+        _zeropower_via_newtonschulz,
+    )
 
     g = rng.standard_normal((d, d))
     p = polar(g)

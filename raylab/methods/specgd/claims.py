@@ -6,7 +6,7 @@ A claim over several seeds takes the worst seed (`Claim.worst_case`). Claims who
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from raylab.records import Claim
 

@@ -9,7 +9,7 @@ Pure numpy float64 maths except `MuonStepper`, which drives `torch.optim.Muon`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

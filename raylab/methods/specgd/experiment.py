@@ -13,7 +13,8 @@ import dataclasses
 import numpy as np
 
 from raylab.context import RunContext
-from raylab.methods.specgd import checks, claims as claims_mod
+from raylab.methods.specgd import checks
+from raylab.methods.specgd import claims as claims_mod
 from raylab.methods.specgd.config import SpecGDConfig
 from raylab.methods.specgd.core import escape_step, init_weights, make_problem, simulate
 from raylab.methods.specgd.plots import plot_trajectories

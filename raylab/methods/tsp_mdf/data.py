@@ -7,8 +7,8 @@ coordinates with the instance's own metric (Euclidean for `.npy`, the TSPLIB met
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from raylab.context import RunContext
-from raylab.methods.tsp_mdf import claims as claim_sets, keys, plots
+from raylab.methods.tsp_mdf import claims as claim_sets
+from raylab.methods.tsp_mdf import keys, plots
 from raylab.methods.tsp_mdf.anchors import lkh_lengths, two_opt_lengths
 from raylab.methods.tsp_mdf.config import TSPConfig
 from raylab.methods.tsp_mdf.data import InstanceSet, load

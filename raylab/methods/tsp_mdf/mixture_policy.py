@@ -16,7 +16,7 @@ reference tour is ever read: rewards are the policy's own tour lengths.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

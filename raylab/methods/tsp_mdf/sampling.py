@@ -11,7 +11,7 @@ shifts) and 1 for the untrained absolute-sigma ablation.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy.spatial import cKDTree

@@ -19,8 +19,8 @@ Advantages A_k of the K rollouts of one instance, all divided by b = mean_k L_k:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from math import comb
-from typing import Callable
 
 import numpy as np
 import torch

@@ -4,8 +4,7 @@ PAR-off runs report no gate and p = 0; IQL runs with PAR."""
 import pytest
 
 from raylab.context import SerialMapper
-from raylab.methods.par.config import DatasetConfig, OfflineConfig, PARSettings
-from raylab.methods.par.config import TD3BCConfig
+from raylab.methods.par.config import DatasetConfig, OfflineConfig, PARSettings, TD3BCConfig
 from raylab.registry import get_spec
 from raylab.runner import run_experiment
 

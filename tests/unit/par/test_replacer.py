@@ -1,11 +1,12 @@
 """PAR's replacer (brief 5.3 checks 1-5): schedule, ranking, pool, gate, critic untouched."""
 
 import math
+
 import pytest
 import torch
 
-from raylab.methods.par.replacer import ProximalActionReplacer
 from raylab.methods.par.config import TD3BCConfig
+from raylab.methods.par.replacer import ProximalActionReplacer
 from raylab.methods.par.td3bc import TD3BC
 
 

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from raylab import DataMissing, RaylabError
 from raylab.context import Checkpointer
 from raylab.methods.label_noise.core import sam_step as numpy_sam_step
-from raylab.methods.s2o import attacks, data as data_mod
+from raylab.methods.s2o import attacks
+from raylab.methods.s2o import data as data_mod
 from raylab.methods.s2o.config import S2OConfig
 from raylab.methods.s2o.experiment import train_cell
 from raylab.methods.s2o.models import build_model

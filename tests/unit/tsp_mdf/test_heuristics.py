@@ -4,7 +4,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from numba import njit
 
 from raylab.methods.tsp_mdf.heuristics import insertion_order, insertion_tour, tour_length, two_opt
