@@ -4,6 +4,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from pathlib import Path
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # no ~/.ray/auth_token, no auth warning
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -70,9 +71,16 @@ def pytest_xdist_make_scheduler(config, log):
     return SharedClusterScheduling(config, log)
 
 
+CLUSTER_TESTS = Path(__file__).parent / "ray"
+
+
 def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.gpu` tests need CUDA; without it they are skipped (benchmarks/gpu_suite.sh runs
-    them on a GPU machine)."""
+    """Every test of the cluster group (tests/ray: a real Ray, seconds to a minute each) is `slow`, so
+    `pytest -m "not slow"` is the quick tier. `@pytest.mark.gpu` tests need CUDA; without it they are
+    skipped (benchmarks/gpu_suite.sh runs them on a GPU machine)."""
+    for item in items:
+        if CLUSTER_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.slow)
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if not gpu_items:
         return

@@ -84,6 +84,7 @@ def check_conformance(spec, tmp_path) -> None:
         assert untimed(resumed.metrics) == untimed(first.metrics), "resuming must not change the result"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_smoke_run_conforms(spec, tmp_path):
     check_conformance(spec, tmp_path)
