@@ -4,7 +4,7 @@
 
 1. In-process, one worker (the baseline): training frames/s (labelled frames per second of an epoch,
    after a warm-up epoch) and inference frames/s (overlapping windows, every frame) on the synthetic
-   set (the brief's 30 train / 12 validation videos), at the given model width.
+   set (30 train / 12 validation videos), at the given model width.
 2. With --ray: the same training through Ray Train with 1 and with 2 data-parallel CPU workers on a
    local 2-CPU Ray (abaw/pipeline, 4 epochs): wall seconds including Ray Train's start-up, and the
    workers' frames/s.

@@ -1,11 +1,11 @@
-"""autodp: K = 4 candidate evaluations on 1 vs 2 Ray actors (brief check 10), against the serial
+"""autodp: K = 4 candidate evaluations on 1 vs 2 Ray actors, against the serial
 in-process path in the same run.
 
     python benchmarks/autodp_actors.py [--copies 2]
 
 Each candidate is a four-team strategy evaluated without the cache on the full fact-QA set with its
-30 % noise (every operator runs; `--copies` repeats the rows to make each evaluation longer, the
-brief asks for >= 2 s each so Ray's per-item overhead is small). Prints seconds per map, the speed-up
+30 % noise (every operator runs; `--copies` repeats the rows to make each evaluation longer:
+>= 2 s each keeps Ray's per-item overhead small). Prints seconds per map, the speed-up
 of 2 actors over 1 (target >= 1.6x on 2 cores) and whether the scores are identical to serial.
 """
 

@@ -1,4 +1,4 @@
-"""Ray's costs as raylab pays them, on a local cluster (issue #19, 'Done when'):
+"""Ray's costs as raylab pays them, on a local cluster:
 
 1. per-task and per-actor-call overhead (empty items through RayMapper, tasks and actors backends);
 2. a map of uneven items (one long, many short) on the actor pool: the measured wall time against the

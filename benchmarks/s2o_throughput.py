@@ -4,7 +4,7 @@
 
 1. Training images/s of one epoch (PGD-10 inner attack) per variant: AT (baseline) vs AT+S2O, TRADES
    vs TRADES+S2O, AT+SAM; S2O's overhead is (images/s of the baseline / images/s with S2O) - 1
-   (the issue asks for < 5 %). mlp/cnn train on MNIST-5k; preact_resnet18/wrn34_10 on random
+   (target < 5 %; s2o README, Measured). mlp/cnn train on MNIST-5k; preact_resnet18/wrn34_10 on random
    CIFAR-shaped images (speed only).
 2. With --sweep: wall time of the smoke `variants` sweep on s2o/mnist_at (2 one-cell trials) with 1
    (baseline) vs 2 concurrent trials on a local 2-CPU Ray.

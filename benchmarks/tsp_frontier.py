@@ -1,4 +1,4 @@
-"""Quality per second on the same TSP-500 instances (issue #17 item 5): gap to LKH-3 against wall time
+"""Quality per second on the same TSP-500 instances: gap to LKH-3 against wall time
 per instance, for plain FI, FI + 2-opt/Or-opt, best of K untrained shifts, guided search, and both with
 per-sample local search, on 1 and 2 Ray actors; LKH-3 (elkai, one run) timed as the reference.
 

@@ -1,7 +1,7 @@
 """Farthest-insertion speed: the numba heuristic vs a plain numpy implementation of the same
 algorithm (baseline, in this run), at N = 500 / 1000 / 10000, beside the O(n^2) floor (the distances
-every build computes, and nothing else; issue #17: a build within 2x of it); then best-of-K
-sampling with 1 and 2 Ray actors against the serial path (issue #3 targets: >= 10x over numpy,
+every build computes, and nothing else; target: a build within 2x of it); then best-of-K
+sampling with 1 and 2 Ray actors against the serial path (targets: >= 10x over numpy,
 <= 1 s per TSP-10000 build, 2 actors <= 0.65x the serial wall time, start-up and JIT warm-up
 excluded).
 

@@ -6,20 +6,24 @@ only by the verbs that need it (through raylab.runtime).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import logging
 import os
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from raylab import RaylabError
 from raylab.cli_args import build_parser, completion_script
 from raylab.config import commented_yaml, config_hash, to_dict
-from raylab.context import SerialMapper
+from raylab.context import Mapper, MetricSink, SerialMapper
 from raylab.progress import ConsoleProgress
 from raylab.records import RESULT_FILE, ResultRecord
-from raylab.registry import all_specs, get_spec
+from raylab.registry import ExperimentSpec, all_specs, get_spec
 from raylab.runner import (
     Terminated,
     default_out_dir,
@@ -31,7 +35,7 @@ from raylab.runner import (
 from raylab.tracking import tracker_sinks
 
 
-def _config(args):
+def _config(args: argparse.Namespace) -> tuple[ExperimentSpec, Any]:
     spec = get_spec(args.experiment)
     return spec, load_run_config(spec, args.config, args.set or (), smoke=args.smoke, seed=args.seed)
 
@@ -41,7 +45,10 @@ def _summary(record: ResultRecord, out_dir: Path) -> str:
 
     status = {c.id: claim_status(record, c) for c in record.claims}
     claims = [c for c in record.claims if c.kind != "invariant"]
-    named = lambda label: [i for i, s in status.items() if s == label]  # noqa: E731
+
+    def named(label: str) -> list[str]:
+        return [i for i, s in status.items() if s == label]
+
     text = (
         f"{record.experiment}: {record.status} in {record.wall_s:.1f} s, claims "
         f"{len(named('yes'))}/{len(claims)} passed"
@@ -59,7 +66,7 @@ def _summary(record: ResultRecord, out_dir: Path) -> str:
     return text + f"\n  record: {out_dir / RESULT_FILE}"
 
 
-def _mapper(args, spec):
+def _mapper(args: argparse.Namespace, spec: ExperimentSpec) -> Mapper:
     if args.serial:
         return SerialMapper()
     from raylab.runtime.parallel import RayMapper
@@ -67,7 +74,7 @@ def _mapper(args, spec):
     return RayMapper(**spec.mapper_options)
 
 
-def _session(args):
+def _session(args: argparse.Namespace) -> AbstractContextManager[object]:
     if args.serial:
         from contextlib import nullcontext
 
@@ -77,7 +84,7 @@ def _session(args):
     return ray_session(args.address, dashboard=args.dashboard)
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     for spec in all_specs():
         resources = ", ".join(f"{k}={v:g}" for k, v in spec.resources.items())
         mark = "*" if spec.reproduce else " "
@@ -88,13 +95,15 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     _, cfg = _config(args)
     print(commented_yaml(cfg), end="")
     return 0
 
 
-def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> ResultRecord:
+def _execute(
+    args: argparse.Namespace, spec: ExperimentSpec, cfg: Any, out_dir: Path, run_id: str | None = None
+) -> ResultRecord:
     """Run the loop here, or, when the experiment needs a GPU and runs on Ray, as a task placed in a
     bundle of its registered resources (the driver's node may have no GPU); a loop that dispatches its
     work (`spec.dispatches`) runs here and its workers / items take the GPUs. The record lands in
@@ -104,6 +113,7 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
 
         spec = dataclasses.replace(spec, resources=fit_to_cluster(spec.resources, cluster_resources()))
     trackers = tracker_sinks(args.log, out_dir, f"{spec.name}:{Path(out_dir).name}", to_dict(cfg))
+    sinks: list[MetricSink]
     mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name), *trackers]
     if not args.serial:  # live metrics in the dashboard / Prometheus (raylab/runtime/metrics.py)
         from raylab.runtime.metrics import DashboardMetrics
@@ -128,7 +138,7 @@ def _execute(args, spec, cfg, out_dir: Path, run_id: str | None = None) -> Resul
     )
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     spec, cfg = _config(args)
     run_id = new_run_id(cfg)
     out_dir = Path(args.out) if args.out else default_out_dir(spec, run_id)
@@ -138,7 +148,7 @@ def cmd_run(args) -> int:
     return 0 if record.status == "ok" else 1
 
 
-def cmd_tune(args) -> int:
+def cmd_tune(args: argparse.Namespace) -> int:
     spec, cfg = _config(args)
     from raylab.runtime.cluster import ray_session
     from raylab.runtime.tune import load_sweep, run_sweep
@@ -160,21 +170,21 @@ def cmd_tune(args) -> int:
     return 0
 
 
-def _trials_table(summary: dict) -> str:
+def _trials_table(summary: dict[str, Any]) -> str:
     """One row per trial: its swept values, the sweep metric and the sweep's summary metrics."""
     trials = summary["trials"]
     keys = list(trials[0]["config"]) if trials else []
     extra = list(trials[0]["summary"]) if trials else []
     header = keys + [summary["metric"]] + extra
     rows = [[*(t["config"][k] for k in keys), t["metric"], *(t["summary"][k] for k in extra)] for t in trials]
-    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
+    fmt: Callable[[Any], str] = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
     widths = [max(len(h), *(len(fmt(r[i])) for r in rows)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
     lines += ["  ".join(fmt(v).ljust(w) for v, w in zip(row, widths)) for row in rows]
     return "\n".join(lines)
 
 
-def _reproduce_specs(only: str | None, smoke: bool = False):
+def _reproduce_specs(only: str | None, smoke: bool = False) -> list[ExperimentSpec]:
     """The reproduction set, narrowed by --only (methods or experiments)."""
     chosen = {x.strip() for x in only.split(",")} if only else None
     specs = [
@@ -185,7 +195,7 @@ def _reproduce_specs(only: str | None, smoke: bool = False):
     return specs
 
 
-def _submitted_command(args) -> tuple[str, list[str], Path, dict[str, str]]:
+def _submitted_command(args: argparse.Namespace) -> tuple[str, list[str], Path, dict[str, str]]:
     """Validate what `raylab submit` sends here, before anything is uploaded; returns (entry script,
     its arguments, the output folder on the cluster, job metadata)."""
     smoke = ["--smoke"] if args.smoke else []
@@ -221,7 +231,7 @@ def _submitted_command(args) -> tuple[str, list[str], Path, dict[str, str]]:
     return "jobs/tune.py", forwarded, out, {"verb": "tune", **meta}
 
 
-def cmd_submit(args) -> int:
+def cmd_submit(args: argparse.Namespace) -> int:
     entry, forwarded, out_dir, metadata = _submitted_command(args)
     from raylab.runtime import jobs
 
@@ -255,7 +265,7 @@ def cmd_submit(args) -> int:
     return 0 if status.value == "SUCCEEDED" else 1
 
 
-def cmd_reproduce(args) -> int:
+def cmd_reproduce(args: argparse.Namespace) -> int:
     from raylab.reporting.report import build_report, user_data_command
 
     specs = _reproduce_specs(args.only)
@@ -282,7 +292,7 @@ def cmd_reproduce(args) -> int:
     return 1 if failed else 0
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     from raylab.reporting.report import build_report
 
     print(f"report: {build_report(args.dir, args.out)}")
@@ -294,7 +304,7 @@ def cmd_report(args) -> int:
     return 0
 
 
-def cmd_jobs(args) -> int:
+def cmd_jobs(args: argparse.Namespace) -> int:
     """`raylab jobs list | logs ID [--follow] | stop ID` over the Jobs API (address and auth as `submit`)."""
     from raylab.runtime import jobs
 
@@ -319,7 +329,7 @@ def cmd_jobs(args) -> int:
     return 0 if status.value == "STOPPED" else 1
 
 
-def cmd_completion(args) -> int:
+def cmd_completion(args: argparse.Namespace) -> int:
     print(completion_script(args.shell, [s.name for s in all_specs()]), end="")
     return 0
 
@@ -341,8 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(HANDLERS).parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return args.handler(args)
+        return handler(args)
     except RaylabError as exc:
         print(f"raylab: error: {exc}", file=sys.stderr)
         return 2

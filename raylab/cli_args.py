@@ -4,7 +4,7 @@ and an example, `-v` accepted before or after the verb, and shell completion scr
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from raylab import __version__
 
@@ -141,7 +141,7 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("shell", choices=["bash", "zsh"])
 
 
-def build_parser(handlers: dict[str, Callable]) -> argparse.ArgumentParser:
+def build_parser(handlers: Mapping[str, Callable[[argparse.Namespace], int]]) -> argparse.ArgumentParser:
     verbose = argparse.ArgumentParser(add_help=False)
     verbose.add_argument(
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log at INFO level"

@@ -26,6 +26,7 @@ import yaml
 from raylab import RaylabError
 
 SMOKE_KEY = "smoke"
+T = typing.TypeVar("T")
 
 
 class ConfigError(RaylabError):
@@ -39,7 +40,7 @@ def require_positive(**values: float) -> None:
         raise ValueError(f"{', '.join(bad)} must be > 0")
 
 
-def load_yaml(path: str | Path) -> dict:
+def load_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping; a missing, unparsable or non-mapping file is a ConfigError naming it."""
     path = Path(path)
     try:
@@ -57,7 +58,7 @@ def load_yaml(path: str | Path) -> dict:
     return data
 
 
-def deep_merge(base: Mapping, override: Mapping) -> dict:
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """`override` merged into a copy of `base`, recursing into nested mappings."""
     merged = dict(base)
     for key, value in override.items():
@@ -77,7 +78,7 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     """Check `value` against `annotation`, converting only lossless cases (int -> float, str -> float)."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
-    if dataclasses.is_dataclass(annotation):
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a mapping for {annotation.__name__}, got {value!r}")
         return from_dict(annotation, value, where)
@@ -134,7 +135,7 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     raise ConfigError(f"{where}: expected {annotation.__name__}, got {value!r}")
 
 
-def from_dict(cls: type, data: Mapping, source: str) -> Any:
+def from_dict(cls: type[T], data: Mapping[str, Any], source: str) -> T:
     """Build dataclass `cls` from `data`; unknown keys and wrong types raise ConfigError naming `source`."""
     types_ = _field_types(cls)
     unknown = [k for k in data if k not in types_]
@@ -147,9 +148,10 @@ def from_dict(cls: type, data: Mapping, source: str) -> Any:
         raise ConfigError(f"{source}: {exc}") from None
 
 
-def to_dict(cfg: Any) -> dict:
+def to_dict(cfg: Any) -> dict[str, Any]:
     """The config as plain JSON-able data (tuples become lists)."""
-    return json.loads(json.dumps(dataclasses.asdict(cfg)))
+    data: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(cfg)))
+    return data
 
 
 def config_hash(cfg: Any) -> str:
@@ -182,7 +184,7 @@ class RawText:
         self.text, self.parsed = text, parsed
 
 
-def apply_overrides(data: dict, overrides: Sequence[str], cls: type) -> dict:
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str], cls: type) -> dict[str, Any]:
     """Apply `--set a.b=v` strings to raw config data, checked against `cls` (see `apply_values`)."""
     parsed = {}
     for text in overrides:
@@ -191,12 +193,12 @@ def apply_overrides(data: dict, overrides: Sequence[str], cls: type) -> dict:
     return _apply(data, parsed, cls)
 
 
-def apply_values(data: dict, values: Mapping[str, Any], cls: type, source: str) -> dict:
+def apply_values(data: dict[str, Any], values: Mapping[str, Any], cls: type, source: str) -> dict[str, Any]:
     """Set dotted config paths (`{"lr.gd": 0.01}`, e.g. from a Tune trial) on raw config data."""
     return _apply(data, {path: (value, f"{source}: {path}") for path, value in values.items()}, cls)
 
 
-def _apply(data: dict, values: Mapping[str, tuple[Any, str]], cls: type) -> dict:
+def _apply(data: dict[str, Any], values: Mapping[str, tuple[Any, str]], cls: type) -> dict[str, Any]:
     data = json.loads(json.dumps(data))
     for dotted, (value, where) in values.items():
         path = dotted.split(".")
@@ -210,7 +212,7 @@ def _apply(data: dict, values: Mapping[str, tuple[Any, str]], cls: type) -> dict
             annotation = types_[key]
             if depth == len(path) - 1:
                 node[key] = _coerce(_typed_scalar(value, annotation), annotation, where)
-            elif dataclasses.is_dataclass(annotation):
+            elif isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
                 target_cls, node = annotation, node.setdefault(key, {})
             else:
                 raise ConfigError(f"{where}: '{key}' is not a nested config section")
@@ -252,7 +254,8 @@ def field_docs(cls: type) -> dict[str, str]:
         if token.type == tokenize.COMMENT
     }
     docs = {}
-    for node in ast.parse(source).body[0].body:
+    # the source of a class parses to one ClassDef
+    for node in typing.cast(ast.ClassDef, ast.parse(source).body[0]).body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             lines = range(node.lineno, (node.end_lineno or node.lineno) + 1)
             found = [comments[line] for line in lines if line in comments]
@@ -267,7 +270,7 @@ def undocumented_fields(cls: type, prefix: str = "") -> list[str]:
     for name, annotation in _field_types(cls).items():
         if name not in docs:
             missing.append(prefix + name)
-        if dataclasses.is_dataclass(annotation):
+        if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
             missing += undocumented_fields(annotation, f"{prefix}{name}.")
     return missing
 
@@ -275,7 +278,8 @@ def undocumented_fields(cls: type, prefix: str = "") -> list[str]:
 def commented_yaml(cfg: Any, indent: int = 0) -> str:
     """The config as YAML that `--config` reads back to the same config, each field followed by its
     description (what `raylab show` prints)."""
-    docs, pad, lines = field_docs(type(cfg)), " " * indent, []
+    cls: type = type(cfg)  # (mypy takes `type[Any]` for unhashable)
+    docs, pad, lines = field_docs(cls), " " * indent, []
     for field in dataclasses.fields(cfg):
         value, doc = getattr(cfg, field.name), docs.get(field.name, "")
         comment = f"  # {doc}" if doc else ""

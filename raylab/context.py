@@ -20,13 +20,13 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from raylab import RaylabError
-from raylab.data_parallel import run_local
+from raylab.data_parallel import TrainLoop, run_local
 from raylab.progress import ConsoleProgress
 from raylab.records import METRICS_FILE, Claim, ResultRecord, append_jsonl
 
 log = logging.getLogger("raylab")
 
-MetricSink = Callable[[dict, "int | None"], None]
+MetricSink = Callable[[dict[str, Any], "int | None"], None]
 DATA_ENV = "RAYLAB_DATA"
 
 
@@ -70,7 +70,9 @@ def limit_threads(threads: int) -> Iterator[None]:
                 torch.set_num_threads(torch_threads)
 
 
-def call_item(fn: Callable, item: Any, index: int, name: str, shared: Any = None, threads: int = 1) -> Any:
+def call_item(
+    fn: Callable[..., Any], item: Any, index: int, name: str, shared: Any = None, threads: int = 1
+) -> Any:
     """Run `fn` on one item exactly as every mapper does: `fn(item[, shared=])`, `threads` BLAS/torch
     threads. Items carry their own seeds (derived from the run seed by name, see `raylab.seeding`),
     so serial and Ray results match bit for bit.
@@ -86,7 +88,7 @@ def call_item(fn: Callable, item: Any, index: int, name: str, shared: Any = None
 
 
 @contextlib.contextmanager
-def item_progress(name: str, total: int, enabled: bool = True) -> Iterator[Callable[[], None]]:
+def item_progress(name: str, total: int, enabled: bool = True) -> Iterator[Callable[[], object]]:
     """Progress over a map's items: a tqdm bar on a terminal, throttled log lines otherwise."""
     if not enabled:
         yield lambda: None
@@ -106,9 +108,25 @@ def item_progress(name: str, total: int, enabled: bool = True) -> Iterator[Calla
 
 
 class Mapper(Protocol):
-    def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list: ...
+    def map(
+        self, fn: Callable[..., Any], items: Sequence[Any], *, name: str, shared: Any = None
+    ) -> list[Any]: ...
 
-    def data_parallel(self, loop: Callable, config: Any, *, workers: int, **options) -> dict: ...
+    # what `RunContext.data_parallel` passes: the serial path uses the local options (device,
+    # checkpointer), Ray Train the rest; each mapper takes the others as **options and ignores them
+    def data_parallel(
+        self,
+        loop: TrainLoop,
+        config: Any,
+        *,
+        workers: int,
+        device: Any,
+        checkpointer: Checkpointer | None,
+        sink: MetricSink | None,
+        storage: Path,
+        name: str,
+        placement: str,
+    ) -> dict[str, Any]: ...
 
 
 class SerialMapper:
@@ -118,7 +136,9 @@ class SerialMapper:
     def __init__(self, progress: bool = True, threads: int = 1):
         self.progress, self.threads = progress, threads
 
-    def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
+    def map(
+        self, fn: Callable[..., Any], items: Sequence[Any], *, name: str, shared: Any = None
+    ) -> list[Any]:
         results = []
         with item_progress(name, len(items), self.progress) as advance:
             for i, item in enumerate(items):
@@ -128,15 +148,15 @@ class SerialMapper:
 
     def data_parallel(
         self,
-        loop: Callable,
+        loop: TrainLoop,
         config: Any,
         *,
         workers: int,
-        device,
-        checkpointer=None,
-        sink=None,
-        **ray_options,
-    ) -> dict:
+        device: Any,
+        checkpointer: Checkpointer | None = None,
+        sink: MetricSink | None = None,
+        **ray_options: Any,
+    ) -> dict[str, Any]:
         """A `raylab.data_parallel` loop as one worker in this process (Ray options are not used)."""
         return run_local(loop, config, workers=workers, device=device, checkpointer=checkpointer, sink=sink)
 
@@ -151,7 +171,7 @@ class Reporter:
         self.sinks = list(sinks)
         self.latest: dict[str, Any] = {}
 
-    def report(self, metrics: dict, step: int | None = None) -> None:
+    def report(self, metrics: dict[str, Any], step: int | None = None) -> None:
         row = {"step": step, **metrics}
         append_jsonl(self.path, row)
         self.latest.update(metrics)
@@ -176,7 +196,7 @@ class Checkpointer:
     def __init__(self, out_dir: Path):
         self.root = Path(out_dir) / "checkpoints"
 
-    def save(self, state: dict, step: int) -> Path:
+    def save(self, state: dict[str, Any], step: int) -> Path:
         folder = self.root / f"step_{step:08d}"
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / "state.pkl.tmp"
@@ -184,7 +204,7 @@ class Checkpointer:
         tmp.replace(folder / "state.pkl")
         return folder
 
-    def load_latest(self) -> tuple[int, dict] | None:
+    def load_latest(self) -> tuple[int, dict[str, Any]] | None:
         """(step, state) of the newest checkpoint, or None when there is none."""
         folders = sorted(self.root.glob("step_*/state.pkl")) if self.root.exists() else []
         if not folders:
@@ -202,7 +222,7 @@ class RunContext:
     out_dir: Path
     reporter: Reporter
     run_id: str = ""
-    config: dict = dataclasses.field(default_factory=dict)
+    config: dict[str, Any] = dataclasses.field(default_factory=dict)
     config_hash: str = ""
     mapper: Mapper = dataclasses.field(default_factory=SerialMapper)
     checkpointer: Checkpointer | None = None  # always set by `create`
@@ -210,20 +230,22 @@ class RunContext:
     shared_cache: Path | None = None  # the user's `--cache DIR`; configs never name output paths
     data_roots: tuple[Path, ...] = dataclasses.field(default_factory=default_data_roots)
 
-    def report(self, metrics: dict, step: int | None = None) -> None:
+    def report(self, metrics: dict[str, Any], step: int | None = None) -> None:
         self.reporter.report(metrics, step)
 
     def expect_steps(self, total: int) -> None:
         """The number of steps the run will report (progress shows step / total and an ETA)."""
         self.reporter.expect_steps(total)
 
-    def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
+    def map(
+        self, fn: Callable[..., Any], items: Sequence[Any], *, name: str, shared: Any = None
+    ) -> list[Any]:
         """Fan `fn` out over `items` (Ray tasks or serially); results come back in item order."""
         return self.mapper.map(fn, items, name=name, shared=shared)
 
     def data_parallel(
-        self, loop: Callable, config: Any, *, workers: int, device, placement: str = "auto"
-    ) -> dict:
+        self, loop: TrainLoop, config: Any, *, workers: int, device: Any, placement: str = "auto"
+    ) -> dict[str, Any]:
         """Run a `raylab.data_parallel` training loop on `workers` data-parallel workers (Ray Train on
         Ray, one worker in this process on the serial path) and return the last state it reported;
         its epochs are checkpointed in the run folder, and running the same folder again resumes."""

@@ -21,16 +21,25 @@ class TrainSession(Protocol):
     world_size: int  # data-parallel workers
     device: Any  # torch.device the model and batches go to
 
-    def prepare_model(self, model): ...
+    def prepare_model(self, model: Any) -> Any: ...
 
-    def latest(self) -> dict | None: ...
+    def latest(self) -> dict[str, Any] | None: ...
 
-    def report(self, metrics: dict, state: dict) -> None: ...
+    def report(self, metrics: dict[str, Any], state: dict[str, Any]) -> None: ...
 
     def all_sum(self, values: list[float]) -> list[float]: ...
 
 
 TrainLoop = Callable[[Any, TrainSession], None]
+EpochSink = Callable[[dict[str, Any], int], None]  # (metrics, epoch)
+
+
+class StateStore(Protocol):
+    """Where the serial path checkpoints a loop's states (`raylab.context.Checkpointer`)."""
+
+    def save(self, state: dict[str, Any], step: int) -> object: ...
+
+    def load_latest(self) -> tuple[int, dict[str, Any]] | None: ...
 
 
 class LocalSession:
@@ -39,15 +48,15 @@ class LocalSession:
 
     rank, world_size = 0, 1
 
-    def __init__(self, device, checkpointer=None, sink: Callable[[dict, int], None] | None = None):
+    def __init__(self, device: Any, checkpointer: StateStore | None = None, sink: EpochSink | None = None):
         self.device, self.checkpointer, self.sink = device, checkpointer, sink
-        self.last_state: dict | None = None
+        self.last_state: dict[str, Any] | None = None
         self.reports = 0
 
-    def prepare_model(self, model):
+    def prepare_model(self, model: Any) -> Any:
         return model.to(self.device)
 
-    def latest(self) -> dict | None:
+    def latest(self) -> dict[str, Any] | None:
         found = self.checkpointer.load_latest() if self.checkpointer else None
         if found is not None:
             self.reports, self.last_state = found
@@ -57,7 +66,7 @@ class LocalSession:
         """Sums over the workers (one worker: the values themselves)."""
         return list(values)
 
-    def report(self, metrics: dict, state: dict) -> None:
+    def report(self, metrics: dict[str, Any], state: dict[str, Any]) -> None:
         self.reports += 1
         self.last_state = state
         if self.checkpointer is not None:
@@ -66,7 +75,15 @@ class LocalSession:
             self.sink(metrics, self.reports)
 
 
-def run_local(loop: TrainLoop, config: Any, *, workers: int, device, checkpointer=None, sink=None) -> dict:
+def run_local(
+    loop: TrainLoop,
+    config: Any,
+    *,
+    workers: int,
+    device: Any,
+    checkpointer: StateStore | None = None,
+    sink: EpochSink | None = None,
+) -> dict[str, Any]:
     """The serial path: one worker here. More workers need Ray (a clear error, not a silent change)."""
     if workers != 1:
         raise RaylabError(
@@ -80,7 +97,7 @@ def run_local(loop: TrainLoop, config: Any, *, workers: int, device, checkpointe
     return session.last_state
 
 
-def shard(indices, rank: int, world_size: int):
+def shard(indices: Any, rank: int, world_size: int) -> Any:
     """This worker's share of one global batch: every world_size-th item from `rank` (equal shares
     when the batch size divides by the workers, which the configs check)."""
     return indices[rank::world_size]

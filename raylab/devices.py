@@ -3,8 +3,13 @@ only when asked, so `raylab list` stays light."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def pick_device(name: str):
+if TYPE_CHECKING:
+    import torch
+
+
+def pick_device(name: str) -> torch.device:
     """auto: CUDA when torch sees a GPU, else the CPU; cuda without a GPU is an error naming it."""
     import torch
 

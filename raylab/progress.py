@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 TERMINAL_REDRAW_S = 0.2  # redraw period on a terminal
 LOG_EVERY_S = 10.0  # line period without a terminal
@@ -58,7 +58,7 @@ class ConsoleProgress:
     def expect_steps(self, total: int) -> None:
         self.total = total
 
-    def __call__(self, metrics: dict, step: int | None) -> None:
+    def __call__(self, metrics: dict[str, Any], step: int | None) -> None:
         self.latest.update({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
         if step is None:
             return

@@ -11,9 +11,10 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsFloat
 
 from raylab import RaylabError
 
@@ -26,7 +27,7 @@ METRICS_FILE = "metrics.jsonl"
 METRIC_NAME = re.compile(r"[a-z][a-z0-9_]*(/[A-Za-z0-9_.+=-]+)+")
 TIME_NAMESPACE = "time/"
 
-_OPS = {
+_OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": lambda v, t: v <= t,
     ">=": lambda v, t: v >= t,
     "<": lambda v, t: v < t,
@@ -76,14 +77,20 @@ class Claim:
 
     @classmethod
     def worst_case(
-        cls, id: str, statement: str, values, op: str, threshold: float, paper_value: float | None = None
+        cls,
+        id: str,
+        statement: str,
+        values: Iterable[SupportsFloat],
+        op: str,
+        threshold: float,
+        paper_value: float | None = None,
     ) -> Claim:
         """The claim over several seeds/channels, judged on the worst one: the largest value for an
         upper bound (`<`, `<=`), the smallest for a lower bound. Any NaN fails it."""
-        values = [float(v) for v in values]
-        if any(math.isnan(v) for v in values):
+        floats = [float(v) for v in values]
+        if any(math.isnan(v) for v in floats):
             return cls.check(id, statement, math.nan, op, threshold, paper_value)
-        worst = max(values) if op in ("<", "<=") else min(values)
+        worst = max(floats) if op in ("<", "<=") else min(floats)
         return cls.check(id, statement, worst, op, threshold, paper_value)
 
 
@@ -95,7 +102,7 @@ class ResultRecord:
     run_id: str
     status: str
     seed: int
-    config: dict
+    config: dict[str, Any]
     config_hash: str
     metrics: dict[str, float] = dataclasses.field(default_factory=dict)
     claims: list[Claim] = dataclasses.field(default_factory=list)
@@ -112,11 +119,12 @@ class ResultRecord:
     machine: dict[str, Any] = dataclasses.field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
-    def to_json(self) -> dict:
-        return _json_safe(dataclasses.asdict(self))
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = _json_safe(dataclasses.asdict(self))
+        return data
 
     @classmethod
-    def from_json(cls, data: dict, source: str = "record") -> ResultRecord:
+    def from_json(cls, data: dict[str, Any], source: str = "record") -> ResultRecord:
         if data.get("schema_version") != SCHEMA_VERSION:
             raise RaylabError(
                 f"{source}: schema_version {data.get('schema_version')!r} is not {SCHEMA_VERSION}"
@@ -203,7 +211,7 @@ def read_record(path: str | Path) -> ResultRecord:
     return ResultRecord.from_json(data, str(path))
 
 
-def append_jsonl(path: str | Path, row: dict) -> None:
+def append_jsonl(path: str | Path, row: dict[str, Any]) -> None:
     """Append one JSON line and flush, so a crash loses at most the line being written."""
     with open(path, "a") as handle:
         handle.write(json.dumps(_json_safe(row)) + "\n")

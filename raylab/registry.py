@@ -15,9 +15,13 @@ import os
 import pkgutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from raylab import RaylabError
+
+if TYPE_CHECKING:
+    from raylab.context import RunContext
+    from raylab.records import ResultRecord
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,11 +81,13 @@ class ExperimentSpec:
     def config_path(self) -> Path:
         return configs_dir() / f"{self.name}.yaml"
 
-    def load_config_cls(self) -> type:
-        return load_object(self.config_cls)
+    def load_config_cls(self) -> type[Any]:
+        cls: type[Any] = load_object(self.config_cls)
+        return cls
 
-    def load_entry(self) -> Callable:
-        return load_object(self.entry)
+    def load_entry(self) -> Callable[[Any, RunContext], ResultRecord]:
+        entry: Callable[[Any, RunContext], ResultRecord] = load_object(self.entry)
+        return entry
 
 
 @functools.cache

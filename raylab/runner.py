@@ -12,7 +12,8 @@ import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 from raylab import RaylabError
 from raylab.config import config_hash, resolve_config, to_dict
@@ -47,7 +48,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
         return
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> NoReturn:
         raise Terminated("SIGTERM")
 
     previous = signal.signal(signal.SIGTERM, handler)
@@ -166,7 +167,7 @@ def run_size(spec: ExperimentSpec, cfg: Any) -> str:
     return "custom"
 
 
-def finished_record(out_dir: Path, cfg) -> ResultRecord | None:
+def finished_record(out_dir: Path, cfg: Any) -> ResultRecord | None:
     """The run's record when it finished ok with this exact config (same hash); else None (run it).
     `raylab reproduce --resume` and a restored Tune trial keep such a run instead of repeating it."""
     if not (Path(out_dir) / RESULT_FILE).exists():

@@ -14,22 +14,24 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Literal, cast
 
 from raylab import RaylabError
 
 TRACKERS = ("tensorboard", "wandb", "mlflow")
+WandbMode = Literal["online", "offline", "disabled", "shared"]  # wandb.init's `mode` annotation
 TENSORBOARD_DIR = "tensorboard"
 MLFLOW_DIR = "mlruns"
 _MLFLOW_BAD_CHARS = re.compile(r"[^\w./\- :]")  # MLflow keys: alphanumerics, _ . - / space and colon
 
 
-def _numeric(metrics: dict) -> dict:
+def _numeric(metrics: dict[str, Any]) -> dict[str, float]:
     return {
         k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
     }
 
 
-def _flat(config: dict, prefix: str = "") -> dict:
+def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested config -> {"a.b": value} (tracker params are flat)."""
     flat = {}
     for key, value in config.items():
@@ -44,12 +46,12 @@ class TensorBoardSink:
     """Writes every numeric metric as a scalar to `<run folder>/tensorboard/` (tensorboardX, which
     Ray Tune also uses); rows without a step are written at the last step seen."""
 
-    def __init__(self, out_dir: Path, run_name: str, config: dict):
+    def __init__(self, out_dir: Path, run_name: str, config: dict[str, Any]):
         from tensorboardX import SummaryWriter
 
         self.writer, self.step = SummaryWriter(str(out_dir / TENSORBOARD_DIR)), 0
 
-    def __call__(self, metrics: dict, step: int | None) -> None:
+    def __call__(self, metrics: dict[str, Any], step: int | None) -> None:
         self.step = self.step if step is None else step
         for name, value in _numeric(metrics).items():
             self.writer.add_scalar(name, value, self.step)
@@ -62,7 +64,7 @@ class WandbSink:
     """One W&B run per raylab run, with the config as its config. Offline (files under
     `<run folder>/wandb/`, `wandb sync` uploads them) unless WANDB_API_KEY or WANDB_MODE says otherwise."""
 
-    def __init__(self, out_dir: Path, run_name: str, config: dict):
+    def __init__(self, out_dir: Path, run_name: str, config: dict[str, Any]):
         import wandb
 
         mode = os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
@@ -71,12 +73,14 @@ class WandbSink:
             name=run_name,
             dir=str(out_dir),
             config=config,
-            mode=mode,
+            # WANDB_MODE goes to W&B as given: it validates it, and takes "dryrun" / "run" too, which
+            # wandb.init's annotation leaves out
+            mode=cast(WandbMode, mode),
             reinit="create_new",
         )
         self.step = 0
 
-    def __call__(self, metrics: dict, step: int | None) -> None:
+    def __call__(self, metrics: dict[str, Any], step: int | None) -> None:
         self.step = self.step if step is None else max(step, self.step)  # W&B steps never go back
         self.run.log(_numeric(metrics), step=self.step)
 
@@ -88,7 +92,7 @@ class MLflowSink:
     """One MLflow run per raylab run (experiment = the raylab experiment name), the flattened config
     as params. MLFLOW_TRACKING_URI names a server; unset, a file store in `<run folder>/mlruns`."""
 
-    def __init__(self, out_dir: Path, run_name: str, config: dict):
+    def __init__(self, out_dir: Path, run_name: str, config: dict[str, Any]):
         from mlflow.entities import Param
         from mlflow.tracking import MlflowClient
 
@@ -106,7 +110,7 @@ class MLflowSink:
             self.client.log_batch(self.run_id, params=params[start : start + 100])
         self.step = 0
 
-    def __call__(self, metrics: dict, step: int | None) -> None:
+    def __call__(self, metrics: dict[str, Any], step: int | None) -> None:
         from mlflow.entities import Metric
 
         self.step = self.step if step is None else step
@@ -121,18 +125,19 @@ class MLflowSink:
         self.client.set_terminated(self.run_id)
 
 
-SINKS = {"tensorboard": TensorBoardSink, "wandb": WandbSink, "mlflow": MLflowSink}
+Tracker = TensorBoardSink | WandbSink | MLflowSink
+SINKS: dict[str, type[Tracker]] = {"tensorboard": TensorBoardSink, "wandb": WandbSink, "mlflow": MLflowSink}
 
 
 def tracker_sinks(
-    kinds: Sequence[str], out_dir: str | Path, run_name: str = "raylab", config: dict | None = None
-) -> list:
+    kinds: Sequence[str], out_dir: str | Path, run_name: str = "raylab", config: dict[str, Any] | None = None
+) -> list[Tracker]:
     """The sinks for `--log` values (each once). An unknown tracker, or one whose package is not
     installed, is an error naming the fix."""
     unknown = [k for k in kinds if k not in TRACKERS]
     if unknown:
         raise RaylabError(f"--log {unknown[0]}: unknown tracker (known: {', '.join(TRACKERS)})")
-    sinks = []
+    sinks: list[Tracker] = []
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     for kind in dict.fromkeys(kinds):
         try:

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it.renderer import RendererProtocol
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 HTML_FILE = "index.html"
 _PAGE = jinja2.Environment(autoescape=True).from_string(
@@ -34,7 +41,9 @@ def _parser(base: Path) -> MarkdownIt:
     """CommonMark + tables, raw HTML escaped, images inlined from `base` (a missing one is named)."""
     parser = MarkdownIt("commonmark", {"html": False}).enable("table")
 
-    def image(renderer, tokens, index, options, env):
+    def image(
+        renderer: RendererProtocol, tokens: Sequence[Token], index: int, options: OptionsDict, env: EnvType
+    ) -> str:
         token = tokens[index]
         alt = html.escape(token.content)
         path = base / str(token.attrGet("src") or "")

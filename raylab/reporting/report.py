@@ -51,7 +51,7 @@ def _is_raylab_record(path: Path) -> bool:
         return False
 
 
-def _fmt(value) -> str:
+def _fmt(value: object) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -180,7 +180,7 @@ def count_claims(records: list[ResultRecord]) -> dict[str, int]:
     return counts
 
 
-def summary_table(by_method: dict[str, list]) -> list[str]:
+def summary_table(by_method: dict[str, list[tuple[Path, ResultRecord]]]) -> list[str]:
     lines = [
         "| method | runs | claims passed | open | size-dependent, not met here | failed | invariants held "
         "| wall time (s) |",
@@ -283,11 +283,11 @@ def build_report(root: str | Path, out: str | Path | None = None, title: str = "
     sweeps = sweep_sections(root, out.parent)
     if not records and not sweeps:
         raise RaylabError(f"no raylab {RESULT_FILE} or {SWEEP_SUMMARY} under {root}")
-    by_method: dict[str, list] = {}
+    by_method: dict[str, list[tuple[Path, ResultRecord]]] = {}
     for folder, record in records:
         by_method.setdefault(record.experiment.split("/")[0], []).append((folder, record))
     totals = count_claims([r for _, r in records])
-    needs_data = [(r.experiment, user_data_command(r)) for _, r in records if user_data_command(r)]
+    needs_data = [(r.experiment, command) for _, r in records if (command := user_data_command(r))]
     failed_runs = [r.experiment for _, r in records if r.status != "ok" and not user_data_command(r)]
     lines = [
         f"# {title}",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from raylab.records import METRICS_FILE
 from raylab.reporting.plots import new_figure, save_figure
 
 
-def trial_curve(run_dir: str | Path, metric: str) -> tuple[list, list]:
+def trial_curve(run_dir: str | Path, metric: str) -> tuple[list[int], list[float]]:
     """(steps, values) of `metric` from a run's metrics.jsonl (rows without a step are skipped)."""
     path = Path(run_dir) / METRICS_FILE
     steps, values = [], []
@@ -22,7 +23,7 @@ def trial_curve(run_dir: str | Path, metric: str) -> tuple[list, list]:
     return steps, values
 
 
-def plot_sweep(trials: list[dict], metric: str, path: str | Path) -> Path | None:
+def plot_sweep(trials: list[dict[str, Any]], metric: str, path: str | Path) -> Path | None:
     """One line per trial (labelled by its swept values); None when no trial streamed `metric`."""
     fig, axes = new_figure(rows=1, cols=1, panel_size=(6.0, 3.6))
     drawn = 0

@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlparse
 
@@ -95,10 +96,10 @@ def local_init_kwargs(
     num_gpus: int | None = None,
     object_store_mb: int = DEFAULT_OBJECT_STORE_MB,
     dashboard: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """ray.init arguments for a private local cluster on this machine; with `dashboard`, Ray's
     dashboard on 127.0.0.1 at a free port (several raylab commands can run side by side)."""
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "address": "local",
         "num_cpus": num_cpus or os.cpu_count() or 1,
         "include_dashboard": dashboard,
@@ -115,7 +116,8 @@ def local_init_kwargs(
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]  # (host, port)
+        return port
 
 
 @contextlib.contextmanager
@@ -172,7 +174,9 @@ def _one_line(exc: BaseException) -> str:
     return lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
 
 
-def _init(ray, kwargs: dict, address: str | None, attempts: int = 3, pause_s: float = 2.0) -> Any:
+def _init(
+    ray: ModuleType, kwargs: dict[str, Any], address: str | None, attempts: int = 3, pause_s: float = 2.0
+) -> Any:
     """ray.init with a one-line error; a Ray client (`ray://`) connection is retried, because the
     head's client proxy sometimes fails to start the per-client server on the first try (seen in
     our two-node tests under load)."""
@@ -189,7 +193,7 @@ def _init(ray, kwargs: dict, address: str | None, attempts: int = 3, pause_s: fl
             raise ClusterError(f"cannot start/connect Ray {where}: {_one_line(exc)}") from None
 
 
-def validate_cluster_yaml(path: str | Path) -> dict:
+def validate_cluster_yaml(path: str | Path) -> dict[str, Any]:
     """Check a cluster launcher config offline, exactly as `ray up` does before it contacts a cloud
     (`prepare_config` merges provider defaults, then `validate_config` applies Ray's JSON schema).
     Returns the prepared config; raises ClusterError naming the file and the problem."""

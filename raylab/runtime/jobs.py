@@ -11,10 +11,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 from ray._private.runtime_env.packaging import GCS_STORAGE_MAX_SIZE, _dir_travel, _get_excludes
-from ray.job_submission import JobStatus, JobSubmissionClient
+from ray.job_submission import JobDetails, JobStatus, JobSubmissionClient
 
 from raylab.runtime.cluster import ClusterError, check_reachable, choose_auth_mode
 
@@ -25,7 +26,7 @@ EXTRA_KEYS = ("pip", "env_vars")  # what --runtime-env FILE may add to a job's r
 SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH", re.IGNORECASE)
 
 
-def _extras_file(path: str | Path) -> dict:
+def _extras_file(path: str | Path) -> dict[str, Any]:
     try:
         extras = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -44,7 +45,7 @@ def job_runtime_env(
     env: Sequence[str] = (),
     extras_file: str | Path | None = None,
     excludes: Sequence[str] = (),
-) -> dict:
+) -> dict[str, Any]:
     """The job's runtime env: the uploaded folder (with raylab's and the user's excludes), pip packages
     and environment variables from `--runtime-env FILE`, `--pip` and `--env NAME=VALUE`. A variable
     whose name looks like a secret is refused: runtime envs are visible to every dashboard user."""
@@ -128,7 +129,7 @@ def connect(address: str | None) -> JobSubmissionClient:
 def submit(
     client: JobSubmissionClient,
     args: Sequence[str],
-    runtime_env: dict,
+    runtime_env: dict[str, Any],
     entry_script: str = "jobs/run.py",
     agent_wait_s: float = 60.0,
     submission_id: str | None = None,
@@ -176,7 +177,7 @@ def follow(client: JobSubmissionClient, job_id: str, poll_s: float = 1.0) -> Job
     return status
 
 
-def job_table(details) -> str:
+def job_table(details: Sequence[JobDetails]) -> str:
     """One line per job, newest first: id, status, start time, experiment (metadata) or entrypoint."""
     rows = sorted(details, key=lambda job: job.start_time or 0, reverse=True)
     lines = [f"{'JOB':<58} {'STATUS':<10} {'STARTED':<19} WHAT"]

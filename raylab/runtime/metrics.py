@@ -7,6 +7,7 @@ metrics export port) and so to the dashboard's Metrics view and Grafana, as
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ray.util.metrics import Gauge
 
@@ -40,7 +41,7 @@ class DashboardMetrics:
     def expect_steps(self, total: int) -> None:
         self.total = total
 
-    def __call__(self, metrics: dict, step: int | None) -> None:
+    def __call__(self, metrics: dict[str, Any], step: int | None) -> None:
         gauges = self.gauges()
         for name, value in metrics.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
@@ -50,5 +51,5 @@ class DashboardMetrics:
             if self.total:
                 gauges["progress"].set(min(1.0, step / self.total), tags=self.tags)
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_gauges": None}

@@ -8,17 +8,22 @@ actors `<name>-worker-<k>` so the Ray dashboard shows what is running.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import ray
+from ray import ObjectRef
 
 from raylab import RaylabError
 from raylab.context import ItemError, call_item, item_progress
+from raylab.data_parallel import EpochSink, TrainLoop
 from raylab.runtime.placement import in_bundle, reserved, worker_bundles
 
 
-def _run_item(fn: Callable, item: Any, index: int, name: str, shared: Any, threads: int = 1):
+def _run_item(
+    fn: Callable[..., Any], item: Any, index: int, name: str, shared: Any, threads: int = 1
+) -> tuple[bool, Any]:  # (True, result) or (False, the ItemError's message)
     try:
         return True, call_item(fn, item, index, name, shared, threads)
     except ItemError as exc:
@@ -37,7 +42,7 @@ class _ItemWorker:
     def __init__(self, threads: int):
         self.threads = threads
 
-    def run(self, fn: Callable, item: Any, index: int, name: str, shared: Any):
+    def run(self, fn: Callable[..., Any], item: Any, index: int, name: str, shared: Any) -> tuple[bool, Any]:
         return _run_item(fn, item, index, name, shared, self.threads)
 
 
@@ -77,14 +82,17 @@ class RayMapper:
         self.num_actors, self.progress, self.max_retries = num_actors, progress, max_retries
         self.threads = max(1, int(num_cpus))  # BLAS/torch threads per item, as on the serial path
         self.placement, self.placement_timeout_s = placement, placement_timeout_s
-        self._actors: list | None = None
+        # actor handles are Any: Ray types a handle's methods (`actor.run`) as Never
+        self._actors: list[Any] | None = None
 
-    def map(self, fn: Callable, items: Sequence, *, name: str, shared: Any = None) -> list:
+    def map(
+        self, fn: Callable[..., Any], items: Sequence[Any], *, name: str, shared: Any = None
+    ) -> list[Any]:
         if not items:
             return []
         shared_ref = ray.put(shared) if shared is not None else None
         if self.backend == "tasks" and self.placement:
-            return self._map_placed(ray.put(fn), items, name, shared_ref)
+            return self._map_placed(ray.put(fn), items, name, shared_ref, self.placement)
         if self.backend == "tasks":
             fn_ref = ray.put(fn)
             resources = {
@@ -101,7 +109,7 @@ class RayMapper:
             return self._collect(refs, name)
         return self._map_actors(fn, items, name, shared_ref)
 
-    def _pool(self, name: str) -> list:
+    def _pool(self, name: str) -> list[Any]:
         """The mapper's actors, created on its first actor map (named after that map)."""
         if self._actors is None:
             count = self.num_actors or max(
@@ -109,7 +117,7 @@ class RayMapper:
             )
             tag = uuid.uuid4().hex[:6]
             self._actors = [
-                _ItemWorker.options(
+                _ItemWorker.options(  # type: ignore[attr-defined]  # @ray.remote adds .options
                     name=f"{name}-worker-{k}-{tag}",
                     num_cpus=self.num_cpus,
                     num_gpus=self.num_gpus,
@@ -120,25 +128,37 @@ class RayMapper:
             ]
         return self._actors
 
-    def _map_actors(self, fn, items, name, shared_ref) -> list:
+    def _map_actors(
+        self, fn: Callable[..., Any], items: Sequence[Any], name: str, shared_ref: ObjectRef[Any] | None
+    ) -> list[Any]:
         """Each actor holds two items at a time (one running, one queued, so it never waits on the
         driver) and is handed the next item when one finishes: uneven items do not leave actors idle."""
         fn_ref = ray.put(fn)
 
-        def submit(i: int, actor):
-            return actor.run.options(name=f"{name}[{i}]").remote(fn_ref, items[i], i, name, shared_ref)
+        def submit(i: int, actor: Any) -> ObjectRef[Any]:
+            ref: ObjectRef[Any] = actor.run.options(name=f"{name}[{i}]").remote(
+                fn_ref, items[i], i, name, shared_ref
+            )
+            return ref
 
         actors = self._pool(name)
         return self._dispatch(submit, len(items), actors + actors, name)
 
-    def _map_placed(self, fn_ref, items: Sequence, name: str, shared_ref) -> list:
+    def _map_placed(
+        self,
+        fn_ref: ObjectRef[Any],
+        items: Sequence[Any],
+        name: str,
+        shared_ref: ObjectRef[Any] | None,
+        placement: str,
+    ) -> list[Any]:
         (bundle,) = worker_bundles(1, gpus_per_worker=self.num_gpus, cpus_per_worker=self.num_cpus)
         total = ray.cluster_resources()
         fits = min(int(total.get(r, 0) // amount) for r, amount in bundle.items() if amount)
         count = max(1, min(len(items), fits))
-        with reserved([bundle] * count, self.placement, self.placement_timeout_s, name=f"{name}-pg") as group:
+        with reserved([bundle] * count, placement, self.placement_timeout_s, name=f"{name}-pg") as group:
 
-            def submit(i: int, slot: int):
+            def submit(i: int, slot: int) -> ObjectRef[Any]:
                 task = _run_item_task.options(
                     name=f"{name}[{i}]",
                     num_cpus=self.num_cpus,
@@ -146,17 +166,21 @@ class RayMapper:
                     max_retries=self.max_retries,
                     **in_bundle(group, slot, capture_child_tasks=False),
                 )
-                return task.remote(fn_ref, items[i], i, name, shared_ref, self.threads)
+                ref: ObjectRef[Any] = task.remote(fn_ref, items[i], i, name, shared_ref, self.threads)
+                return ref
 
             return self._dispatch(submit, len(items), list(range(count)), name)
 
-    def _dispatch(self, submit: Callable, total: int, slots: list, name: str) -> list:
+    def _dispatch(
+        self, submit: Callable[[int, Any], ObjectRef[Any]], total: int, slots: list[Any], name: str
+    ) -> list[Any]:
         """Next-idle dispatch: `submit(i, slot)` item i into each slot (an actor, a bundle), then give a
         slot the next item whenever one of its items finishes. Results come back in item order.
 
         An actor that dies (its node lost, its process killed) is not restarted: its items go back to
         the queue and run on the surviving actors. (A restarted actor on a fixed-size cluster waits for
         resources the survivors hold, and the map would hang.) With no actor left the map fails."""
+        running: dict[ObjectRef[Any], tuple[int, Any]]  # ref -> (item index, slot)
         queue, free, running, dead = list(range(total)), list(slots), {}, set()
         results: list[Any] = [None] * total
         with item_progress(name, total, self.progress) as advance:
@@ -181,13 +205,13 @@ class RayMapper:
                 free = [slot for slot in free if id(slot) not in dead]
         return results
 
-    def _forget(self, actor) -> None:
+    def _forget(self, actor: Any) -> None:
         """Drop a dead actor from the pool (later maps run on the survivors)."""
         if self._actors is not None:
             self._actors = [a for a in self._actors if a is not actor]
 
     @staticmethod
-    def _value(ref, still_running) -> Any:
+    def _value(ref: ObjectRef[Any], still_running: Iterable[ObjectRef[Any]]) -> Any:
         """An item's result; a failed item cancels the others and raises its ItemError."""
         ok, value = ray.get(ref)
         if not ok:
@@ -198,16 +222,16 @@ class RayMapper:
 
     def data_parallel(
         self,
-        loop: Callable,
+        loop: TrainLoop,
         config: Any,
         *,
         workers: int,
-        storage,
+        storage: Path,
         name: str,
         placement: str = "auto",
-        sink=None,
-        **local_options,
-    ) -> dict:
+        sink: EpochSink | None = None,
+        **local_options: Any,
+    ) -> dict[str, Any]:
         """A `raylab.data_parallel` loop on `workers` Ray Train workers, each with this mapper's
         per-item resources (the run folder's `storage` holds the checkpoints; the local options, a
         device and a checkpointer, belong to the serial path)."""
@@ -231,7 +255,7 @@ class RayMapper:
             ray.kill(actor)
         self._actors = None
 
-    def _collect(self, refs: list, name: str) -> list:
+    def _collect(self, refs: list[ObjectRef[Any]], name: str) -> list[Any]:
         index_of = {ref: i for i, ref in enumerate(refs)}
         results: list[Any] = [None] * len(refs)
         pending = set(refs)
@@ -244,7 +268,7 @@ class RayMapper:
         return results
 
 
-def _ready(refs: list) -> list:
+def _ready(refs: list[ObjectRef[Any]]) -> list[ObjectRef[Any]]:
     """Every finished ref, waiting for at least one: one pass of bookkeeping per burst of finished
     items, not per item (a map of 10^5 small items is not quadratic in `ray.wait` calls)."""
     ray.wait(refs, num_returns=1)

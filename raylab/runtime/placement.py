@@ -7,23 +7,26 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import ray
-from ray.util.placement_group import placement_group, remove_placement_group
+from ray.util.placement_group import PlacementGroup, placement_group, remove_placement_group
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from raylab import RaylabError
 
 STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
 log = logging.getLogger("raylab")
+R = TypeVar("R")
 
 
 class PlacementError(RaylabError):
     """A placement group could not be created in time."""
 
 
-def worker_bundles(num_workers: int, gpus_per_worker: float = 1, cpus_per_worker: float = 1) -> list[dict]:
+def worker_bundles(
+    num_workers: int, gpus_per_worker: float = 1, cpus_per_worker: float = 1
+) -> list[dict[str, float]]:
     """One bundle per training worker, e.g. 2 workers x {"GPU": 1, "CPU": 4}."""
     bundle = {"CPU": float(cpus_per_worker)}
     if gpus_per_worker:
@@ -35,10 +38,10 @@ def shortage(
     bundles: Sequence[Mapping[str, float]], strategy: str, nodes: Sequence[Mapping[str, float]]
 ) -> str:
     """Why `bundles` cannot be placed on alive nodes with these total resources ("" if they can)."""
-    needed = Counter()
+    needed: Counter[str] = Counter()
     for bundle in bundles:
         needed.update(bundle)
-    have = Counter()
+    have: Counter[str] = Counter()
     for node in nodes:
         have.update(node)
     short = [
@@ -69,7 +72,7 @@ def reserved(
     strategy: str = "PACK",
     timeout_s: float = 60,
     name: str = "raylab",
-) -> Iterator:
+) -> Iterator[PlacementGroup]:
     """Create a placement group, wait up to `timeout_s`, yield it, and remove it afterwards.
 
     On timeout the group is removed and PlacementError says which resource is short (or that the
@@ -93,7 +96,7 @@ def reserved(
         remove_placement_group(group)
 
 
-def in_bundle(group, index: int, capture_child_tasks: bool = True) -> dict:
+def in_bundle(group: PlacementGroup, index: int, capture_child_tasks: bool = True) -> dict[str, Any]:
     """`.options(**in_bundle(pg, i))` schedules a task or actor inside bundle `i` (and, by default,
     the tasks it starts too)."""
     return {
@@ -125,8 +128,13 @@ def run_bundle(resources: Mapping[str, float]) -> dict[str, float]:
 
 
 def run_placed(
-    fn: Callable[..., Any], *args, resources: Mapping[str, float], name: str, timeout_s: float = 600, **kwargs
-) -> Any:
+    fn: Callable[..., R],
+    *args: Any,
+    resources: Mapping[str, float],
+    name: str,
+    timeout_s: float = 600,
+    **kwargs: Any,
+) -> R:
     """Run `fn(*args, **kwargs)` as a Ray task inside a bundle reserved for `resources`, and return
     its result. This is how a run whose loop needs a GPU gets onto a GPU node when the driver has
     none. Tasks the loop fans out are not captured by the bundle: they ask the cluster for their
@@ -140,4 +148,5 @@ def run_placed(
             max_retries=0,
             **in_bundle(group, 0, capture_child_tasks=False),
         )
-        return ray.get(task.remote(*args, **kwargs))
+        result: R = ray.get(task.remote(*args, **kwargs))  # fn's own result
+        return result

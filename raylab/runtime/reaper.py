@@ -65,7 +65,7 @@ def still_running(noted: dict[int, int]) -> list[int]:
     return [pid for pid, _, started, _ in _processes() if noted.get(pid) == started]
 
 
-def start(tag: str) -> subprocess.Popen:
+def start(tag: str) -> subprocess.Popen[bytes]:
     """The reaper of this process's embedded Ray (untagged itself, in its own session)."""
     env = {k: v for k, v in os.environ.items() if k != TAG_ENV}
     return subprocess.Popen(

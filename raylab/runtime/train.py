@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import pickle
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from ray.train import Checkpoint, RunConfig, ScalingConfig
 from ray.train.torch import TorchTrainer
 
 from raylab import RaylabError
-from raylab.data_parallel import TrainLoop
+from raylab.data_parallel import EpochSink, TrainLoop
 
 log = logging.getLogger("raylab")
 STATE_FILE = "state.pkl"
@@ -30,20 +29,21 @@ STATE_FILE = "state.pkl"
 class RaySession:
     """The TrainSession of one Ray Train worker."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         context = ray.train.get_context()
         self.rank, self.world_size = context.get_world_rank(), context.get_world_size()
         self.device = ray.train.torch.get_device()
 
-    def prepare_model(self, model):
+    def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module:
         return ray.train.torch.prepare_model(model)  # moves to the device; DDP when world_size > 1
 
-    def latest(self) -> dict | None:
+    def latest(self) -> dict[str, Any] | None:
         checkpoint = ray.train.get_checkpoint()
         if checkpoint is None:
             return None
         with checkpoint.as_directory() as folder:
-            return pickle.loads(Path(folder, STATE_FILE).read_bytes())
+            state: dict[str, Any] = pickle.loads(Path(folder, STATE_FILE).read_bytes())
+            return state
 
     def all_sum(self, values: list[float]) -> list[float]:
         """Sums over the workers (torch.distributed's all-reduce on the process group Ray Train set up)."""
@@ -53,7 +53,7 @@ class RaySession:
         torch.distributed.all_reduce(totals)
         return totals.tolist()
 
-    def report(self, metrics: dict, state: dict) -> None:
+    def report(self, metrics: dict[str, Any], state: dict[str, Any]) -> None:
         with tempfile.TemporaryDirectory() as folder:
             checkpoint = None
             if self.rank == 0:
@@ -62,7 +62,7 @@ class RaySession:
             ray.train.report(metrics, checkpoint=checkpoint)
 
 
-def _worker(payload: dict) -> None:
+def _worker(payload: dict[str, Any]) -> None:
     payload["loop"](payload["config"], RaySession())
 
 
@@ -84,8 +84,8 @@ def fit(
     storage: Path,
     name: str,
     placement: str = "auto",
-    sink: Callable[[dict, int], None] | None = None,
-) -> dict:
+    sink: EpochSink | None = None,
+) -> dict[str, Any]:
     """Train with Ray Train and return the last state the loop reported (rank 0's checkpoint). The
     per-epoch metrics the state carries under "history" are replayed to `sink` (workers cannot reach
     the driver's reporter)."""
@@ -107,7 +107,7 @@ def fit(
     if result.checkpoint is None:
         raise RaylabError(f"Ray Train run '{name}' ended without a checkpoint (see its logs in {storage})")
     with result.checkpoint.as_directory() as folder:
-        state = pickle.loads(Path(folder, STATE_FILE).read_bytes())
+        state: dict[str, Any] = pickle.loads(Path(folder, STATE_FILE).read_bytes())
     for epoch, row in enumerate(state.get("history", []), start=1):
         if sink is not None:
             sink(row, epoch)

@@ -14,13 +14,13 @@ import json
 import logging
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ray import tune
 from ray.tune import Checkpoint
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 
 from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_dict
 from raylab.context import Checkpointer, SerialMapper
@@ -33,7 +33,7 @@ from raylab.runtime.tune_summary import SummaryAsTrialsEnd, run_folder, summaris
 from raylab.tracking import tracker_sinks
 
 log = logging.getLogger(__name__)
-DOMAINS = {
+DOMAINS: dict[str, Callable[[Any], Any]] = {
     "grid": tune.grid_search,
     "choice": tune.choice,
     "uniform": lambda bounds: tune.uniform(*bounds),
@@ -54,7 +54,7 @@ class SweepSpec:
     max_failures: int = 0  # retries of a failed trial, resumed from its last checkpoint
     summary_metrics: list[str] = dataclasses.field(default_factory=list)  # extra columns per trial
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', not {self.mode!r}")
         for path, domain in self.space.items():
@@ -90,13 +90,13 @@ def check_space(sweep: SweepSpec, base_cfg: Any) -> None:
             )
 
 
-def param_space(sweep: SweepSpec) -> dict:
+def param_space(sweep: SweepSpec) -> dict[str, Any]:
     return {
         path: DOMAINS[kind](value) for path, domain in sweep.space.items() for kind, value in domain.items()
     }
 
 
-def scheduler(sweep: SweepSpec):
+def scheduler(sweep: SweepSpec) -> TrialScheduler:
     options = dict(sweep.scheduler)
     kind = options.pop("type", "fifo")
     if kind == "fifo":
@@ -122,20 +122,20 @@ class TuneCheckpointer(Checkpointer):
                 saved = pickle.loads((Path(folder) / "state.pkl").read_bytes())
             super().save(saved["state"], saved["step"])
 
-    def save(self, state: dict, step: int) -> Path:
+    def save(self, state: dict[str, Any], step: int) -> Path:
         self.pending = super().save(state, step)
         return self.pending
 
-    def report(self, metrics: dict) -> None:
+    def report(self, metrics: dict[str, Any]) -> None:
         checkpoint = Checkpoint.from_directory(str(self.pending)) if self.pending else None
         self.pending = None
         tune.report(metrics, checkpoint=checkpoint)
 
 
 def _trial(
-    values: dict,
+    values: dict[str, Any],
     spec: ExperimentSpec,
-    base_data: dict,
+    base_data: dict[str, Any],
     trackers: tuple[str, ...],
     cache: str | None,
     metric: str,
@@ -159,10 +159,10 @@ def _trial(
         final = {**streamed, **done.metrics, "claims_passed": float(done.claims_passed)}
         checkpointer.report(_with_metric(final, metric, spec))
         return
-    latest: dict = {"step": 0}
+    latest: dict[str, Any] = {"step": 0}
     warned: list[int] = []
 
-    def to_tune(metrics: dict, step: int | None) -> None:
+    def to_tune(metrics: dict[str, Any], step: int | None) -> None:
         latest.update(metrics)
         if step is not None:
             latest["step"] = step
@@ -190,7 +190,7 @@ def _trial(
     checkpointer.report(_with_metric(final, metric, spec))
 
 
-def _with_metric(final: dict, metric: str, spec: ExperimentSpec) -> dict:
+def _with_metric(final: dict[str, Any], metric: str, spec: ExperimentSpec) -> dict[str, Any]:
     """A trial's last report, which must hold the sweep metric (a misspelt one fails the trial)."""
     if metric not in final:
         names = ", ".join(sorted(k for k in final if "/" in k))
@@ -206,7 +206,7 @@ def run_sweep(
     trackers: Sequence[str] = (),
     resume: bool = False,
     cache: str | Path | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Run the sweep (Tune's trial table on the console); write `tune_summary.json` as trials end and,
     at the end, with the best trial, plus `best_config.yaml`; return the summary. `trackers` are the
     `--log` sinks each trial's run mirrors its metrics to; `cache` is the `--cache` store. `resume`:
@@ -252,7 +252,7 @@ def run_sweep(
     return summarise(_fit(tuner, sweep, spec), spec, base_cfg, sweep, out_dir)
 
 
-def _fit(tuner: tune.Tuner, sweep: SweepSpec, spec: ExperimentSpec):
+def _fit(tuner: tune.Tuner, sweep: SweepSpec, spec: ExperimentSpec) -> tune.ResultGrid:
     """`tuner.fit()`. Tune requires the sweep metric in every report unless told otherwise: ASHA needs
     it there (it stops trials on the way), FIFO does not, so a FIFO sweep may rank by an end-of-run
     metric (each trial's last report carries its record's metrics)."""
@@ -270,7 +270,7 @@ def _fit(tuner: tune.Tuner, sweep: SweepSpec, spec: ExperimentSpec):
 
 
 @contextlib.contextmanager
-def _env(name: str, value: str | None):
+def _env(name: str, value: str | None) -> Iterator[None]:
     """Set an environment variable of this process for the block (None: leave it as it is)."""
     before = os.environ.get(name)
     if value is not None:

@@ -16,6 +16,9 @@ from raylab.registry import ExperimentSpec
 from raylab.reporting.sweep import plot_sweep
 
 if TYPE_CHECKING:
+    from ray.tune import ResultGrid
+    from ray.tune.experiment import Trial
+
     from raylab.runtime.tune import SweepSpec
 
 SUMMARY_FILE = "tune_summary.json"
@@ -39,13 +42,13 @@ class SummaryAsTrialsEnd(tune.Callback):
         self.head = {"experiment": spec.name, "metric": sweep.metric, "mode": sweep.mode, "status": "running"}
         self.path = out_dir / SUMMARY_FILE
 
-    def on_trial_complete(self, iteration, trials, trial, **info) -> None:
+    def on_trial_complete(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
         self._write(trials)
 
-    def on_trial_error(self, iteration, trials, trial, **info) -> None:
+    def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
         self._write(trials)
 
-    def _write(self, trials) -> None:
+    def _write(self, trials: list[Trial]) -> None:
         rows = [
             {
                 "config": t.config,
@@ -65,7 +68,9 @@ def error_line(error: BaseException) -> str:
     return next((line for line in reversed(lines) if line), type(error).__name__)
 
 
-def summarise(results, spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: Path) -> dict:
+def summarise(
+    results: ResultGrid, spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: Path
+) -> dict[str, Any]:
     """`tune_summary.json` (every trial, the best one), `sweep.png` and `best_config.yaml`."""
     trials = [
         {
@@ -78,7 +83,8 @@ def summarise(results, spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, ou
                 run_folder(Path(r.path).parent, (r.metrics or {}).get("trial_id", ""), Path(r.path))
             ),
         }
-        for r in results
+        # ResultGrid iterates through __getitem__ (the sequence protocol), which mypy does not model
+        for r in results  # type: ignore[attr-defined]
     ]
     ok = [t for t in trials if t["metric"] is not None and t["error"] is None]
     if not ok:

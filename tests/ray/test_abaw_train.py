@@ -1,5 +1,5 @@
 """abaw/pipeline through Ray Train on the shared local cluster: 2 data-parallel CPU workers reach the
-result of the same loop run as 1 worker (claim of issue #16, within 0.02 macro-F1), the epochs are
+result of the same loop run as 1 worker (within 0.02 macro-F1), the epochs are
 checkpointed by Ray Train and replayed into the run's metrics, and the submission is complete."""
 
 import json
@@ -17,7 +17,7 @@ from raylab.runtime.tune import load_sweep, run_sweep
 
 pytestmark = pytest.mark.ray
 
-F1_TOLERANCE = 0.02  # issue #16: 2 workers reach the 1-worker validation F1 within 0.02
+F1_TOLERANCE = 0.02  # 2 workers must reach the 1-worker validation F1 within 0.02
 EPOCHS = 4
 
 

@@ -266,7 +266,7 @@ def test_run_joins_the_cluster_through_a_ray_client_address(two_node_cluster, tm
 
 
 def test_jobs_list_logs_and_stop_a_running_job(two_node_cluster, tmp_path):
-    """#19 item 4: `raylab jobs list | logs | stop`; a stopped run leaves its record ("stopped",
+    """`raylab jobs list | logs | stop`; a stopped run leaves its record ("stopped",
     with the metrics reported before the stop)."""
     url, out = two_node_cluster["url"], tmp_path / "run"
 
@@ -358,7 +358,7 @@ def kill_worker_during_map(gcs: str, worker, backend: str, nodes: int = 2, actor
 
 
 def test_a_map_survives_losing_the_worker_node(two_node_cluster):
-    """Node loss (issue #19 item 2): kill the worker node (raylet, its workers and agents) while a map's
+    """Node loss: kill the worker node (raylet, its workers and agents) while a map's
     tasks run on it; Ray retries them on the head and the results equal the expected ones. Runs after
     the other tests of the module: the cluster has one node afterwards."""
     result = kill_worker_during_map(two_node_cluster["gcs"], two_node_cluster["worker"], "tasks")
@@ -403,7 +403,7 @@ resources_per_trial: {cpu: 1}
 
 
 def test_a_sweep_survives_losing_the_worker_node(two_node_cluster, tmp_path):
-    """#19 item 2, node loss mid-sweep: as many one-CPU trials, all at once, as the cluster has CPUs
+    """Node loss mid-sweep: as many one-CPU trials, all at once, as the cluster has CPUs
     (the head's 2, a fresh worker node's 1, the fixture's worker's 1 if an earlier test left it alive);
     the fresh worker is SIGKILLed while its trial runs; Tune (max_failures 2) runs that trial again on
     the head from its last checkpoint; every trial ends with its record, and the lost attempt left

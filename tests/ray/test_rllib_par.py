@@ -24,7 +24,7 @@ def test_iql_with_par_trains_and_checkpoints_its_state(ray_cluster, tmp_path):
     par = PARSettings(enabled=True, start=0.0, p_max=0.5, gate="off")
     config = par_iql_config(ours, par, 4, env.observation_space, env.action_space, [str(tmp_path / "data")])
     config = config.offline_data(dataset_num_iters_per_learner=2).training(train_batch_size_per_learner=128)
-    # issue #18 item 2: the standalone learner's hyperparameters, not RLlib's defaults (0.1 / 0.8 / 1.0)
+    # the standalone learner's hyperparameters, not RLlib's defaults (0.1 / 0.8 / 1.0)
     assert isinstance(config, IQLConfig)
     assert (config.expectile, config.tau, config.gamma) == (0.7, 0.005, 0.99)
     assert config.target_network_update_freq == 0 and config.actor_lr == config.value_lr == ours.lr
@@ -37,7 +37,7 @@ def test_iql_with_par_trains_and_checkpoints_its_state(ray_cluster, tmp_path):
         module_stats = results[-1]["learners"]["default_policy"]
         assert module_stats["par_gate_open"] == 1.0 and module_stats["par_replaced"] > 0
         assert np.isfinite(module_stats["policy_loss"])
-        # PAR's synthetic actions are the EMA actor's squashed mean, inside the bounds (issue #18: the
+        # PAR's synthetic actions are the EMA actor's squashed mean, inside the bounds (the
         # plug-in used to propose the raw pre-tanh mean)
         module = learner._module["default_policy"].unwrapped()
         ema = learner.ema_actors["default_policy"]
@@ -74,7 +74,7 @@ class _Wrapped:
 
 
 def test_plugin_and_standalone_compute_the_same_par_iql_step(ray_cluster, tmp_path):
-    """Issue #18 item 2: one fixed batch through the plug-in (RLlib's IQL learner + PAR) and through the
+    """One fixed batch through the plug-in (RLlib's IQL learner + PAR) and through the
     standalone IQL + PAR, both computing with the same networks (RLlib's module, wrapped for the
     standalone; actions in Pendulum units there, in [-1, 1] in RLlib), keeps the same rows, draws the
     same pool rows and computes the same value, critic and actor (AWR-weighted) losses."""

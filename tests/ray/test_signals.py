@@ -1,5 +1,5 @@
 """SIGTERM (what `ray job stop`, Kubernetes and batch schedulers send) stops `raylab run` like Ctrl-C:
-a record with status "stopped" and the metrics so far, exit code 143 (issue #19)."""
+a record with status "stopped" and the metrics so far, exit code 143."""
 
 import contextlib
 import json
@@ -51,7 +51,7 @@ def test_sigterm_leaves_an_interrupted_record_with_the_metrics_so_far(tmp_path):
 
 
 def test_kill_9_of_the_driver_leaves_no_process_of_its_embedded_ray(tmp_path):
-    """#19 item 3: Ray's agents used to outlive a SIGKILLed driver (adopted by init, deaf to SIGTERM);
+    """Ray's agents used to outlive a SIGKILLed driver (adopted by init, deaf to SIGTERM);
     the reaper started with the embedded Ray ends every process of that session."""
     from raylab.runtime.reaper import TAG_ENV, session_processes, still_running
 
@@ -93,7 +93,7 @@ def session_tag(pid: int, name: str) -> str | None:
 
 
 def test_two_runs_started_together_on_one_host_both_succeed(tmp_path):
-    """#19 item 6: each `raylab run` starts its own embedded Ray (own ports, own session dir)."""
+    """Each `raylab run` starts its own embedded Ray (own ports, own session dir)."""
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
     env.pop("RAY_ADDRESS", None)
     runs = [
@@ -128,7 +128,7 @@ print("ATTACHED", ray.get(ray.remote(lambda: 1).remote()))
 
 
 def test_no_one_else_can_attach_to_a_running_embedded_ray(tmp_path):
-    """#19 item 8: Ray 2.60's GCS listens on every interface; the embedded Ray used to run with auth
+    """Ray 2.60's GCS listens on every interface; the embedded Ray used to run with auth
     disabled, so any process reaching the machine could attach and run code. Now it requires the
     session's own token: a client without it is refused on every port the GCS listens on."""
     import psutil
@@ -161,7 +161,7 @@ def test_no_one_else_can_attach_to_a_running_embedded_ray(tmp_path):
 
 
 def test_secrets_in_the_environment_reach_no_file_of_the_run(tmp_path):
-    """#19 item 8: API keys come from the environment and never land in a config, record, metrics,
+    """API keys come from the environment and never land in a config, record, metrics,
     log or tracker file; nor does the embedded Ray's session token."""
     fake = "sk-raylab-planted-" + "0123456789abcdef" * 2
     env = {**os.environ, "OPENAI_API_KEY": fake, "WANDB_API_KEY": fake, "MY_SERVICE_TOKEN": fake}

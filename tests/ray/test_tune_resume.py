@@ -1,4 +1,4 @@
-"""#19 item 1, driver loss: `raylab tune ... --resume DIR` continues a sweep whose `raylab tune`
+"""Driver loss: `raylab tune ... --resume DIR` continues a sweep whose `raylab tune`
 process was SIGKILLed mid-sweep; finished trials are not rerun and the summary has every trial."""
 
 import json

@@ -3,6 +3,7 @@ imported only by the runtime and a method's one RLlib file, methods leave thread
 and no module imports itself back through a cycle."""
 
 import ast
+import re
 from pathlib import Path
 
 import raylab
@@ -153,3 +154,22 @@ def test_importing_raylab_and_running_another_method_loads_no_heavy_piece():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert "HEAVY []" in out.stdout, out.stdout
+
+
+PROCESS_REFERENCE = re.compile(r"\bbrief\b|\bissue ?#\d|#\d+ item\b", re.IGNORECASE)
+
+
+def test_code_tests_and_configs_cite_no_process_document():
+    """Derivations and thresholds the code relies on are in the method READMEs; no module, test,
+    script or config points at an issue or a design brief, which a user's clone does not have."""
+    root = PACKAGE.parent
+    files = [
+        p
+        for folder in ("raylab", "tests", "benchmarks", "jobs", "configs")
+        for p in (root / folder).rglob("*")
+        if p.suffix in (".py", ".yaml", ".sh") and p != Path(__file__)
+    ]
+    offenders = [str(p.relative_to(root)) for p in files if PROCESS_REFERENCE.search(p.read_text())]
+    assert offenders == []
+    assert PROCESS_REFERENCE.search("see the brief") and PROCESS_REFERENCE.search("Issue #17 item 6")
+    assert not PROCESS_REFERENCE.search("os.umask would, briefly, change it")

@@ -158,7 +158,7 @@ def test_an_uninstalled_tracker_is_one_clear_error(tmp_path, monkeypatch):
 
 
 def test_reproduce_resume_keeps_finished_runs_and_reruns_the_rest(tmp_path):
-    """#19 item 1: `reproduce --resume` skips runs whose record is ok for the same config."""
+    """`reproduce --resume` skips runs whose record is ok for the same config."""
     args = ["reproduce", "--smoke", "--serial", "--only", "otcfm/proximal_field", "--out", str(tmp_path)]
     record_path = tmp_path / "otcfm/proximal_field/result.json"
     assert raylab(*args).returncode == 0

@@ -57,7 +57,7 @@ def test_the_default_roots_find_every_experiments_reference_data(monkeypatch, tm
 def test_no_module_test_or_script_reads_outside_the_repository():
     sources = [
         p
-        for folder in ("raylab", "tests", "benchmarks", "jobs", "deploy", ".ci")
+        for folder in ("raylab", "tests", "benchmarks", "jobs", "deploy", "configs", ".ci")
         for p in (REPOSITORY / folder).rglob("*")
         if p.is_file() and p.suffix in (".py", ".sh", ".yaml", "") and "__pycache__" not in p.parts
     ]

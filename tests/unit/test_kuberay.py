@@ -1,4 +1,4 @@
-"""deploy/kuberay: the RayJob manifest carries what raylab needs (#19 item 7), parsed offline."""
+"""deploy/kuberay: the RayJob manifest carries what raylab needs, parsed offline."""
 
 from importlib import metadata
 from pathlib import Path

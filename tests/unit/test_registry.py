@@ -55,7 +55,7 @@ def _string_fields(cls, prefix=""):
 
 @pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.name)
 def test_configs_name_no_output_paths(spec):
-    """Issue #19 item 8: a config is data; where a run writes comes from --out / --cache only, so no
+    """A config is data; where a run writes comes from --out / --cache only, so no
     string field may be named like an output location (inputs such as data.path are fine)."""
     offending = [
         name

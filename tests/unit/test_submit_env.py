@@ -1,4 +1,4 @@
-"""What `raylab submit` adds to a job's runtime env (issue #19 item 4): pip packages and environment
+"""What `raylab submit` adds to a job's runtime env: pip packages and environment
 variables, never a secret-looking one; and the warning, before upload, that names the largest files."""
 
 import pytest

@@ -1,5 +1,5 @@
-"""`abaw/synthetic`: the paper's ingredients measured against each other on the synthetic set (brief
-B5 checks 5-8): modality dropout vs none vs an audio-only model, focal loss vs cross-entropy, and
+"""`abaw/synthetic`: the paper's ingredients measured against each other on the synthetic set:
+modality dropout vs none vs an audio-only model, focal loss vs cross-entropy, and
 soft voting with and without impulsive visual corruptions. Every arm is trained `seeds` times, one
 model per fan-out item (Ray tasks on a cluster), all arms of a seed from the same initialisation.
 """
@@ -23,7 +23,7 @@ from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
 log = logging.getLogger("raylab")
-IMPULSIVE_RATE = 0.04  # brief B5: 3-5 % of frames show a wrong-class visual vector (when the config has none)
+IMPULSIVE_RATE = 0.04  # our pick in 3-5 %: frames showing a wrong-class visual vector (config has none)
 
 
 def arms(cfg: AbawConfig) -> dict[str, AbawConfig]:
@@ -98,7 +98,7 @@ def run(cfg: AbawConfig, ctx: RunContext) -> ResultRecord:
     if metrics["rare_recall/focal"] < metrics["rare_recall/cross_entropy"]:
         log.warning(
             "focal loss recalled the 3 rarest classes less often than cross-entropy (%.3f < %.3f): "
-            "brief B8 expects >=; an uncalibrated check, recorded as metrics only",
+            "expected >=; an uncalibrated check, recorded as metrics only",
             metrics["rare_recall/focal"],
             metrics["rare_recall/cross_entropy"],
         )

@@ -1,8 +1,8 @@
-"""The ABAW checks (brief B1-B7, issue #16), evaluated on each run's own data.
+"""The ABAW checks, evaluated on each run's own data.
 
 Format round-trips and the metric's agreement with scikit-learn hold by construction: invariants,
-checked on the run's files and predictions. Soft voting and modality dropout are claims: the brief's
-calibration (B5), thresholds as the issue states them.
+checked on the run's files and predictions. Soft voting and modality dropout are claims,
+with the thresholds of the README's Claims table.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def format_invariants(videos: list[layout.Video], submission: Path) -> list[Clai
 
 
 def metric_invariant(videos: list[layout.Video], predictions: list[np.ndarray]) -> Claim:
-    """P_EXPR equals scikit-learn's macro-F1 over labels 0-7 on frames with y != -1 (brief B2, check 2)."""
+    """P_EXPR equals scikit-learn's macro-F1 over labels 0-7 on frames with y != -1."""
     y, p = np.concatenate([v.labels for v in videos]), np.concatenate(predictions)
     valid = y >= 0
     reference = f1_score(y[valid], p[valid], average="macro", labels=list(range(8)), zero_division=0)

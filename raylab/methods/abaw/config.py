@@ -16,7 +16,7 @@ PLACEMENTS = ("auto", "PACK", "SPREAD")
 
 @dataclasses.dataclass
 class SyntheticConfig:
-    """The feature-level stand-in for Aff-Wild2, written in its file layout (brief B5)."""
+    """The feature-level stand-in for Aff-Wild2, written in its file layout."""
 
     train_videos: int = 30  # annotated training videos (some are _left/_right pairs)
     val_videos: int = 12  # annotated validation videos
@@ -34,7 +34,7 @@ class SyntheticConfig:
     audio_identity: float = 0.6  # weight of the per-video audio offset
     audio_smooth: int = 9  # audio frames are box-smoothed over this many frames, then scaled by 2
     face_missing_runs: int = 2  # runs of 10-80 frames without a face per video (most videos)
-    face_missing_in_train: bool = False  # off: the no-dropout model never sees a missing face (brief B5)
+    face_missing_in_train: bool = False  # off: the no-dropout model never sees a missing face
     impulsive_rate: float = 0.0  # fraction of frames whose visual vector shows a wrong class (0 = off)
 
     def __post_init__(self):
@@ -92,7 +92,7 @@ class ModelConfig:
 
 @dataclasses.dataclass
 class TrainConfig:
-    """AdamW on the focal loss with modality dropout (brief B2)."""
+    """AdamW on the focal loss with modality dropout."""
 
     epochs: int = 8  # passes over the training windows
     batch_size: int = 16  # windows per optimiser step (split across data-parallel workers)
@@ -100,9 +100,7 @@ class TrainConfig:
     weight_decay: float = 1e-2  # AdamW weight decay
     visual_dropout: float = 0.5  # p_v: probability of dropping the whole visual stream of a window [R]
     audio_dropout: float = 0.25  # p_a: same for audio (never both in one window) [R: 0.5 p_v]
-    frame_mask: float = (
-        0.0  # fraction of visual frames masked at random in training (brief: an extra; README)
-    )
+    frame_mask: float = 0.0  # fraction of visual frames masked at random in training (our extra; README)
     focal_gamma: float = 2.0  # focal-loss gamma (0 = cross-entropy) [R: the standard default]
     focal_alpha: str = "inverse_frequency"  # class weights: inverse_frequency (normalised) | none
     workers: int = 1  # data-parallel Ray Train workers (more than 1 needs Ray, not --serial)

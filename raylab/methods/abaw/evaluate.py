@@ -1,5 +1,5 @@
 """Scoring a trained model on a split: raw and soft-voted frame labels, with and without the visual
-stream, the official metric and the flip rate (brief B2, checks B2 and B7)."""
+stream, the official metric and the flip rate."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from raylab.methods.abaw.layout import CLASSES, Video
 from raylab.methods.abaw.train import predict
 
 CLASS_KEYS = tuple(name.lower() for name in CLASSES)  # metric-name suffixes of the per-class F1
-RAREST = 3  # the check on the long tail looks at the 3 rarest classes of the training labels (brief B8)
+RAREST = 3  # the check on the long tail looks at the 3 rarest classes of the training labels
 
 
 def labels_of(probabilities: list[np.ndarray], window: int) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -1,5 +1,5 @@
 """`abaw/affwild2` and `abaw/pipeline`: train one audio-visual model data-parallel (Ray Train),
-validate it, soft-vote, and write the challenge submission (issue #16).
+validate it, soft-vote, and write the challenge submission.
 
 affwild2 reads the user's challenge folders (data.root); pipeline runs the identical code on the
 synthetic set written in the same layout, so every step is exercised without the licence-gated data.

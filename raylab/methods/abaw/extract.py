@@ -1,4 +1,4 @@
-"""Per-frame features from backbone weights you hold locally (issue #16 item 2; brief B1: BEiT-large on
+"""Per-frame features from backbone weights you hold locally (the paper's: BEiT-large on
 the faces, WavLM-large on the audio). Nothing is fetched from a hub: a weights folder is a local
 `save_pretrained` copy (config.json, the weights, the processor's config), loaded with
 `local_files_only`; an absent folder is a DataMissing naming it.

@@ -1,4 +1,4 @@
-"""The ABAW Expression (EXPR) track's files (brief B3) and the feature folders raylab reads beside them.
+"""The ABAW Expression (EXPR) track's files and the feature folders raylab reads beside them.
 
 <root>/EXPR_Recognition_Challenge/{Train_Set,Validation_Set}/<video>.txt
     line 1: Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise,Other

@@ -1,4 +1,4 @@
-"""The official EXPR metric (brief B2: macro-F1 over all 8 classes, frames labelled -1 excluded),
+"""The official EXPR metric (macro-F1 over all 8 classes, frames labelled -1 excluded),
 accuracy, per-class F1, label flips, and sliding-window soft voting."""
 
 from __future__ import annotations

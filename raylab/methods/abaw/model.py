@@ -1,4 +1,4 @@
-"""The dual-branch audio-visual transformer (brief B2): per-modality temporal encoders, safe
+"""The dual-branch audio-visual transformer: per-modality temporal encoders, safe
 cross-attention between them, a per-frame head, modality dropout and the focal loss.
 
 "Safe" (our reading, the paper's text is not available): attention whose keys are all masked returns
@@ -9,6 +9,7 @@ NaN rows there), and invalid query positions get no attention output either.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import torch
@@ -100,7 +101,8 @@ class ModalityEncoder(nn.Module):
         )
 
     def forward(self, x, valid):
-        h = self.project(x) + sinusoidal(x.shape[1], self.project[0].out_features, x.device)
+        # (torch types a Sequential's item as a plain Module)
+        h = self.project(x) + sinusoidal(x.shape[1], cast(nn.Linear, self.project[0]).out_features, x.device)
         for layer in self.layers:
             h = layer(h, valid)
         return h * valid[..., None]
@@ -110,7 +112,7 @@ class AVTransformer(nn.Module):
     """Visual and audio encoders, cross-attention each way, a per-frame head on [v', a'] -> 8 logits.
 
     Missing modality frames are zero in [v', a'], so the head learns the audio-only regime from
-    modality dropout (brief B2, second option; one head, so a model trained without dropout keeps an
+    modality dropout (one head, not an auxiliary audio head, so a model trained without dropout keeps an
     audio path too and the dropout comparison measures robustness, not an untrained head).
     """
 
@@ -134,7 +136,7 @@ def focal_loss(
     logits, labels, gamma: float, alpha: torch.Tensor | None = None, normaliser=None
 ) -> torch.Tensor:
     """FL = -alpha_y (1 - p_y)^gamma log p_y summed over frames with a label != -1, divided by
-    `normaliser` (default: their count). gamma = 0 and alpha = 1 give cross-entropy (brief B2)."""
+    `normaliser` (default: their count). gamma = 0 and alpha = 1 give cross-entropy."""
     valid = labels >= 0
     log_p = F.log_softmax(logits[valid], dim=-1).gather(1, labels[valid][:, None])[:, 0]
     terms = -((1 - log_p.exp()) ** gamma) * log_p

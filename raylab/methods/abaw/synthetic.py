@@ -1,4 +1,4 @@
-"""A feature-level stand-in for Aff-Wild2, written in the challenge layout (brief B5, layout.py).
+"""A feature-level stand-in for Aff-Wild2, written in the challenge layout (layout.py).
 
 Aff-Wild2 is licence-gated and the BEiT / WavLM weights cannot be fetched offline, so every test and
 smoke run uses this generator. Labels follow a semi-Markov chain over a long-tailed class prior;
@@ -7,7 +7,7 @@ smoother copy. Every video draws from its own named seed stream, so a variant (i
 on) shows the same videos with only the corrupted frames changed.
 """
 
-# DEVIATION: [R] the whole generator is our calibrated reconstruction (brief B5), not the paper's data.
+# DEVIATION: [R] the whole generator is our calibrated reconstruction, not the paper's data.
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from raylab.methods.abaw import layout
 from raylab.methods.abaw.config import SyntheticConfig
 from raylab.seeding import derive_seed
 
-# DEVIATION: [R] generator defaults shaped like Aff-Wild2's imbalance (brief B5), not measured counts.
+# DEVIATION: [R] generator defaults shaped like Aff-Wild2's imbalance, not measured counts.
 CLASS_PRIOR = np.array([0.30, 0.03, 0.02, 0.015, 0.16, 0.14, 0.05, 0.285])
 
 
@@ -73,7 +73,7 @@ def visual_frames(rng, truth, proto_v, cfg: SyntheticConfig) -> np.ndarray:
 
 
 def audio_frames(rng, truth, proto_a, cfg: SyntheticConfig) -> np.ndarray:
-    """(0.42 proto[y] + 0.6 offset + noise), box-smoothed over 9 frames, times 2 (brief B5)."""
+    """(0.42 proto[y] + 0.6 offset + noise), box-smoothed over 9 frames, times 2."""
     offset = cfg.audio_identity * rng.standard_normal(proto_a.shape[1])
     noise = rng.standard_normal((len(truth), proto_a.shape[1]))
     return 2.0 * box_smooth(cfg.audio_signal * proto_a[truth] + offset + noise, cfg.audio_smooth)
@@ -90,7 +90,8 @@ def to_audio_rate(frame_audio: np.ndarray, fps: float, audio_hz: float) -> np.nd
 
 def _video_names(split: str, count: int, pair_fraction: float, rng) -> list[list[str]]:
     """Names grouped by shared audio: a pair is [<name>_left, <name>_right], a single video [<name>]."""
-    groups, index = [], 0
+    groups: list[list[str]] = []
+    index = 0
     while sum(len(g) for g in groups) < count:
         base = f"{split}_{index:03d}"
         paired = count - sum(len(g) for g in groups) >= 2 and rng.random() < pair_fraction

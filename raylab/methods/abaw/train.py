@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,7 +36,9 @@ class Windows:
 
 def make_windows(videos: list[Video], length: int) -> Windows:
     stride = max(1, length // 2)
-    parts = {key: [] for key in ("visual", "vis_valid", "audio", "aud_valid", "labels", "video", "start")}
+    parts: dict[str, list[Any]] = {
+        key: [] for key in ("visual", "vis_valid", "audio", "aud_valid", "labels", "video", "start")
+    }
     for index, video in enumerate(videos):
         starts = list(range(0, max(1, video.frames - length + stride), stride))
         for start in starts:

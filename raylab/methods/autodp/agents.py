@@ -1,6 +1,6 @@
 """Agents that propose the next round's strategies (same interface): the LLM agent (official `openai`
 client, JSON contract, one retry, then the offline agent), the deterministic offline agent and
-random search (brief §4.2)."""
+random search."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ class OfflineAgent:
         """K strategies, none evaluated before nor in `exclude`."""
         seen = {s for s, _ in round_.history} | set(exclude)
         if not round_.history:
-            first = [(t,) for t in TEAMS] + [s for s in all_strategies() if len(s) == 2]
+            first: list[Strategy] = [(t,) for t in TEAMS]
+            first += [s for s in all_strategies() if len(s) == 2]
             return [s for s in first if s not in seen][: round_.k], []
         ucb = self._ucb(round_.history)
         best = [s for s, _ in sorted(round_.history, key=lambda h: -h[1])[: self.top]]

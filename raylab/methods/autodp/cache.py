@@ -1,4 +1,4 @@
-"""Cache-and-reuse (brief §4.5): content-addressed prefix keys, a filesystem store shared by every
+"""Cache-and-reuse: content-addressed prefix keys, a filesystem store shared by every
 worker (atomic writes, no large objects in Ray's object store), a per-sample memo for LLM operators,
 and counters that make the savings numbers rather than wall-clock.
 
@@ -60,7 +60,7 @@ class Counters:
 
     def cost(self, call_cost: float, train_cost: float) -> float:
         """Counted compute units: a row through an operator = 1, an LLM call = call_cost, a training
-        row = train_cost (brief check 8)."""
+        row = train_cost (what the accelerated_cost claim compares)."""
         return self.op_rows + call_cost * self.llm_calls + train_cost * self.train_rows
 
 

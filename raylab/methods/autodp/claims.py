@@ -1,4 +1,4 @@
-"""The issue's claims (thresholds from the brief's acceptance checks, §5), judged on this run's
+"""The autodp claims (thresholds as in the README's Measured table), judged on this run's
 replicates. "In >= 4 of 5 seeds" is the share of replicates that meet the per-seed test, >= 0.8."""
 
 from __future__ import annotations

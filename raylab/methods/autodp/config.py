@@ -11,7 +11,7 @@ from raylab.methods.autodp.data import NOISE_TYPES
 
 
 def _default_noise() -> dict[str, float]:
-    """Brief §4.4: 30 % in all; wrong answers are the noise that hurts most."""
+    """Injected noise shares: 30 % of rows in all; wrong answers are the noise that hurts most."""
     return dict(zip(NOISE_TYPES, (0.05, 0.05, 0.05, 0.03, 0.05, 0.07, 0.02)))
 
 

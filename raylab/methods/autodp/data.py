@@ -1,4 +1,4 @@
-"""Datasets that run offline, with injected typed noise the agent never sees (brief §4.4).
+"""Datasets that run offline, with injected typed noise the agent never sees.
 
 - fact QA: the ~560 fact pairs of gensim's `questions-words.txt` (it ships inside the gensim wheel),
   rendered as questions with paraphrase templates; test questions use a template no training row uses.
@@ -70,7 +70,8 @@ class Dataset:
 def wheel_file(package: str, relative: str) -> Path:
     """A data file inside an installed wheel, located without importing the package."""
     spec = importlib.util.find_spec(package)
-    path = Path(next(iter(spec.submodule_search_locations))) / relative if spec else None
+    folders = spec.submodule_search_locations if spec else None  # None: not installed (or not a package)
+    path = Path(next(iter(folders))) / relative if folders is not None else None
     if path is None or not path.exists():
         raise DataMissing(
             f"{package}/{relative} not found: install the '{package}' wheel (a raylab dependency)"
@@ -86,6 +87,7 @@ def fact_pairs() -> list[tuple[str, str, str]]:
             relation = line[1:].strip()
             continue
         words = line.split()
+        assert relation is not None  # the file opens with a ": relation" line
         phrase, reverse = RELATIONS[relation]
         for a, b in (words[:2], words[2:]):
             x, y = (b, a) if reverse else (a, b)
@@ -153,6 +155,7 @@ def read_jsonl(path: str | Path, test_fraction: float, seed: int) -> Dataset:
     order = np.random.default_rng(seed).permutation(len(records))
     n_test = max(1, int(round(test_fraction * len(records))))
     rows = [Sample(f"u{i}", *records[i]) for i in order]
+    assert task is not None  # set by the first record
     return Dataset(task, tuple(rows[n_test:]), tuple(rows[:n_test]))
 
 

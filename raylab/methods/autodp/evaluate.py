@@ -1,4 +1,4 @@
-"""Evaluating a strategy (brief §1.5, §4.4): run its operators on the rows (reusing cached prefixes),
+"""Evaluating a strategy: run its operators on the rows (reusing cached prefixes),
 train the proxy model on the result, score it on the clean held-out split.
 
 `Setup` is what every evaluation of one search shares (shipped once per map); `evaluate` is the
@@ -63,7 +63,7 @@ class Processor:
         self.setup, self.store, self.counters = setup, store, counters
         llm = setup.cfg.llm
         if llm.operators_use_endpoint:
-            self.llm = EndpointRewriter(llm, setup.cfg.data.description)
+            self.llm: EndpointRewriter | SimulatedRewriter = EndpointRewriter(llm, setup.cfg.data.description)
         else:
             self.llm = SimulatedRewriter(setup.data, llm.accuracy, llm.hallucination, setup.seed)
 
@@ -130,7 +130,7 @@ def evaluate(strategy: Strategy, shared: Setup) -> Evaluation:
 
 
 def win_rate(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
-    """Pairwise comparison on the held-out items (brief §4.4): win = A right and B wrong, loss = the
+    """Pairwise comparison on the held-out items: win = A right and B wrong, loss = the
     reverse; rate = wins / (wins + losses), with the two-sided sign-test p-value and the tie rate."""
     wins, losses = int(np.sum((a == 1) & (b == 0))), int(np.sum((a == 0) & (b == 1)))
     decisive = wins + losses

@@ -90,7 +90,7 @@ def sampled(cfg: AutoDPConfig, data: datasets.Dataset, flags: np.ndarray, seed: 
     chosen = quality.stratified_sample(strata, cfg.accel.sample_fraction, seed)
     sample = [rows[i] for i in chosen]
     fidelity = {f"dps/{k}": v for k, v in quality.fidelity(sample, rows).items()}
-    # DEVIATION: [R] the sample's test split covers the sample's facts (the brief leaves it open)
+    # DEVIATION: [R] the sample's test split covers the sample's facts (our choice)
     facts = {s.fact for s in sample}
     test = data.test
     if data.task == "qa" and -1 not in facts:

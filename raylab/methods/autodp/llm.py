@@ -55,10 +55,10 @@ def chat(client, model: str, messages: list[dict]) -> str:
     return reply.choices[0].message.content or ""
 
 
-# DEVIATION: [R] offline, LLM operators are simulated (brief §4.3); the hidden fact id stands in for
+# DEVIATION: [R] offline, LLM operators are simulated; the hidden fact id stands in for
 # an LLM's world knowledge.
 class SimulatedRewriter:
-    """An LLM stand-in backed by the generator's knowledge (brief §4.3): it fixes a wrong output with
+    """An LLM stand-in backed by the generator's knowledge: it fixes a wrong output with
     probability `accuracy`, breaks a right one with probability `hallucination`, and writes a missing
     input correctly with probability `accuracy`. Each call is seeded by (seed, operator, sample), so
     a rewrite is the same on every worker and in every run. Rows of unknown provenance (user data)

@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 
-FEATURES = {
+FEATURES: dict[str, dict[str, Any]] = {
     "char": dict(analyzer="char_wb", ngram_range=(3, 5)),
     "word": dict(analyzer="word", ngram_range=(1, 2), lowercase=True),
 }

@@ -1,4 +1,4 @@
-"""Typed noise injected into the training rows (brief §4.4): each type hits its own disjoint share of
+"""Typed noise injected into the training rows: each type hits its own disjoint share of
 the original rows (duplicates add copies); the type is kept on the sample as hidden truth."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The operators, named like data-juicer's, grouped into the paper's four teams (Table 1 via the brief).
+"""The operators, named like data-juicer's, grouped into the paper's four teams (its
+Table 1, as we reconstruct it).
 
 Each operator is `fn(rows, params, env) -> rows` over `Sample`s, deterministic given its inputs. LLM
 operators (optimization, generation) run only on the rows `env.targets` flags (processing-target

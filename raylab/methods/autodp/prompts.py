@@ -1,4 +1,4 @@
-"""What the agent is told (brief §1.3): the task, the operator catalogue, aggregate statistics and the
+"""What the agent is told: the task, the operator catalogue, aggregate statistics and the
 group of past strategies with their scores relative to the raw-data baseline. Never a sample: `leaks`
 checks every prompt for a sample string or an 8-gram of one."""
 

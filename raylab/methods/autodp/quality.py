@@ -1,4 +1,4 @@
-"""The two data-side accelerations (brief §1.7): processing-target selection (PTS: a binary quality
+"""The two data-side accelerations: processing-target selection (PTS: a binary quality
 classifier decides which rows the LLM operators touch) and distribution-preserving sampling (DPS:
 the search runs on a stratified sample).
 
@@ -102,8 +102,8 @@ def dps_strata(rows: list[Sample], flags: np.ndarray, clusters: int, seed: int) 
 
 
 def fidelity(sample: list[Sample], full: list[Sample]) -> dict[str, float]:
-    """Brief check 6: relative mean / median length error, length KS statistic, bad-ratio error
-    (points) and the worst per-type bad-ratio error (points)."""
+    """DPS fidelity (claims dps_length, dps_bad_ratio): relative mean / median length error, length KS
+    statistic, bad-ratio error (points) and the worst per-type bad-ratio error (points)."""
     length = lambda rows: np.array([len(s.input) + len(s.output) for s in rows])  # noqa: E731
     a, b = length(sample), length(full)
     bad = lambda rows, kind=None: np.mean([(s.bad == kind) if kind else bool(s.bad) for s in rows])  # noqa: E731

@@ -1,4 +1,4 @@
-"""The search loop (brief §1.3-1.4): each round the agent proposes K strategies, the K are evaluated in
+"""The search loop: each round the agent proposes K strategies, the K are evaluated in
 parallel (one fan-out item each: Ray actors or serially), and their scores relative to the raw-data
 baseline, s = r - r0, are fed back to the agent as a group."""
 

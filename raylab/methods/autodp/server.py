@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from raylab.methods.autodp.agents import OfflineAgent, Round
 from raylab.methods.autodp.prompts import state_of
@@ -83,6 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802 (http.server's naming)
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         status, text = self.server.reply(body.get("messages", []))
+        payload: dict[str, Any]
         if status != 200:
             payload = {"error": {"message": "rate limited", "type": "rate_limit_exceeded"}}
         else:

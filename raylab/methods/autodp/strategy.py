@@ -11,7 +11,7 @@ import yaml
 
 from raylab.methods.autodp.operators import OPERATORS
 
-TEAMS = ("cleaning", "selection", "optimization", "generation")  # round-1 order (brief §4.2)
+TEAMS = ("cleaning", "selection", "optimization", "generation")  # round-1 order
 Strategy = tuple[str, ...]
 
 
@@ -32,7 +32,8 @@ def steps(strategy: Strategy, teams: dict[str, list[str]]) -> list[tuple[str, di
 
 def canonical_step(op: str, params: dict) -> str:
     """What identifies a step in a cache key: name, parameters and the operator's version, nothing
-    run-specific (no run id, time or folder; the lesson of data-juicer issue #964)."""
+    run-specific (no run id, time or folder; the lesson of
+    https://github.com/datajuicer/data-juicer/issues/964)."""
     return json.dumps({"op": op, "params": params, "version": OPERATORS[op].version}, sort_keys=True)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from raylab.records import Claim
 
-# A5 thresholds on the gain of the joint optimum over beamforming only (bit/s/Hz, relative): the issue's
-# for unrestricted rotation; a restricted |psi| <= psi_max < 180 deg cannot turn the array to face Bob,
-# and its claim is only that a clear gain remains.
+# A5 thresholds on the gain of the joint optimum over beamforming only (bit/s/Hz, relative): our
+# acceptance thresholds for unrestricted rotation (README, Deviations and notes); a restricted
+# |psi| <= psi_max < 180 deg cannot turn the array to face Bob, and its claim is only that a clear
+# gain remains.
 JOINT_VS_BF = {"unrestricted": (1.0, 0.20), "restricted": (0.3, 0.10)}
 SHAPE_GAIN = 0.10  # A5: a deformable array beats the rigid UPA by >= 10 % (mean joint rate)
 
@@ -79,7 +82,7 @@ def antenna_claims(rows: list[dict]) -> list[Claim]:
     ]
 
 
-def shape_claims(rows: list[dict], shapes: list[str]) -> list[Claim]:
+def shape_claims(rows: list[dict], shapes: Sequence[str]) -> list[Claim]:
     claims = []
     for shape in shapes:
         gaps = np.array([r[shape] - r["rigid"] for r in rows])

@@ -61,6 +61,7 @@ def psi_gradient(system: System, paths: Paths, psi: float, w: torch.Tensor) -> t
     x = torch.tensor(psi, dtype=torch.float64, requires_grad=True)
     rate = rate_at(system, paths, x, w)
     rate.backward()
+    assert x.grad is not None  # backward() set it
     return float(rate.detach()), float(x.grad)
 
 

@@ -67,7 +67,7 @@ def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     unit_random = random_beams(
         np.random.default_rng(derive_seed(cfg.seed, "beam", index)), 1, h.shape[-1], 1.0
     )[0]
-    out = {name: [] for name in (*RATE_KEYS, *OPTIMUM_KEYS)}
+    out: dict[str, list] = {name: [] for name in (*RATE_KEYS, *OPTIMUM_KEYS)}
     gain = (h.abs() ** 2).sum(-1)  # (grid, users): channel power of Bob and Eve at every psi
     for dbm in cfg.powers_dbm:
         power = dbm_to_watt(dbm)
@@ -88,7 +88,7 @@ def eval_power(cfg: FAAConfig, paths: Paths, index: int) -> dict:
 
 
 def eval_antennas(cfg: FAAConfig, paths: Paths, index: int) -> dict:
-    out = {"joint": [], "bf_only": []}
+    out: dict[str, list] = {"joint": [], "bf_only": []}
     for n_v, n_h in cfg.sizes:
         system = make_system(cfg, n_v=n_v, n_h=n_h)
         grid, h, zero = _grid_channels(system, subset(paths, [0, 1]), cfg.grid_points)
@@ -133,6 +133,7 @@ def eval_eves(cfg: FAAConfig, paths: Paths, index: int) -> dict:
     """Optimal rate over the grid for K = 1 (GRQ) and K > 1 (SDR) Eves, same channels and Eves."""
     system = make_system(cfg)
     _, h, _ = _grid_channels(system, paths, cfg.grid_points)
+    out: dict[str, list]
     sdr, out = SDRSolver(), {"rate": [], "sdr": [], "rank_one": [], "solves": []}
     for eves in cfg.eves:
         if eves == 1:

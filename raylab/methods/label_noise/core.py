@@ -33,7 +33,7 @@ def make_task(
     non-zeros)."""
     xs, betas, tests = [], [], []
     for rng in rngs:
-        # DEVIATION: [R] teacher: a unit-norm Gaussian direction, isotropic Gaussian inputs (brief §1).
+        # DEVIATION: [R] teacher: a unit-norm Gaussian direction, isotropic Gaussian inputs.
         beta = rng.standard_normal(d)
         if sparsity:
             beta[rng.permutation(d)[sparsity:]] = 0.0
@@ -47,8 +47,8 @@ def make_task(
 def init_params(
     rngs: list[np.random.Generator], m: int, d: int, scale: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """a_j ~ N(0, scale^2/m), w_j ~ N(0, scale^2 I/d) (scale 1: arXiv 2603.10397 as the brief reads it)."""
-    # DEVIATION: [R] the initialisation scales are the brief's reading of the paper, not its code.
+    """a_j ~ N(0, scale^2/m), w_j ~ N(0, scale^2 I/d) (scale 1: our reading of arXiv 2603.10397)."""
+    # DEVIATION: [R] the initialisation scales are our reading of the paper, not its code.
     a = np.stack([scale * rng.standard_normal(m) / np.sqrt(m) for rng in rngs])
     w = np.stack([scale * rng.standard_normal((m, d)) / np.sqrt(d) for rng in rngs])
     return a, w

@@ -1,4 +1,4 @@
-"""Thick-slice acquisition (brief A2, 'degradation model'): the thick axis is the last one; slice k of a
+"""Thick-slice acquisition (the degradation model): the thick axis is the last one; slice k of a
 factor-f scan covers output voxels [k f, (k+1) f) and is centred at k f + (f-1)/2. In-plane identity.
 
 Profiles: `box` (the mean of the f voxels: ideal contiguous slices) or `gaussian` (FWHM = f voxels,
@@ -50,7 +50,7 @@ def degrade(volume: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
 
 
 def widen_for_profile(covariances: torch.Tensor, factor: int):
-    """The Gaussian-profile shortcut (Dannecker et al., brief A2): a Gaussian convolved with the slice
+    """The Gaussian-profile shortcut (Dannecker et al.): a Gaussian convolved with the slice
     profile N(0, sigma_p^2) along z is the Gaussian of covariance Sigma' = Sigma + sigma_p^2 e_z e_z^T,
     times sqrt(det Sigma / det Sigma'). Returns (whitening W' with W' W'^T = Sigma'^-1, amplitude);
     rendering the widened Gaussians at the slice centres gives the profile-weighted numerator and

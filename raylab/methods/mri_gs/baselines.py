@@ -1,10 +1,11 @@
-"""Baselines run beside the Gaussians on the same input (brief A4): nearest, trilinear and cubic
+"""Baselines run beside the Gaussians on the same input: nearest, trilinear and cubic
 B-spline interpolation along the thick axis with slice-centre-aware coordinates, and an implicit
 neural representation (SIREN) fitted through the same forward model."""
 
 from __future__ import annotations
 
 import time
+from typing import Literal, cast
 
 import numpy as np
 import torch
@@ -13,10 +14,11 @@ from scipy import ndimage
 from raylab.methods.mri_gs.acquisition import degrade
 from raylab.methods.mri_gs.metrics import psnr
 
-INTERPOLATIONS = {"nearest": 0, "trilinear": 1, "cubic": 3}
+SplineOrder = Literal[0, 1, 2, 3, 4, 5]
+INTERPOLATIONS: dict[str, SplineOrder] = {"nearest": 0, "trilinear": 1, "cubic": 3}
 
 
-def interpolate(lowres: np.ndarray, factor: int, order: int, n_hr: int | None = None) -> np.ndarray:
+def interpolate(lowres: np.ndarray, factor: int, order: SplineOrder, n_hr: int | None = None) -> np.ndarray:
     """Upsample the last axis: output voxel j reads the input at (j - (f-1)/2) / f (slice centres), so
     a constant-in-z volume and the slice positions are reproduced exactly; edges repeat the end slice.
     `order` 1 is trilinear (linear in z, identity in-plane), 3 the cubic B-spline."""
@@ -39,7 +41,7 @@ class Siren(torch.nn.Module):
         with torch.no_grad():
             for i, layer in enumerate(self.layers):
                 bound = 1 / sizes[i] if i == 0 else np.sqrt(6 / sizes[i]) / w0
-                layer.weight.uniform_(-bound, bound)
+                cast(torch.nn.Linear, layer).weight.uniform_(-bound, bound)  # (a ModuleList holds Modules)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:

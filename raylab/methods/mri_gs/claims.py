@@ -1,8 +1,9 @@
-"""The mri_gs checks (brief acceptance checks A1-A6, issue #15), evaluated on each run's own data.
+"""The mri_gs acceptance checks A1-A6, evaluated on each run's own data.
 
 Renderer properties hold by construction (exact sums over the same compact supports): they are
 recorded as invariants, on the run's fitted Gaussians over a sub-grid, in float64. The quality
-margins are claims: the brief's calibration on the MNI152 crop, thresholds with ~50 % margin.
+margins are claims: thresholds set with ~50 % margin below what a calibration run measured on a
+32x32x64 MNI152 crop (README, Claims and Measured).
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from raylab.methods.mri_gs.fit import signals
 from raylab.methods.mri_gs.render import Grid, brick_splat, dense_splat, normalized
 from raylab.records import Claim
 
-# scale -> (dB over trilinear, dB over cubic B-spline): brief A5 / issue #15
+# scale -> (dB over trilinear, dB over cubic B-spline) the output must reach (README, Claims)
 MARGINS = {2: (2.0, 0.3), 4: (1.0, 0.2)}
 DATA_CONSISTENCY_DB = 40.0  # simulate: re-degraded output vs the scan
 RESTORE_CONSISTENCY_DB = 35.0  # restore (real thick-slice scan, no ground truth)
 EXACT = 1e-6  # float64 sums of the same terms in another order or grouping
-PARTITION_TOL = 1e-5  # brief A2: I = c wherever sum G > 1e-3 (|I - c| <= c eps / 1e-3 = 7e-6 at eps 1e-8)
+PARTITION_TOL = 1e-5  # I = c wherever sum G > 1e-3 (|I - c| <= c eps / 1e-3 = 7e-6 at eps 1e-8)
 MAX_FLOATS = 14  # per Gaussian (3DGS: 59)
 
 
@@ -42,7 +43,9 @@ def renderer_invariants(gaussians, cfg, lowres_shape) -> list[Claim]:
         values = signals(gaussians, cfg).double().cpu()
         ones = torch.ones_like(values)
 
-        def brick(order=slice(None), brick_size=r.brick, weights=ones, vals=values):
+        def brick(
+            order=slice(None), brick_size=r.brick, weights=ones, vals=values
+        ) -> tuple[torch.Tensor, torch.Tensor]:
             num, den = brick_splat(
                 means[order], whiten[order], vals[order], weights[order], grid, brick_size, r.cutoff
             )

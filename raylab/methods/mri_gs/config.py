@@ -14,7 +14,7 @@ MODES = ("simulate", "restore")
 
 @dataclasses.dataclass
 class InitConfig:
-    """Gaussians placed on the low-resolution voxels (brief A2 'init')."""
+    """Gaussians placed on the low-resolution voxels."""
 
     step: int = 1  # one Gaussian per `step` low-res voxels along each in-plane axis (2 = a quarter as many)
     sigma_inplane: float = 0.6  # initial in-plane standard deviation, voxels (times `step`)
@@ -50,7 +50,7 @@ class RenderConfig:
 
 @dataclasses.dataclass
 class SignalConfig:
-    """How a Gaussian's tissue vector becomes MR signal (brief A2 'signal models')."""
+    """How a Gaussian's tissue vector becomes MR signal."""
 
     model: str = "intensity"  # intensity (s = rho) | spin_echo (PD, T1, T2 -> PD (1 - e^-TR/T1) e^-TE/T2)
     tr_ms: float = 500.0  # repetition time, ms (spin_echo)

@@ -13,6 +13,7 @@ from raylab import DataMissing
 
 def _wheel_file(package: str, *parts: str) -> Path:
     module = __import__(package)
+    assert module.__file__ is not None  # a regular package (nilearn, dipy), not a namespace one
     return Path(module.__file__).parent.joinpath(*parts)
 
 
@@ -67,7 +68,7 @@ def resolve(name: str, roots: Sequence[Path] = ()) -> Path:
     return Path(name)
 
 
-def crop(data: np.ndarray, centre: list[int], size: list[int]) -> tuple[np.ndarray, tuple[int, int, int]]:
+def crop(data: np.ndarray, centre: list[int], size: list[int]) -> tuple[np.ndarray, tuple[int, ...]]:
     """The `size` box around `centre` (voxel indices), clipped into the volume; (crop, start index).
     An empty `size` keeps the whole volume."""
     if not size:

@@ -1,4 +1,4 @@
-"""`mri_gs/*`: zero-shot super-resolution of one NIfTI volume along its thick axis (issue #15).
+"""`mri_gs/*`: zero-shot super-resolution of one NIfTI volume along its thick axis.
 
 simulate: a high-resolution volume is cropped, degraded by the forward model, super-resolved and
 scored against itself beside the interpolation and SIREN baselines. restore: the input is the
@@ -53,8 +53,8 @@ def prepare(cfg: MriConfig, source: str, device: torch.device, roots: Sequence[P
     volume = nifti.load(data.resolve(source, roots), None if cfg.volume < 0 else cfg.volume)
     axis, f = thick_axis(cfg, volume.zooms), cfg.scale
     cropped, start = data.crop(volume.data, cfg.crop_centre, cfg.crop_size)
-    scaled, value_range = data.unit_range(cropped)
-    scaled = torch.tensor(np.moveaxis(scaled, axis, -1), dtype=torch.float32, device=device)
+    unit, value_range = data.unit_range(cropped)
+    scaled = torch.tensor(np.moveaxis(unit, axis, -1), dtype=torch.float32, device=device)
     affine = nifti.cropped_affine(volume.affine, start)
     name = Path(source).name
     if cfg.mode == "restore":
@@ -73,6 +73,7 @@ def interpolations(case: Case, f: int) -> dict[str, np.ndarray]:
 
 
 def scores(case: Case, volumes: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, float]:
+    assert case.truth is not None  # scored in simulate mode only
     truth = case.truth.double().cpu().numpy()
     metrics = {}
     for name, volume in volumes.items():

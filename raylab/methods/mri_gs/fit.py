@@ -1,4 +1,4 @@
-"""The zero-shot loop (brief A2): Gaussians initialised from the thick-slice scan, rendered on the
+"""The zero-shot loop: Gaussians initialised from the thick-slice scan, rendered on the
 output grid, degraded by the slice profile, fitted to the scan by Adam; stopped on data consistency.
 
 Arrays here have the thick axis last (experiment.py moves it there and back).
@@ -129,6 +129,7 @@ def fit(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        assert g.means.grad is not None  # loss.backward() set it
         centre_grad += g.means.grad.norm(dim=1)
         row = {"step": step, "loss": loss.item(), "dc_psnr": psnr(predicted.detach(), problem.lowres)}
         if truth is not None and volume is not None:

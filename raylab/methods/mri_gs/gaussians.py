@@ -65,7 +65,7 @@ def quaternion_matrix(quats: torch.Tensor) -> torch.Tensor:
 
 
 def signal(tissue: torch.Tensor, model: str, tr_ms: float = 500.0, te_ms: float = 15.0) -> torch.Tensor:
-    """Per-Gaussian MR signal s_i from its tissue vector (brief A2, 'signal models').
+    """Per-Gaussian MR signal s_i from its tissue vector.
 
     intensity: s = rho. spin_echo: s = PD (1 - exp(-TR/T1)) exp(-TE/T2), with PD, T1, T2 = softplus
     of the raw fields (T1, T2 in ms).
@@ -101,7 +101,7 @@ def init_from_lowres(
 
     Scales: `sigma_inplane` voxels in-plane (times `step`), `sigma_thick` x f along the thick (last)
     axis. Tissue: the voxel's value (intensity), or PD fitted to it at the given T1 / T2 (spin_echo).
-    # DEVIATION: [R] initialisation of the reconstruction (brief A2 'init'); the paper's is unknown.
+    # DEVIATION: [R] initialisation of our reconstruction; the paper's is unknown.
     """
     lr = lowres[::step, ::step, :]
     ii, jj, kk = torch.meshgrid(*(torch.arange(n, dtype=lowres.dtype) for n in lr.shape), indexing="ij")
@@ -121,5 +121,9 @@ def init_from_lowres(
     elif signal_model != "intensity":
         raise ValueError(f"unknown signal model '{signal_model}' (choose from {', '.join(SIGNALS)})")
     quats = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=lowres.dtype).expand(n, 4).clone() if rotations else None
-    leaves = [t.requires_grad_(True) if t is not None else None for t in (means, log_scales, quats, values)]
-    return Gaussians(*leaves)
+    return Gaussians(
+        means.requires_grad_(True),
+        log_scales.requires_grad_(True),
+        quats.requires_grad_(True) if quats is not None else None,
+        values.requires_grad_(True),
+    )

@@ -75,7 +75,7 @@ def upsampled_affine(affine: np.ndarray, axis: int, factor: int) -> np.ndarray:
     return affine @ to_input
 
 
-def cropped_affine(affine: np.ndarray, start: tuple[int, int, int]) -> np.ndarray:
+def cropped_affine(affine: np.ndarray, start: tuple[int, ...]) -> np.ndarray:
     shift = np.eye(4)
     shift[:3, 3] = start
     return affine @ shift

@@ -1,5 +1,5 @@
-"""Normalized Gaussian aggregation I(x) = sum_i w_i s_i G_i(x) / (sum_i w_i G_i(x) + eps) on a voxel grid
-(brief A2, 'normalized aggregation'), by a brick-based, order-independent rasterizer and by a dense
+"""Normalized Gaussian aggregation I(x) = sum_i w_i s_i G_i(x) / (sum_i w_i G_i(x) + eps) on a voxel grid,
+by a brick-based, order-independent rasterizer and by a dense
 reference (every Gaussian at every voxel) that the tests hold it to.
 
 G_i is truncated at Mahalanobis radius `cutoff` and shifted to reach 0 there,
@@ -27,9 +27,9 @@ import torch
 class Grid:
     """Voxel centres x = offset + spacing * index, in the Gaussians' coordinates (output voxels)."""
 
-    shape: tuple[int, int, int]
-    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    spacing: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    shape: tuple[int, ...]  # three sizes
+    offset: tuple[float, ...] = (0.0, 0.0, 0.0)
+    spacing: tuple[float, ...] = (1.0, 1.0, 1.0)
 
     def coords(self, index: torch.Tensor) -> torch.Tensor:
         """Centres of integer voxel indices (..., 3)."""
@@ -101,7 +101,7 @@ def brick_pairs(means, whiten, grid: Grid, brick: int, cutoff: float):
         return gauss, (b0 * per_axis[1] + b1) * per_axis[2] + b2
 
 
-def bricks_per_axis(grid: Grid, brick: int) -> tuple[int, int, int]:
+def bricks_per_axis(grid: Grid, brick: int) -> tuple[int, ...]:
     return tuple(-(-n // brick) for n in grid.shape)
 
 

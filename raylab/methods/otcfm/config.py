@@ -1,4 +1,4 @@
-"""Configuration of the OT-CFM experiments (one dataclass per experiment; brief checks B1-B3, B5, B6)."""
+"""Configuration of the OT-CFM experiments (one dataclass per experiment; checks B1-B3, B5, B6)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from raylab.config import require_positive
 class DiscreteTargetConfig:
     """A discrete 2-D target: atoms uniform in [-box, box]^2 with Dirichlet(1) masses."""
 
-    atoms: int = 8  # number of atoms m (brief: 8-16)
+    atoms: int = 8  # number of atoms m (B1 is designed for 8-16)
     box: float = 2.0  # half-width of the square the atoms are drawn in
     mc_points: int = 50_000  # N(0, I) draws the semi-discrete duals are fitted on (ot.emd)
 
@@ -50,7 +50,7 @@ class MinibatchConfig:
     batch_sizes: list[int] = dataclasses.field(  # B values (powers of 2: the log-log fit)
         default_factory=lambda: [16, 32, 64, 128, 256, 512, 1024, 2048]
     )
-    repetitions: int = 8  # independent batches per (target, B) (brief: >= 4)
+    repetitions: int = 8  # independent batches per (target, B) (the slope fits are designed for >= 4)
 
     def __post_init__(self):
         if len(self.batch_sizes) < 2 or any(b < 2 for b in self.batch_sizes):
@@ -68,7 +68,7 @@ class HyperbolicityConfig:
     ds: float = 0.01  # RK4 step in rescaled time s = -log(1 - t)
     s_end: float = 8.0  # integrate to s = s_end (t = 1 - exp(-s_end))
     fit_from: float = 1.0  # circle: fit log median normal distance on [fit_from, fit_to]
-    fit_to: float = 7.0  # (brief B2: [1, 7])
+    fit_to: float = 7.0  # (B2's fit window: s in [1, 7])
     atoms: int = 256  # von Mises circle: number of atoms m
     kappa: float = 2.0  # von Mises concentration of the atom masses
     mc_points: int = 20_000  # N(0, I) draws the von Mises duals are fitted on (ot.emd)

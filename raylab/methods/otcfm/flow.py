@@ -26,12 +26,13 @@ def sample_target(name: str, n: int, rng: np.random.Generator, discrete: Discret
     if name == "circle":
         return uniform_circle(n, rng)
     if name == "von_mises":
-        theta = rng.vonmises(0.0, VON_MISES_KAPPA, size=n)
+        theta: np.ndarray = rng.vonmises(0.0, VON_MISES_KAPPA, size=n)
         return np.stack([np.cos(theta), np.sin(theta)], axis=1)
     if name == "gaussians8":
         theta = np.pi / 4 * rng.integers(0, 8, size=n)
         centres = GAUSSIANS_RADIUS * np.stack([np.cos(theta), np.sin(theta)], axis=1)
         return centres + GAUSSIANS_STD * rng.standard_normal((n, 2))
+    assert discrete is not None  # the "discrete" target comes with its atoms
     return discrete.atoms[discrete.sample_indices(n, rng)]
 
 
@@ -41,6 +42,7 @@ def population_field(name: str, x0: np.ndarray, discrete: DiscreteTarget | None)
     if name == "circle":
         return x0 / np.linalg.norm(x0, axis=1, keepdims=True) - x0
     if name == "discrete":
+        assert discrete is not None  # the "discrete" target comes with its atoms
         return discrete.atoms[discrete.brenier_index(x0)] - x0
     return None
 
@@ -74,7 +76,8 @@ def ours_pairs(x0: torch.Tensor, x1: torch.Tensor, generator: torch.Generator):
 
 def torchcfm_pairs(matcher):
     """torchcfm's ExactOptimalTransportConditionalFlowMatcher(sigma=0): ot.emd plan, pairs re-sampled
-    from it with replacement (its issue #142), t ~ U(0, 1) from torch's global RNG."""
+    from it with replacement (https://github.com/atong01/conditional-flow-matching/issues/142),
+    t ~ U(0, 1) from torch's global RNG."""
 
     def pairs(x0: torch.Tensor, x1: torch.Tensor, generator: torch.Generator):
         t, xt, ut = matcher.sample_location_and_conditional_flow(x0, x1)

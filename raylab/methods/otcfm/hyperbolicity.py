@@ -1,5 +1,5 @@
 """`otcfm/normal_hyperbolicity`: after the time change s = -log(1 - t) the OT-CFM flow contracts
-normal to the target manifold at rate 1 and is neutral along it (brief B2, B5, B6).
+normal to the target manifold at rate 1 and is neutral along it (checks B2, B5, B6).
 
 B2: uniform circle, closed-form field, RK4 in s. B5: a von Mises circle of atoms with exact duals;
 particles follow the exact straight paths x(s) = y_j + exp(-s)(x0 - y_j). B6: particles inside the
@@ -121,7 +121,7 @@ def run(cfg: HyperbolicityConfig, ctx: RunContext) -> ResultRecord:
 
 
 def claims(cfg: HyperbolicityConfig, m: dict) -> list[Claim]:
-    """B2, B5 and B6 on this run's metrics (thresholds from the brief)."""
+    """B2, B5 and B6 on this run's metrics (thresholds: README, Measured)."""
     return [
         Claim.check(
             "B2.normal_rate",

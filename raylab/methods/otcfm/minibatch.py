@@ -1,10 +1,11 @@
 """`otcfm/minibatch_convergence`: B x B exact OT couplings approach the population map as B grows
-(brief B3). Each (target, B, repetition) batch is one work item fanned out through the mapper.
+(check B3). Each (target, B, repetition) batch is one work item fanned out through the mapper.
 
 The coupling is the permutation of `scipy.optimize.linear_sum_assignment` on |x0 - x1|^2, taken
 directly (torchcfm's `OTPlanSampler` re-samples pairs from the plan, which duplicates and drops
-points: its issue #142). Discrete target: the fraction of x0 sent to another atom than its
-Laguerre cell's. Uniform circle: the mean squared distance to T*(x0) = x0 / |x0|.
+points: https://github.com/atong01/conditional-flow-matching/issues/142). Discrete target: the
+fraction of x0 sent to another atom than its Laguerre cell's. Uniform circle: the mean squared
+distance to T*(x0) = x0 / |x0|.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def claims(curves: dict) -> list[Claim]:
         ),
         Claim.check(
             "B3.discrete_slope_low",
-            "discrete target: log-log slope of the misassignment fraction >= -0.7 (brief: in [-0.7, -0.3])",
+            "discrete target: log-log slope of the misassignment fraction >= -0.7",
             discrete_slope,
             ">=",
             -0.7,

@@ -1,5 +1,5 @@
-"""`otcfm/proximal_field`: the population OT-CFM field is a proximal operator (brief B1 and B2's
-closed form).
+"""`otcfm/proximal_field`: the population OT-CFM field is a proximal operator (checks B1 and
+B2's closed form).
 
 Discrete target: the time-t power diagram recovers the source Laguerre cell, the exact simplex-QP
 prox returns that atom, and the field equals x_1 - x_0 along every path. Circle / sphere: the prox

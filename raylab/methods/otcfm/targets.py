@@ -31,7 +31,7 @@ class DiscreteTarget:
 
 
 def dirichlet_atoms(m: int, rng: np.random.Generator, box: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
-    """m atoms uniform in [-box, box]^2 with Dirichlet(1, ..., 1) masses (brief, check B1)."""
+    """m atoms uniform in [-box, box]^2 with Dirichlet(1, ..., 1) masses (check B1)."""
     return rng.uniform(-box, box, size=(m, 2)), rng.dirichlet(np.ones(m))
 
 
@@ -59,7 +59,8 @@ def solve_duals(
     and the atoms. Its duals satisfy |x_i - y_j|^2 = u_i + v_j on the plan's support, so the Laguerre
     cells of v hold the masses b on the draws (up to 1/mc_points); on fresh draws the error is the
     Monte-Carlo error of the fit, O(mc_points^-1/2). (Fixed-step dual ascent failed at m = 256 and the
-    entropic semi-dual with L-BFGS stalled at a 1.7e-2 mass error there: measured, brief check B5.)
+    entropic semi-dual with L-BFGS stalled at a 1.7e-2 mass error there: measured for
+    check B5; README, Deviations.)
     Returns (centred duals, diagnostics)."""
     x = rng.standard_normal((mc_points, atoms.shape[1]))
     uniform = np.full(mc_points, 1.0 / mc_points)

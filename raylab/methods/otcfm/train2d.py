@@ -1,5 +1,5 @@
 """`otcfm/train2d`: a trained exact-OT CFM field against the population field, and our trainer beside
-torchcfm's in the same run (brief B4; issue: a 2-D trained model compared with torchcfm).
+torchcfm's in the same run (check B4: a 2-D trained model compared with torchcfm).
 
 Each (target, B, replicate, trainer) training is one work item fanned out through the mapper. Both
 trainers of a replicate share its seed: the same initial network and the same minibatches of x0 and
@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import logging
+from typing import Any
 
 import numpy as np
 import torch
@@ -160,7 +161,10 @@ def claims(summary: dict, batch_sizes: list[int], trainers: list[str]) -> list[C
     """B4 on the uniform circle (where the field is exact): ours improves with B, reaches the circle
     in W2, and agrees with torchcfm within 2 sd."""
     small, large = min(batch_sizes), max(batch_sizes)
-    l2 = lambda trainer, batch: summary.get((trainer, "circle", batch, "l2_error"))  # noqa: E731
+
+    def l2(trainer: str, batch: int) -> Any:  # (mean, sd) of the circle L2 error, or None
+        return summary.get((trainer, "circle", batch, "l2_error"))
+
     if l2("raylab", large) is None:
         return []
     found = []

@@ -7,11 +7,12 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from raylab.methods.par.transitions import Transitions
 from raylab.seeding import derive_seed
 
-Policy = Callable[[np.ndarray], np.ndarray]
+Policy = Callable[[np.ndarray], ArrayLike]  # observation -> action (taken as np.asarray)
 
 
 @dataclasses.dataclass
@@ -32,6 +33,7 @@ def rollout_episodes(
 
     if (episodes > 0) == (transitions > 0):
         raise ValueError("give exactly one of episodes or transitions")
+    out: list[dict]
     env, out, steps = gym.make(env_id), [], 0
     while (episodes and len(out) < episodes) or (transitions and steps < transitions):
         obs, _ = env.reset(seed=derive_seed(seed, env_id, "episode", len(out)) % 2**31)

@@ -127,16 +127,21 @@ def dataset_statistics(dataset_ids: list[str]) -> list[dict]:
     std of the episode return, normalised with the dataset's (D4RL) references and with local ones
     (0 = the random data's mean return, 100 = the expert data's)."""
     datasets = [load_minari(dataset_id) for dataset_id in dataset_ids]
-    low, high = datasets[0].behaviour_returns.mean(), datasets[-1].behaviour_returns.mean()
+    low, high = _known_returns(datasets[0]).mean(), _known_returns(datasets[-1]).mean()
     return [
         {
             "dataset": d.name,
-            "episodes": len(d.behaviour_returns),
+            "episodes": len(_known_returns(d)),
             "transitions": len(d.transitions),
-            "return_mean": float(d.behaviour_returns.mean()),
-            "return_std": float(d.behaviour_returns.std()),
-            "normalised_d4rl": float(d.normalised(d.behaviour_returns).mean()),
-            "normalised_local": float(100 * (d.behaviour_returns.mean() - low) / (high - low)),
+            "return_mean": float(_known_returns(d).mean()),
+            "return_std": float(_known_returns(d).std()),
+            "normalised_d4rl": float(d.normalised(_known_returns(d)).mean()),
+            "normalised_local": float(100 * (_known_returns(d).mean() - low) / (high - low)),
         }
         for d in datasets
     ]
+
+
+def _known_returns(dataset: OfflineDataset) -> np.ndarray:
+    assert dataset.behaviour_returns is not None  # load_minari always sets them
+    return dataset.behaviour_returns

@@ -97,7 +97,7 @@ def frozen_copy(module: nn.Module) -> nn.Module:
 
 @torch.no_grad()
 def polyak(target: nn.Module, source: nn.Module, tau: float) -> None:
-    targets = list(target.parameters())
+    targets: list[torch.Tensor] = list(target.parameters())
     if targets:  # foreach ops refuse an empty list (a module without parameters)
         torch._foreach_mul_(targets, 1 - tau)
         torch._foreach_add_(targets, list(source.parameters()), alpha=tau)

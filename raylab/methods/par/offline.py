@@ -1,7 +1,7 @@
 """Offline RL run: TD3+BC or IQL, with or without PAR, on one dataset (CORL-style single loop).
 
 Reported return = the FINAL policy's normalised return (mean of the last `final_evals` evaluations),
-the figure every claim uses. Beside it, the official code's figures (issue #18 item 7): the running
+the figure every claim uses. Beside it, the official code's figures: the running
 average of the last 10 evaluations (`eval/norm_return_last10`) and the best over training
 (`eval/norm_return_best`, what the paper's bar chart shows; optimistic: it selects on the test
 episodes).
@@ -12,6 +12,7 @@ and the final ratio p; both are 0 with PAR off. Resumable from the run's checkpo
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -68,7 +69,7 @@ def train_offline(
     torch.manual_seed(derive_seed(cfg.seed, "init"))
     generator = torch.Generator().manual_seed(derive_seed(cfg.seed, "batches"))
     learner = make_learner(cfg, data, generator)
-    progress = {"step": 0, "evals": [], "gate_open": 0, "actor_steps": 0}
+    progress: dict[str, Any] = {"step": 0, "evals": [], "gate_open": 0, "actor_steps": 0}
     latest = checkpointer.load_latest() if checkpointer else None
     if latest:
         learner.load_state_dict(latest[1]["learner"])
@@ -134,7 +135,7 @@ def _gate_frac(progress: dict) -> float:
 
 
 def _claims(cfg: OfflineConfig, m: dict) -> list[Claim]:
-    """Reporting claims (the issue's sweep checks need these per trial); the return itself is
+    """Reporting claims (the sweeps' checks need these per trial); the return itself is
     compared across trials by the sweep (configs/par/sweeps/*.yaml)."""
     p_expected = cfg.par.p_max if cfg.par.enabled else 0.0
     one_step = (cfg.par.p_max - cfg.par.p_min) / max(1, cfg.steps - int(cfg.par.start * cfg.steps))

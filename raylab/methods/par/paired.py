@@ -81,7 +81,7 @@ def paired_metrics(cfg: PairedConfig, by: dict) -> dict[str, float]:
     policy (what the claims use), the last-10-evaluation average and the best over training (the
     official code's figures, suffixes _last10 / _best); the fraction of replicates on which PAR's
     final policy is ahead; PAR's largest gate-open fraction."""
-    metrics = {}
+    metrics: dict[str, float] = {}
     for alpha in cfg.alphas:
         reps = range(cfg.replicates)
         tag = f"eval/alpha{alpha:g}"

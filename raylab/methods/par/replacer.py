@@ -97,6 +97,7 @@ class ProximalActionReplacer:
             return states, actions, MixInfo(False, 0, p)
         with torch.no_grad():
             self._push(states, propose(states))
+        assert self.pool_states is not None and self.pool_actions is not None  # just pushed
         batch = len(states)
         k = min(int(batch * p), len(self.pool_states))
         if k == 0:
@@ -115,7 +116,7 @@ class ProximalActionReplacer:
 
     def _push(self, states: torch.Tensor, proposed: torch.Tensor) -> None:
         states, proposed = states.detach(), proposed.detach()
-        if self.pool_states is not None:
+        if self.pool_states is not None and self.pool_actions is not None:  # (set together)
             states, proposed = torch.cat([self.pool_states, states]), torch.cat([self.pool_actions, proposed])
         self.pool_states, self.pool_actions = states[-self.pool_size :], proposed[-self.pool_size :]
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -46,6 +47,7 @@ from ray.rllib.utils.lambda_defaultdict import LambdaDefaultDict
 from raylab.methods.par.collect import PolicyCheckpoint, rollout_episodes
 from raylab.methods.par.config import PARSettings
 from raylab.methods.par.nets import polyak
+from raylab.methods.par.replacer import ProximalActionReplacer
 
 PAR_STATE = "par"
 
@@ -57,6 +59,10 @@ class IQLPARTorchLearner(IQLTorchLearner):
     total_steps: int = 1000
     ema_tau: float = 0.005
     awr_temperature: float | None = None  # exp(temperature A) in the actor loss; None: RLlib's `beta`
+    # set in build(), one per module
+    replacers: dict[str, ProximalActionReplacer]
+    ema_actors: dict[str, torch.nn.ModuleDict]
+    par_step: int
 
     def build(self) -> None:
         super().build()
@@ -71,7 +77,9 @@ class IQLPARTorchLearner(IQLTorchLearner):
             self.ema_actors[module_id] = copy.deepcopy(
                 torch.nn.ModuleDict({"encoder": module.pi_encoder, "head": module.pi})
             ).requires_grad_(False)
-            self.replacers[module_id] = self.par_settings.build(self.total_steps)
+            replacer = self.par_settings.build(self.total_steps)
+            assert replacer is not None  # this learner runs with PAR enabled (PARSettings(enabled=True))
+            self.replacers[module_id] = replacer
         return self.ema_actors[module_id]
 
     def _dist(self, module, encoder, head, obs):
@@ -89,7 +97,8 @@ class IQLPARTorchLearner(IQLTorchLearner):
         total = super().compute_loss_for_module(
             module_id=module_id, config=config, batch=batch, fwd_out=fwd_out
         )
-        module = self._module[module_id].unwrapped()
+        # the IQL torch module (RLlib types it as a plain RLModule, without IQL's heads)
+        module: Any = self.module[module_id].unwrapped()
         ema = self._ema_actor(module_id, module)
         replacer = self.replacers[module_id]
         critic_loss = float(self._temp_losses[(module_id, QF_LOSS_KEY)].detach())
@@ -142,7 +151,7 @@ class IQLPARTorchLearner(IQLTorchLearner):
         """After each optimizer step (one per learner update): EMA actor and PAR step counter."""
         super().apply_gradients(gradients_dict)
         for module_id, ema in self.ema_actors.items():
-            module = self._module[module_id].unwrapped()
+            module: Any = self.module[module_id].unwrapped()
             polyak(ema["encoder"], module.pi_encoder, self.ema_tau)
             polyak(ema["head"], module.pi, self.ema_tau)
         self.par_step += 1
@@ -162,7 +171,7 @@ class IQLPARTorchLearner(IQLTorchLearner):
             par = state[PAR_STATE]
             self.par_step = par["step"]
             for module_id, ema_state in par["ema_actors"].items():
-                self._ema_actor(module_id, self._module[module_id].unwrapped()).load_state_dict(ema_state)
+                self._ema_actor(module_id, self.module[module_id].unwrapped()).load_state_dict(ema_state)
                 self.replacers[module_id].load_state_dict(par["replacers"][module_id])
 
 
@@ -179,7 +188,7 @@ def par_iql_config(
     iql, par: PARSettings, total_steps: int, observation_space, action_space, inputs: list[str]
 ):
     """RLlib's IQLConfig with the standalone learner's hyperparameters (`iql`: raylab's IQLConfig) and
-    the PAR learner (issue #18 item 2): the AWR temperature (RLlib's `beta`, which its config validation
+    the PAR learner: the AWR temperature (RLlib's `beta`, which its config validation
     holds in [0, 1], so the learner sets it: exp(temperature A)), the expectile, Polyak rate tau applied
     after every update (target_network_update_freq 0), gamma, one learning rate for actor, critics and
     value; the EMA actor uses the same tau. Offline data from `inputs`
@@ -285,12 +294,11 @@ def train_sac(
                 path = str(Path(out_dir) / f"iter_{iteration:05d}")
                 algo.save_to_path(path)
                 module = algo.get_module()
-                episodes = rollout_episodes(
-                    env_id,
-                    lambda obs, module=module: module_action(module, space, obs, False),
-                    seed,
-                    episodes=eval_episodes,
-                )
+
+                def policy(obs, module=module):  # (a def: mypy cannot type a lambda with a default)
+                    return module_action(module, space, obs, False)
+
+                episodes = rollout_episodes(env_id, policy, seed, episodes=eval_episodes)
                 saved.append(
                     PolicyCheckpoint(iteration, path, float(np.mean([e["rewards"].sum() for e in episodes])))
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -92,11 +93,11 @@ def train_sac(
     import gymnasium as gym
 
     env = gym.make(env_id)
-    space = env.action_space
+    space = cast("gym.spaces.Box", env.action_space)  # (gym.make types every space as a plain Space)
     if not np.allclose(space.low, -space.high):
         raise ValueError(f"{env_id}: SAC here needs a symmetric action box, got [{space.low}, {space.high}]")
     torch.manual_seed(derive_seed(seed, "sac", "init"))
-    obs_dim, act_dim = env.observation_space.shape[0], space.shape[0]
+    obs_dim, act_dim = cast("gym.spaces.Box", env.observation_space).shape[0], space.shape[0]
     learner = SAC(obs_dim, act_dim, float(space.high[0]), settings)
     buffer = {
         "observations": np.zeros((env_steps, obs_dim), np.float32),
@@ -141,9 +142,9 @@ def sac_policy(checkpoint: PolicyCheckpoint, env_id: str, stochastic: bool, hidd
     import gymnasium as gym
 
     env = gym.make(env_id)
-    space = env.action_space
+    space = cast("gym.spaces.Box", env.action_space)  # (gym.make types every space as a plain Space)
     actor = SquashedGaussianActor(
-        env.observation_space.shape[0], space.shape[0], float(space.high[0]), hidden
+        cast("gym.spaces.Box", env.observation_space).shape[0], space.shape[0], float(space.high[0]), hidden
     )
     actor.load_state_dict(torch.load(checkpoint.path))
     return lambda obs: actor_action(actor, obs, stochastic)

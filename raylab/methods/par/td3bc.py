@@ -81,6 +81,7 @@ class TD3BC:
         if self.cfg.actor_loss == "mse":
             loss = -(self.cfg.alpha / q.abs().mean().detach()) * q.mean() + F.mse_loss(pi, actions)
         elif self.cfg.actor_loss == "kl":
+            assert self.behaviour is not None and self.behaviour_opt is not None  # made for "kl"
             behaviour_loss = F.mse_loss(self.behaviour(states), actions)
             self.behaviour_opt.zero_grad()
             behaviour_loss.backward()

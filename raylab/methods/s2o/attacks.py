@@ -93,7 +93,8 @@ def cw_attack(model: nn.Module, eps: float, step: float, steps: int):
     optimisation attack, not the l_inf margin PGD that S2O and TRADES report)."""
     torchattacks = torchattacks_module()
 
-    class CWLinf(torchattacks.PGD):
+    # (torchattacks has no types and is imported lazily: mypy cannot resolve the base class)
+    class CWLinf(torchattacks.PGD):  # type: ignore[name-defined]
         def forward(self, images, labels):
             images, labels = images.clone().detach(), labels.clone().detach()
             adv = torch.clamp(images + torch.empty_like(images).uniform_(-self.eps, self.eps), 0, 1)

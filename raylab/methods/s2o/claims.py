@@ -1,4 +1,4 @@
-"""The S2O checks evaluated on a run's own cells (brief section 2.6, issue claims).
+"""The S2O checks evaluated on a run's own cells (thresholds: README, Experiments and claims).
 
 `finals[variant]` is the list of final-metric dicts of that variant's replicates, in replicate order.
 """
@@ -10,9 +10,9 @@ import numpy as np
 from raylab.records import Claim
 
 Finals = dict[str, list[dict]]
-NONINFERIORITY = 0.015  # AT+S2O may trail AT by at most 1.5 points (issue #12)
+NONINFERIORITY = 0.015  # AT+S2O may trail AT by at most 1.5 points (README)
 AA_SLACK = 0.005  # AutoAttack may exceed PGD-20 by at most 0.5 point (random restarts)
-TRADES_FLOOR = 0.4  # PGD-20 floor of TRADES / TRADES+S2O on MNIST-5k at eps 0.1 (brief S2O-g)
+TRADES_FLOOR = 0.4  # PGD-20 floor of TRADES / TRADES+S2O on MNIST-5k at eps 0.1 (a flipped KL sign gives ~0)
 
 
 def attack_claims(finals: Finals, eps_grid: list[float]) -> list[Claim]:

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 
 def soft_label_matrix(logits: torch.Tensor, keep: float = 0.2) -> torch.Tensor:
-    """Row k: the S2O soft label of class k (official code, step 2 of the brief's section 2.2).
+    """Row k: the S2O soft label of class k (the official code's construction, `train_S2O.py`).
 
     A = sum_i z_i z_i^T (C x C); B_kj = max_l |A_kl| - |A_kj| (>= 0) off the diagonal, each row rescaled
     to sum 1 - keep, and `keep` on the diagonal: class k spreads its mass towards the classes whose

@@ -32,7 +32,7 @@ class ImageData:
     y_test: torch.Tensor
 
     @property
-    def shape(self) -> tuple[int, int, int]:
+    def shape(self) -> tuple[int, ...]:
         return tuple(self.x_train.shape[1:])
 
     @property
@@ -97,6 +97,7 @@ def cifar10(root: str, n_train: int, n_test: int) -> ImageData:
             f"{', '.join(missing)}. Unpack cifar-10-python.tar.gz there and pass --set data.root=DIR "
             "(raylab never downloads data)."
         )
+    assert folder is not None  # (else every file is missing)
     parts = [read_cifar_batch(folder / name) for name in CIFAR_FILES]
     x_train = np.concatenate([p[0] for p in parts[:5]])
     y_train = np.concatenate([p[1] for p in parts[:5]])

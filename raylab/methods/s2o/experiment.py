@@ -1,5 +1,5 @@
 """`s2o/*`: adversarial training with and without S2O (and SAM) on one data split, then clean /
-PGD-20 / CW-20 / AutoAttack accuracy and the mechanism statistics (brief section 2, issue #12).
+PGD-20 / CW-20 / AutoAttack accuracy and the mechanism statistics.
 
 Cells (variant x replicate) fan out through the run's mapper; a run of one cell trains in the
 driver instead, checkpointing every epoch so that a stopped or preempted run (a Tune trial) resumes

@@ -7,6 +7,8 @@ its last linear layer as `.head` (the layer S2O's weight statistics are about).
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -16,6 +18,9 @@ ARCHS = ("mlp", "cnn", "preact_resnet18", "wrn34_10")
 
 class Normalize(nn.Module):
     """(x - mean) / std per channel, inside the model."""
+
+    mean: torch.Tensor  # buffers (register_buffer)
+    std: torch.Tensor
 
     def __init__(self, mean: tuple[float, ...], std: tuple[float, ...]):
         super().__init__()
@@ -27,7 +32,7 @@ class Normalize(nn.Module):
 
 
 class MLP(nn.Module):
-    """Flatten -> [Linear, ReLU] x 2 -> head (784-256-256-10 in the brief's CPU calibration)."""
+    """Flatten -> [Linear, ReLU] x 2 -> head (784-256-256-10 in the CPU configs)."""
 
     def __init__(self, in_features: int, hidden: int, classes: int):
         super().__init__()
@@ -127,14 +132,15 @@ class Classifier(nn.Module):
 
     @property
     def head(self) -> nn.Linear:
-        return self.net.head
+        # every network sets `self.head = nn.Linear(...)`; torch types module attributes Tensor | Module
+        return cast(nn.Linear, self.net.head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.normalize(x))
 
 
 def build_model(
-    arch: str, shape: tuple[int, int, int], classes: int, hidden: int, mean: tuple, std: tuple
+    arch: str, shape: tuple[int, ...], classes: int, hidden: int, mean: tuple, std: tuple
 ) -> Classifier:
     """The architecture `arch` for images of `shape` (channels, height, width) in [0, 1]."""
     channels, side, _ = shape

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from raylab.reporting.plots import new_figure, save_figure
 
-# The official README's CIFAR-10 numbers (l_inf 8/255; brief section 2.3), in accuracy units.
-PAPER_CIFAR10 = {
+# The official README's CIFAR-10 numbers (l_inf 8/255), in accuracy units.
+PAPER_CIFAR10: dict[str, dict[str, Any]] = {
     "at_s2o": {"arch": "PreActResNet-18", "clean": 0.8365, "pgd20": 0.5511, "aa": 0.483},
     "trades_s2o": {"arch": "WRN-34-10", "clean": 0.8567, "pgd20": 0.5834, "aa": 0.541},
 }

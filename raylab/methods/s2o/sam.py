@@ -2,7 +2,7 @@
 
 eps = rho g / ||g|| over all parameters jointly; the descent gradient is taken at w + eps on the same
 batch. BatchNorm running statistics are frozen during the second pass (momentum 0), so each step
-updates them once, as a plain step does (davda54/sam issue #17).
+updates them once, as a plain step does (https://github.com/davda54/sam/issues/17).
 
 label_noise keeps its own numpy SAM (`label_noise.core.sam_step`, vectorised over seeds); the two
 are the same update, checked against each other in tests/unit/s2o/test_sam.py.
@@ -51,7 +51,7 @@ def sam_step(
     norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
     scale = rho / torch.clamp(norm, min=1e-12)
     with torch.no_grad():
-        ascents = [p.grad * scale for p in params]
+        ascents = [p.grad * scale for p in params if p.grad is not None]  # (all of them: see params)
         for p, ascent in zip(params, ascents):
             p.add_(ascent)
     optimizer.zero_grad(set_to_none=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable
 
@@ -23,16 +24,22 @@ class Cell:
     seed: int  # derive_seed(run seed, "replicate", replicate)
 
     @property
+    def _parts(self) -> re.Match[str]:
+        match = VARIANT.fullmatch(self.variant)
+        assert match is not None  # the config rejects other variants
+        return match
+
+    @property
     def objective(self) -> str:
-        return VARIANT.fullmatch(self.variant).group(1)
+        return self._parts.group(1)
 
     @property
     def s2o(self) -> bool:
-        return bool(VARIANT.fullmatch(self.variant).group(2))
+        return bool(self._parts.group(2))
 
     @property
     def sam(self) -> bool:
-        return bool(VARIANT.fullmatch(self.variant).group(3))
+        return bool(self._parts.group(3))
 
 
 def batch_loss(
@@ -56,13 +63,14 @@ def batch_loss(
         logits_adv = model(x_adv)
         term = None
         if cell.s2o:
-            term = (
-                core.s2o_penalty(logits, logits_adv, yb, t.s2o_keep)
-                if t.s2o_form == "official"
-                else core.weight_correlation_penalty(model.head.weight)
-            )
+            if t.s2o_form == "official":
+                assert logits is not None  # needs_clean
+                term = core.s2o_penalty(logits, logits_adv, yb, t.s2o_keep)
+            else:
+                term = core.weight_correlation_penalty(model.head.weight)
         if cell.objective == "at":
             return core.at_loss(logits_adv, yb, t.at_s2o_weight, term)
+        assert logits is not None  # needs_clean
         return core.trades_loss(logits, logits_adv, yb, t.trades_beta, t.trades_s2o_weight, term)
 
     return compute

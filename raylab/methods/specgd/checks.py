@@ -8,7 +8,7 @@ from raylab.methods.specgd.core import make_problem, polar, population_grad, pop
 
 
 def rel_err(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+    return float(np.linalg.norm(a - b) / max(float(np.linalg.norm(b)), 1e-300))
 
 
 def gradient_errors(d: int, lam: float, n_samples: int, rng: np.random.Generator) -> dict[str, float]:
@@ -21,6 +21,7 @@ def gradient_errors(d: int, lam: float, n_samples: int, rng: np.random.Generator
     closed = population_grad(w, problem.sigma, problem.theta)
     w_t = torch.tensor(w, requires_grad=True)
     population_loss(w_t, torch.tensor(problem.sigma), torch.tensor(problem.theta)).backward()
+    assert problem.x is not None and w_t.grad is not None  # n_samples > 0; backward() set the grad
     sampled = sample_grad(w, problem.x, problem.labels)
     return {"autograd_rel_err": rel_err(closed, w_t.grad.numpy()), "sample_rel_err": rel_err(sampled, closed)}
 

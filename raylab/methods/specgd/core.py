@@ -71,10 +71,11 @@ def sample_grad(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def gradient_fn(problem: PhaseRetrieval) -> Callable[[np.ndarray], np.ndarray]:
-    if problem.x is None:
+    x = problem.x  # (the problem is frozen)
+    if x is None:
         return lambda w: population_grad(w, problem.sigma, problem.theta)
     labels = problem.labels
-    return lambda w: sample_grad(w, problem.x, labels)
+    return lambda w: sample_grad(w, x, labels)
 
 
 def polar(g: np.ndarray) -> np.ndarray:

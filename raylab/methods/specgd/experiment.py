@@ -91,7 +91,7 @@ def _contraction_cells(cfg: SpecGDConfig) -> list[Cell]:
     ]
 
 
-def _simulate_all(cfg: SpecGDConfig, ctx: RunContext, cells: list[dict]) -> list[dict]:
+def _simulate_all(cfg: SpecGDConfig, ctx: RunContext, cells: list[Cell]) -> list[dict]:
     if len(cells) == 1:
         ctx.expect_steps(cfg.steps)
 

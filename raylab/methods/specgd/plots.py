@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from raylab.reporting.plots import new_figure, save_figure
 
 STYLE = {"gd": "tab:red", "specgd": "tab:blue", "muon": "tab:green", "normgd": "tab:orange"}
 
 
-def plot_trajectories(cells: list[tuple[dict, dict]], path: Path) -> Path:
+def plot_trajectories(cells: list[tuple[Any, dict]], path: Path) -> Path:  # (experiment.Cell, trajectory)
     """One column per lam; rows b/a, cos, error (log scales); one line per optimiser."""
     lams = sorted({cell.lam for cell, _ in cells})
     fig, axes = new_figure(rows=3, cols=len(lams))

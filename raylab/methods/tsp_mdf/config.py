@@ -96,7 +96,7 @@ class TSPConfig:
 
 @dataclasses.dataclass
 class FamiliesConfig:
-    """The structured shift families without training, and test-time guided search (issue #17)."""
+    """The structured shift families without training, and test-time guided search."""
 
     seed: int = 0  # run seed: each family's draws, wave directions and groups derive from it by name
     data: DataConfig = dataclasses.field(  # Euclidean test instances with per-instance references
@@ -163,7 +163,7 @@ class PolicyTrainConfig:
 
 @dataclasses.dataclass
 class PolicyConfig:
-    """A trained low-dimensional policy over the shift families vs each family untrained (issue #17)."""
+    """A trained low-dimensional policy over the shift families vs each family untrained."""
 
     seed: int = 0  # run seed: training instances and draws, test draws, family geometry derive from it
     data: DataConfig = dataclasses.field(  # Euclidean test instances with per-instance references

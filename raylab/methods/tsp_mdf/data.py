@@ -94,7 +94,7 @@ def load_tsplib(
     return stems, instances, references
 
 
-CLUSTERS = 5  # clustered:<N> instances: Gaussian clusters per instance (our choice, issue #17 item 6)
+CLUSTERS = 5  # clustered:<N> instances: Gaussian clusters per instance (our choice)
 CLUSTER_STD = 0.05  # ... their standard deviation, unit square
 
 

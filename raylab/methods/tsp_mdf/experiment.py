@@ -42,14 +42,16 @@ def obtain_modifier(cfg: TSPConfig, ctx: RunContext, map_fn) -> tuple[InstanceMo
         return net, saved.get("history", []), 0.0
     began = time.perf_counter()
     ctx.expect_steps(cfg.train.steps)
-    latest = ctx.checkpointer.load_latest()
+    checkpointer = ctx.checkpointer
+    assert checkpointer is not None  # RunContext.create sets it
+    latest = checkpointer.load_latest()
     net, history = train_modifier(
         cfg.train,
         derive_seed(cfg.seed, "train"),
         map_fn,
         ctx.report,
         state=latest[1] if latest else None,
-        save=ctx.checkpointer.save,
+        save=checkpointer.save,
     )
     minutes = (time.perf_counter() - began) / 60
     torch.save(

@@ -1,4 +1,4 @@
-"""Structured shift families (issue #17): each maps a standard-normal latent z to node shifts, scale-free
+"""Structured shift families: each maps a standard-normal latent z to node shifts, scale-free
 in units of the nearest-neighbour distance. Sample 0 is always the unshifted instance (z = 0).
 
 - gaussian: independent per-node shifts, delta_i = a d_i z_i (the first design's family);

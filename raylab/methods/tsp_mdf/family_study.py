@@ -1,6 +1,6 @@
 """`tsp_mdf/families`: every structured shift family's best untrained setting at K = 8/32/128 (the
 family table), then, per family at K = guided_k, test-time guided search against that best untrained
-setting on fresh sample streams (issue #17 items 1 and 3).
+setting on fresh sample streams.
 
 The best amplitude is chosen on stream 0; the comparison runs on streams 1..S for both arms, so the
 untrained arm is not favoured by having been selected on the streams it is judged on.
@@ -20,9 +20,9 @@ from raylab.methods.tsp_mdf.plots import plot_family_table
 from raylab.records import Claim, ResultRecord
 from raylab.seeding import derive_seed
 
-GUIDED_GAIN = 0.3  # issue #17: points of gap the guided sampler must gain over the best untrained one
+GUIDED_GAIN = 0.3  # points of gap the guided sampler must gain over the best untrained one (README)
 GUIDED_WINS = 11 / 16  # ... winning on >= 11 of 16 instances
-LS_GAP, LS_SECONDS = 5.0, 1.0  # issue #17: guided sampling + local search, gap <= 5 % at <= 1 s per instance
+LS_GAP, LS_SECONDS = 5.0, 1.0  # guided sampling + local search: gap <= 5 % at <= 1 s per instance (README)
 
 
 def require_references(data: InstanceSet, experiment: str) -> InstanceSet:
@@ -88,7 +88,7 @@ def untrained(cfg, map_fn, coords, name, amplitude, k, seed, stream) -> np.ndarr
 
 
 def with_local_search(cfg: FamiliesConfig, map_fn, coords, gap, name: str, amplitude: float, seed: int):
-    """Issue #17 item 4 at K = guided_k on stream 1: the plain tour, the best untrained draw and the
+    """Per-sample local search at K = guided_k on stream 1: the plain tour, the best untrained draw and the
     guided search when every built tour gets 2-opt + Or-opt (their gaps), the measured cost of one
     sample (construction, local search; seconds, serial, on the first instance) and so of the guided
     search with local search per instance (K samples, one core)."""
@@ -110,7 +110,7 @@ def with_local_search(cfg: FamiliesConfig, map_fn, coords, gap, name: str, ampli
 
 
 def local_search_claims(searched: dict, name: str, k: int) -> list[Claim]:
-    """Issue #17: FI + guided sampling + local search reaches a gap <= 5 % in <= 1 s per instance (K x
+    """Target: FI + guided sampling + local search reaches a gap <= 5 % in <= 1 s per instance (K x
     the serial construction + local search time of a sample; 2 actors halve it)."""
     return [
         Claim.check(
@@ -145,13 +145,13 @@ def compare(cfg: FamiliesConfig, map_fn, coords, gap, name: str, amplitude: floa
                 ).min(1)
             )
         )
-    base, steered = np.array(base), np.array(steered)
-    per_stream = base.mean(1) - steered.mean(1)
-    wins = float(np.mean(steered.mean(0) < base.mean(0) - 1e-9))
+    base_gaps, steered_gaps = np.array(base), np.array(steered)  # (streams, instances)
+    per_stream = base_gaps.mean(1) - steered_gaps.mean(1)
+    wins = float(np.mean(steered_gaps.mean(0) < base_gaps.mean(0) - 1e-9))
     tag = f"eval/{name}/guided"
     numbers = {
-        f"{tag}/gap": float(steered.mean()),
-        f"{tag}/untrained_gap": float(base.mean()),
+        f"{tag}/gap": float(steered_gaps.mean()),
+        f"{tag}/untrained_gap": float(base_gaps.mean()),
         f"{tag}/gain": float(per_stream.mean()),
         f"{tag}/gain_spread": float(per_stream.std()),
         f"{tag}/win_share": wins,

@@ -1,9 +1,9 @@
-"""Sampling a shift family without training (best of K untrained draws) and test-time guided search
-(issue #17 item 3): K constructions split into rounds; after each round the next round's latents are
+"""Sampling a shift family without training (best of K untrained draws) and test-time guided search:
+K constructions split into rounds; after each round the next round's latents are
 drawn around the best latents so far (a cross-entropy / (mu + lambda) evolution step: mean = mean of
 the `elites` best, spread shrinking by `shrink` per round). The unshifted instance is sample 0 of
 round 0 in both, so both are never worse than the plain heuristic and they spend the same K. With
-`local_search`, every built tour is improved by 2-opt + Or-opt before it is scored (issue #17 item 4),
+`local_search`, every built tour is improved by 2-opt + Or-opt before it is scored,
 and the search ranks those lengths."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ closest to the tour (node 0 first), "farthest" = the unvisited node whose closes
 farthest (first node: argmax_i max_j d(i, j)). Ties go to the lowest index, like numpy's argmin /
 argmax. Distances are computed on the fly (no n x n matrix), keeping each unvisited node's distance
 to the tour up to date, so a build is O(n^2) time and O(n) memory. The loop is laid out for speed
-(issue #17: 4x faster at N = 10000) and makes every decision Kool's plain loop makes, floating-point
+(target: 4x faster at N = 10000; README) and makes every decision Kool's plain loop makes, floating-point
 ties included (tested step by step against that loop).
 """
 

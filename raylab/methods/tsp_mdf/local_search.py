@@ -1,4 +1,4 @@
-"""Per-sample local search for the sampled tours (issue #17 item 4): 2-opt and Or-opt over K-nearest-
+"""Per-sample local search for the sampled tours: 2-opt and Or-opt over K-nearest-
 neighbour candidate lists, numba, array tour with a position index.
 
 2-opt (Croes 1958) with neighbour lists and don't-look bits (Bentley 1992): for a node a with tour
@@ -13,6 +13,8 @@ k = n - 1 candidates, of full 2-opt and Or-opt).
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from numba import njit
 from scipy.spatial import cKDTree
@@ -25,7 +27,8 @@ EPS = 1e-10  # the smallest gain applied (length units)
 def neighbour_lists(coords: np.ndarray, k: int = 10) -> np.ndarray:
     """(n, min(k, n - 1)) indices of each node's nearest other nodes, closest first."""
     k = min(k, len(coords) - 1)
-    _, idx = cKDTree(coords).query(coords, k=k + 1)
+    # (scipy-stubs types query() as a scalar pair or an array pair, whatever the query)
+    _, idx = cast("tuple[np.ndarray, np.ndarray]", cKDTree(coords).query(coords, k=k + 1))
     return np.ascontiguousarray(idx[:, 1:], dtype=np.int64)
 
 

@@ -1,4 +1,4 @@
-"""A trained policy whose action is low-dimensional (issue #17 item 2).
+"""A trained policy whose action is low-dimensional.
 
 A set encoder (DeepSets: a per-node MLP, mean and max pooling, an MLP) reads one instance and outputs,
 per structured shift family f, a mixture weight w_f (softmax of logits) and a mean log-scale mu_f: 2F
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import torch
@@ -39,7 +40,8 @@ def instance_features(coords: np.ndarray) -> np.ndarray:
     if len(coords) < 3:
         raise ValueError(f"the mixture policy reads instances of >= 3 nodes, got {len(coords)}")
     low, extent = coords.min(axis=0), float(np.ptp(coords, axis=0).max()) or 1.0
-    distances, _ = cKDTree(coords).query(coords, k=min(9, len(coords)))
+    # (scipy-stubs types query() as a scalar pair or an array pair, whatever the query)
+    distances, _ = cast("tuple[np.ndarray, np.ndarray]", cKDTree(coords).query(coords, k=min(9, len(coords))))
     nearest, local = distances[:, 1], distances[:, 1:].mean(axis=1)
     return np.c_[(coords - low) / extent, nearest / nearest.mean(), local / local.mean()].astype(np.float32)
 
@@ -54,8 +56,9 @@ class MixturePolicy(nn.Module):
             nn.Linear(FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
         )
         self.head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2 * families))
-        nn.init.zeros_(self.head[-1].weight)
-        nn.init.zeros_(self.head[-1].bias)
+        last = cast(nn.Linear, self.head[-1])  # (torch types a Sequential's item as a plain Module)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.node(features)  # (B, n, hidden)

@@ -14,6 +14,7 @@ Features of node i (k neighbours j, sorted by distance):
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -30,7 +31,8 @@ def node_features(
     """(features (n, 3k+2) float32, neighbour ids (n, k), nearest-neighbour distance d (n,))."""
     n = len(coords)
     k = min(neighbours, n - 1)
-    distances, ids = cKDTree(coords).query(coords, k=k + 1)
+    # (scipy-stubs types query() as a scalar pair or an array pair, whatever the query)
+    distances, ids = cast("tuple[np.ndarray, np.ndarray]", cKDTree(coords).query(coords, k=k + 1))
     distances, ids = distances[:, 1:], ids[:, 1:]
     unit = np.maximum(distances[:, 0], 1e-12)
     offsets = (coords[ids] - coords[:, None, :]) / unit[:, None, None]
@@ -73,7 +75,7 @@ class InstanceModifier(nn.Module):
         mean_max: float = 0.5,
     ):
         super().__init__()
-        self.arch = {
+        self.arch: dict[str, Any] = {
             "neighbours": neighbours,
             "hidden": hidden,
             "layers": layers,

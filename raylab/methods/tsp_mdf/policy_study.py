@@ -1,4 +1,4 @@
-"""`tsp_mdf/policy`: the trained mixture policy (issue #17 item 2, `mixture_policy.py`) against every
+"""`tsp_mdf/policy`: the trained mixture policy (`mixture_policy.py`) against every
 shift family untrained, at equal K on the same test instances.
 
 Arms, all with K constructions per instance, sample 0 the unshifted instance, on streams 1..S:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -32,7 +33,8 @@ class ShiftModel:
 
 
 def nearest_neighbour_distance(coords: np.ndarray) -> np.ndarray:
-    distances, _ = cKDTree(coords).query(coords, k=2)
+    # (scipy-stubs types query() as a scalar pair or an array pair, whatever the query)
+    distances, _ = cast("tuple[np.ndarray, np.ndarray]", cKDTree(coords).query(coords, k=2))
     return distances[:, 1]
 
 
@@ -63,7 +65,7 @@ def evaluate_samples(
     seed: int,
     instance_id: int,
     original: Instance | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None]:  # (the best tour is None when there is no sample)
     """Lengths of the tours built on each sample, scored on the unshifted instance (`original` with
     its TSPLIB metric when given, else Euclidean on `coords`); and the best tour."""
     lengths, best_tour = [], None

@@ -103,7 +103,7 @@ def train_modifier(
     map_fn: Callable,
     report: Callable[[dict, int], None],
     state: dict | None = None,
-    save: Callable[[dict, int], None] | None = None,
+    save: Callable[[dict, int], object] | None = None,
 ) -> tuple[InstanceModifier, list[dict]]:
     """Train for cfg.steps (or until cfg.max_minutes); resumes from `state` (a `save`d checkpoint).
     Every stream (initialisation, instances, noise, held-out set) derives from `seed`."""

@@ -1,4 +1,4 @@
-"""Feature extraction from local backbone weights (issue #16 item 2) with tiny random BEiT / WavLM
+"""Feature extraction from local backbone weights with tiny random BEiT / WavLM
 models saved locally, as a user's save_pretrained copy would be: nothing is fetched from a hub."""
 
 import numpy as np

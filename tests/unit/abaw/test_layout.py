@@ -1,4 +1,4 @@
-"""The EXPR file formats (brief B3, check B1) and the feature reader."""
+"""The EXPR file formats and the feature reader."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Safe cross-attention, the focal loss and modality dropout (brief B2, checks B3-B4)."""
+"""Safe cross-attention, the focal loss and modality dropout."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The synthetic Aff-Wild2 stand-in (brief B5): layout, pairs, priors, face-missing runs, impulses."""
+"""The synthetic Aff-Wild2 stand-in: layout, pairs, priors, face-missing runs, impulses."""
 
 import dataclasses
 

@@ -1,4 +1,4 @@
-"""Windows, inference coverage, the data-parallel loss normalisation and resuming (issue #16 item 4)."""
+"""Windows, inference coverage, the data-parallel loss normalisation and resuming."""
 
 import dataclasses
 

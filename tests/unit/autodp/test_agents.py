@@ -1,5 +1,5 @@
 """The offline and random agents, and the LLM agent through the local OpenAI-compatible server with
-the real `openai` client (HTTP, JSON, retries, timeouts): brief checks 11 and 12."""
+the real `openai` client (HTTP, JSON, retries, timeouts)."""
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ def a_round(history=HISTORY, k=4, index=1):
     return Round(index, k, list(history), messages)
 
 
-def test_round_one_is_the_single_teams_in_the_brief_order():
+def test_round_one_is_the_single_teams_in_team_order():
     out, _ = OfflineAgent(0.5, seed=0).propose(a_round(history=[], index=0))
     assert out == [("cleaning",), ("selection",), ("optimization",), ("generation",)]
 

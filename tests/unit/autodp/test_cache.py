@@ -1,5 +1,5 @@
 """Cache-and-reuse: prefix keys miss on every input that changes the output and hit across
-everything that does not (brief check 5); a cached run executes only what it lacks."""
+everything that does not; a cached run executes only what it lacks."""
 
 import dataclasses
 

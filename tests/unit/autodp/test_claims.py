@@ -1,4 +1,4 @@
-"""The autodp claims pass on per-seed numbers that meet the brief's thresholds and fail, one by one,
+"""The autodp claims pass on per-seed numbers that meet the thresholds and fail, one by one,
 on numbers that miss them (each claim can fail on a run's own data)."""
 
 import pytest

@@ -98,7 +98,7 @@ def test_phase_boundaries_on_a_synthetic_trace():
 
 
 def c1_item(**train_changes) -> Condition:
-    """Brief config C1, cut to the first 5,000 steps (where P1-a is measured)."""
+    """Config C1 (README, Experiments), cut to the first 5,000 steps (where P1-a is measured)."""
     cfg = LabelNoiseConfig(
         train=dataclasses.replace(TrainConfig(steps=5000), **train_changes),
         data=DataConfig(d=20, n=200, n_test=100),

@@ -1,4 +1,4 @@
-"""Brief checks A1-A4: the brick rasterizer against the dense reference (every Gaussian x every voxel),
+"""Checks A1-A4: the brick rasterizer against the dense reference (every Gaussian x every voxel),
 brick-size and order independence, gradients, partition of unity, the signal model, parameter count."""
 
 import math

@@ -1,4 +1,4 @@
-"""Maths-first checks of the population OT-CFM field (brief faa_otcfm.md 2.2), torchcfm-style: each
+"""Maths-first checks of the population OT-CFM field (README, The maths), torchcfm-style: each
 test checks an equation directly, with a tolerance from float64 round-off or a sampling error."""
 
 import itertools
@@ -46,7 +46,7 @@ def test_sphere_field_moves_outside_points_radially_to_the_sphere_by_t_equal_one
 
 
 def test_power_diagram_recovers_the_source_cell_for_any_dual_weights(rng):
-    # Brief 2.2: the identity holds for any v (optimality only fixes the masses), so random v will do.
+    # The identity holds for any v (optimality only fixes the masses), so random v will do.
     atoms, duals = rng.uniform(-2, 2, size=(12, 2)), rng.normal(0, 1.0, size=12)
     x0 = rng.standard_normal((20_000, 2))
     j = power_index(x0, atoms, duals, 0.0)

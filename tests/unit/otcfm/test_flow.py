@@ -29,7 +29,8 @@ def test_torchcfm_pairs_resample_the_plan_with_replacement():
     np.random.seed(0)
     x0, x1 = torch.randn(256, 2), torch.randn(256, 2)
     _, _, ut = flow.torchcfm_pairs(ExactOptimalTransportConditionalFlowMatcher(sigma=0.0))(x0, x1, None)
-    # with replacement, about 1 - 1/e of the pairs are distinct (torchcfm issue #142)
+    # with replacement, about 1 - 1/e of the pairs are distinct
+    # (https://github.com/atong01/conditional-flow-matching/issues/142)
     assert len(torch.unique(ut, dim=0)) < 0.8 * len(x0)
 
 

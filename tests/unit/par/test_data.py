@@ -21,7 +21,7 @@ def test_the_expert_controller_swings_up_and_weak_data_sits_in_between():
     _, expert = pendulum.build("expert", 5, seed=1)
     _, weak = pendulum.build("weak", 5, seed=1)
     _, random = pendulum.build("random", 5, seed=1)
-    # brief 4.2: expert about -139 (normalised 100), weak about -660 (51), random about -1195 (0)
+    # expected returns: expert about -139 (normalised 100), weak about -660 (51), random about -1195 (0)
     assert (
         pendulum.normalised(expert).mean()
         > 85

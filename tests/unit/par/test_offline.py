@@ -54,11 +54,11 @@ def test_iql_with_par_replaces_actions(tmp_path):
 
 
 def test_smoothing_noise_is_in_action_units_whatever_max_action():
-    """Issue #18 item 5 (official PAR code: 0.2 / 0.5 unscaled). With a zero target actor and a
-    critic that returns its first action coordinate, y = clip(N(0, 0.2^2), +-0.5): a standard normal
-    clipped at +-2.5 has sd sqrt(int_{-2.5}^{2.5} x^2 phi + 2 x 2.5^2 P(X > 2.5)) = 0.98872, so 0.19774;
-    20,000 draws put its estimate within 4 x 0.2 / sqrt(40,000) = 0.004 (CORL's scaling by max_action
-    10 would give ~1.9)."""
+    """Smoothing noise 0.2, clipped at 0.5, in action units (unscaled, as in the official PAR code).
+    With a zero target actor and a critic that returns its first action coordinate,
+    y = clip(N(0, 0.2^2), +-0.5): a standard normal clipped at +-2.5 has sd
+    sqrt(int_{-2.5}^{2.5} x^2 phi + 2 x 2.5^2 P(X > 2.5)) = 0.98872, so 0.19774; 20,000 draws put its
+    estimate within 4 x 0.2 / sqrt(40,000) = 0.004 (CORL's scaling by max_action 10 would give ~1.9)."""
     import torch
 
     from raylab.methods.par.td3bc import TD3BC

@@ -1,4 +1,4 @@
-"""PAR's replacer (brief 5.3 checks 1-5): schedule, ranking, pool, gate, critic untouched."""
+"""PAR's replacer: schedule, ranking, pool, gate, critic untouched."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""S2O maths against the official code and the brief's checks S2O-a..c (milliseconds each)."""
+"""S2O maths against the official code and checks S2O-a..c (milliseconds each)."""
 
 import pytest
 import torch

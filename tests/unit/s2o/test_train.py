@@ -45,7 +45,7 @@ def test_pgd_stays_in_the_ball_and_the_box_and_raises_the_loss(digits):
 
 
 def test_trades_attack_increases_the_kl(digits):
-    """A flipped sign would leave the KL near the 0.001-noise start (brief S2O-g)."""
+    """A flipped sign would leave the KL near the 0.001-noise start (what check S2O-g guards)."""
     model = build_model("mlp", digits.shape, 10, 32, digits.mean, digits.std)
     x = digits.x_test
     x_adv = attacks.trades_attack(model, x, 0.1, 0.025, 10, torch.Generator().manual_seed(0))

@@ -1,4 +1,4 @@
-"""Maths-first checks of the phase-retrieval model and the optimiser updates (brief 3.2, S3-a/b)."""
+"""Maths-first checks of the phase-retrieval model and the optimiser updates (checks S3-a/b)."""
 
 import numpy as np
 import pytest
@@ -71,7 +71,8 @@ def test_specgd_first_step_is_lambda_free(rng, lam):
 
 @pytest.mark.parametrize("method", ["gd", "specgd"])
 def test_three_dimensional_invariant_manifold(rng, method):
-    # From W_0 = sigma I, M stays in span{theta theta^T, u u^T, P} under both updates (brief 3.2).
+    # From W_0 = sigma I, M stays in span{theta theta^T, u u^T, P} under both updates
+    # (README, Model and optimisers).
     problem = make_problem(D, 5.0, rng)
     theta, u = problem.theta, problem.u
     projector = np.eye(D) - np.outer(theta, theta) - np.outer(u, u)
@@ -112,8 +113,8 @@ def test_escape_step():
 
 
 def test_normalised_gd_is_the_wrong_fix(rng):
-    # The brief's negative control: Frobenius-normalised GD keeps GD's direction, so at lam = 20 the
-    # spike still dominates (max b/a >> 2), while SpecGD keeps it at its initial level.
+    # The negative control (normgd in the README): Frobenius-normalised GD keeps GD's direction, so at
+    # lam = 20 the spike still dominates (max b/a >> 2), while SpecGD keeps it at its initial level.
     problem = make_problem(50, 20.0, rng)
     w0 = rng.standard_normal((50, 50)) * 1e-3 / np.sqrt(50)
     norm_gd = simulate(problem, w0, "normgd", 0.01, 150)

@@ -1,4 +1,4 @@
-"""Structured shift families (issue #17): each family's map from latent to shifts, checked on its
+"""Structured shift families: each family's map from latent to shifts, checked on its
 defining property, and the untrained / guided samplers' bookkeeping."""
 
 import numpy as np
@@ -88,7 +88,7 @@ def test_guided_search_spends_k_constructions_and_starts_from_the_plain_tour():
 
 
 def test_local_search_scores_each_sample_after_2opt_and_or_opt():
-    """Issue #17 item 4: with local_search every sample's length is that of its tour improved on the
+    """With local_search every sample's length is that of its tour improved on the
     original instance, so never longer than the built tour, and sample 0 is plain FI + local search."""
     from raylab.methods.tsp_mdf.local_search import improve
 

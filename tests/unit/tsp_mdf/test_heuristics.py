@@ -1,4 +1,4 @@
-"""Insertion heuristics: Kool's rules, validity, and the published plain-heuristic means (issue #3)."""
+"""Insertion heuristics: Kool's rules, validity, and the published plain-heuristic means."""
 
 from pathlib import Path
 
@@ -124,7 +124,8 @@ def test_two_opt_reaches_a_local_optimum_no_worse_than_its_start(method):
     ],
 )
 def test_plain_heuristics_match_the_published_means(size, published):
-    # Published means (Kool et al. / DIMES tables) are given to 2 decimals; the issue asks for +-0.3 %.
+    # Published means (Kool et al. / DIMES tables) are given to 2 decimals; we allow +-0.3 %
+    # (README, Measured).
     instances = np.load(DATA / f"test-{size}-coords.npy")
     for method, value in published.items():
         mean = np.mean([tour_length(x, insertion_tour(x, method)) for x in instances])

@@ -1,4 +1,4 @@
-"""The mixture policy (issue #17 item 2): scale-free features, the untrained policy's form, its
+"""The mixture policy: scale-free features, the untrained policy's form, its
 log-probability, the fan-out builder, and that REINFORCE moves the mixture towards the family that
 builds shorter tours."""
 

@@ -1,5 +1,5 @@
 """Best-of-K sampling: the unshifted sample is plain H, never worse than plain, monotone in K,
-independent of chunking, and the untrained ablation's calibrated gaps (brief 2.4, issue #3)."""
+independent of chunking, and the untrained ablation's calibrated gaps."""
 
 from pathlib import Path
 
@@ -52,8 +52,9 @@ def test_shifts_are_scaled_by_the_unit_and_clipped():
 
 
 def test_untrained_random_shifts_match_the_calibration():
-    # Issue #3: FI, sigma 0.001, K = 32, first 16 TSP-500 instances: gap in [8.3 %, 9.1 %] against the
-    # per-instance LKH references (plain FI ~10.7 %); sigma 0.01 samples are worse than plain.
+    # Calibration (README, Measured): FI, sigma 0.001, K = 32, first 16 TSP-500 instances: gap in
+    # [8.3 %, 9.1 %] against the per-instance LKH references (plain FI ~10.7 %); sigma 0.01 samples are
+    # worse than plain.
     coords = np.load(DATA / "test-500-coords.npy")[:16]
     ref = np.load(DATA / "test-500-ref-lkh.npy")[:16]
     plain = np.array([tour_length(x, insertion_tour(x, "farthest")) for x in coords])

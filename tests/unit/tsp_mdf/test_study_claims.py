@@ -1,4 +1,4 @@
-"""The claims the families and policy studies add (issue #17) fail on numbers that miss them."""
+"""The claims the families and policy studies add fail on numbers that miss them."""
 
 import numpy as np
 
