@@ -3,7 +3,7 @@
 import numpy as np
 
 from raylab.methods.tsp_mdf.config import PolicyConfig
-from raylab.methods.tsp_mdf.family_study import local_search_claims
+from raylab.methods.tsp_mdf.family_study import guided_claims, guided_numbers, local_search_claims
 from raylab.methods.tsp_mdf.policy_study import claims, comparison
 
 
@@ -26,3 +26,16 @@ def test_the_policy_claims_fail_when_it_only_matches_the_best_family():
     verdict = lambda numbers: {c.id: c.passed for c in claims(numbers, "affine", PolicyConfig())}  # noqa: E731
     assert verdict(ahead) == {"policy.gain": True, "policy.wins": True}
     assert verdict(level) == {"policy.gain": False, "policy.wins": False}
+
+
+def test_the_guided_claims_fail_on_a_small_gain_or_a_gain_carried_by_few_instances():
+    base = np.full((3, 16), 8.0)  # (streams, instances) gaps of the best untrained setting
+    verdict = lambda steered: {  # noqa: E731
+        c.id: c.passed for c in guided_claims(guided_numbers(base, steered, "field"), "field", 32, 3)
+    }
+    assert verdict(base - 0.5) == {"guided.gain@field": True, "guided.wins@field": True}
+    assert verdict(base - 0.2) == {"guided.gain@field": False, "guided.wins@field": True}
+    few = base.copy()
+    few[:, :5] -= 2.0  # 2 points on 5 of 16 instances: a 0.63-point mean gain, 5/16 wins
+    assert verdict(few) == {"guided.gain@field": True, "guided.wins@field": False}
+    assert verdict(base) == {"guided.gain@field": False, "guided.wins@field": False}  # ties are no wins
