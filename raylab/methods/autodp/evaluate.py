@@ -8,6 +8,7 @@ fan-out item, the same function serially and on Ray actors.
 from __future__ import annotations
 
 import dataclasses
+import math
 from functools import cached_property
 
 import numpy as np
@@ -131,11 +132,12 @@ def evaluate(strategy: Strategy, shared: Setup) -> Evaluation:
 
 def win_rate(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     """Pairwise comparison on the held-out items: win = A right and B wrong, loss = the
-    reverse; rate = wins / (wins + losses), with the two-sided sign-test p-value and the tie rate."""
+    reverse; rate = wins / (wins + losses), with the two-sided sign-test p-value and the tie rate.
+    With no decisive item the rate is undefined (NaN), so every claim built on it fails."""
     wins, losses = int(np.sum((a == 1) & (b == 0))), int(np.sum((a == 0) & (b == 1)))
     decisive = wins + losses
     return {
-        "win_rate": wins / decisive if decisive else 0.5,
+        "win_rate": wins / decisive if decisive else math.nan,
         "sign_p": float(stats.binomtest(wins, decisive, 0.5).pvalue) if decisive else 1.0,
         "ties": 1 - decisive / len(a),
         "acc_gain": float(a.mean() - b.mean()),

@@ -48,3 +48,9 @@ def test_a_leak_fails_privacy_and_user_data_skips_the_label_claims():
     claims = {c.id: c for c in all_claims([GOOD], leaks=["What is the capital of Peru?"], noisy=False)}
     assert not claims["privacy"].passed
     assert not {"dps_bad_ratio", "pts_recall", "pts_precision"} & set(claims)
+
+
+def test_undefined_win_rates_fail_the_claims_built_on_them():
+    undefined = GOOD | {"final/win_rate": float("nan"), "final/plain_win_rate": float("nan")}
+    verdict = {c.id: c.passed for c in all_claims([undefined] * 5, leaks=[], noisy=True)}
+    assert verdict["accelerated_quality"] is False and verdict["beats_raw"] is False

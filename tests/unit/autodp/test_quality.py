@@ -1,6 +1,7 @@
 """Distribution-preserving sampling, the quality classifier's pieces, win rates, and the noise."""
 
 import collections
+import math
 
 import numpy as np
 import pytest
@@ -79,3 +80,9 @@ def test_noise_hits_its_share_of_rows_and_is_labelled(facts):
     assert all(s == by_id[s.id] for s in noisy.train if not s.bad)
     with pytest.raises(ValueError, match="unknown noise types"):
         inject(facts, {"typos": 0.1}, seed=0)
+
+
+def test_a_win_rate_with_no_decisive_item_is_undefined():
+    same = np.array([1, 0, 1, 1])
+    result = win_rate(same, same)
+    assert math.isnan(result["win_rate"]) and result["ties"] == 1.0 and result["sign_p"] == 1.0
