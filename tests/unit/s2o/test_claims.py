@@ -21,6 +21,12 @@ def test_attack_claims_catch_train_mode_rising_accuracy_and_aa_above_pgd():
     )
     assert not bad["attack.eps0_is_clean"].passed and not bad["attack.monotone_eps"].passed
     assert not bad["attack.aa_le_pgd"].passed
+    # PGD at eps 0 returns x by construction: a broken implementation shows, but it is no evidence
+    assert {c.id: c.kind for c in bad.values()} == {
+        "attack.eps0_is_clean": "invariant",
+        "attack.monotone_eps": "claim",
+        "attack.aa_le_pgd": "claim",
+    }
 
 
 def test_pair_claims_fail_in_any_replicate_and_on_a_mean_accuracy_loss():
