@@ -19,7 +19,6 @@ from raylab.records import Claim
 FLIP_CUT = 0.5  # soft voting (w = 9) removes at least half of the frame-label flips (B7)
 VOTE_F1_LOSS = -0.01  # ... and changes macro-F1 by no worse than this (B7)
 DROP_MARGIN = 0.02  # visual removed: the dropout model's F1 drop is this much smaller than without (B5)
-AUDIO_FALLBACK = 0.8  # dropout model without visual >= this times the audio-only model (B6)
 EXACT = 1e-9  # the metric vs scikit-learn (same counts, other arithmetic)
 
 
@@ -101,16 +100,23 @@ def impulsive_claim(raw_f1, voted_f1) -> Claim:
 
 
 def dropout_claims(per_arm: dict[str, list[dict]]) -> list[Claim]:
-    """B5: smaller F1 drop with the visual stream removed; B6: audio fallback (per seed, worst)."""
+    """B5: smaller F1 drop with the visual stream removed. B6: audio fallback, judged against the
+    no-dropout control (which reaches the absolute 0.8 bound too): with the visual stream removed, the
+    dropout model keeps a larger share of the audio-only model's F1 than the no-dropout model does
+    (paired by seed, mean over seeds)."""
 
     def drops(arm):
         return [r["val/f1"] - r["val_no_visual/f1"] for r in per_arm[arm]]
 
+    def kept(arm):
+        return np.array(
+            [
+                m["val_no_visual/f1"] / a["val_no_visual/f1"]
+                for m, a in zip(per_arm[arm], per_arm["audio_only"], strict=True)
+            ]
+        )
+
     margin = float(np.mean(drops("no_dropout")) - np.mean(drops("dropout")))
-    ratios = [
-        d["val_no_visual/f1"] / a["val_no_visual/f1"]
-        for d, a in zip(per_arm["dropout"], per_arm["audio_only"])
-    ]
     return [
         Claim.check(
             "dropout_smaller_drop",
@@ -120,12 +126,12 @@ def dropout_claims(per_arm: dict[str, list[dict]]) -> list[Claim]:
             ">=",
             DROP_MARGIN,
         ),
-        Claim.worst_case(
+        Claim.check(
             "dropout_audio_fallback",
-            f"visual removed: the dropout model's F1 >= "
-            f"{AUDIO_FALLBACK} x the audio-only model's (worst seed)",
-            ratios,
-            ">=",
-            AUDIO_FALLBACK,
+            "visual removed: the dropout model keeps a larger share of the audio-only model's F1 than the "
+            "no-dropout model does (mean over seeds of the paired difference of shares)",
+            float(np.mean(kept("dropout") - kept("no_dropout"))),
+            ">",
+            0.0,
         ),
     ]

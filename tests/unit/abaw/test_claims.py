@@ -57,3 +57,18 @@ def test_the_metric_invariant_detects_a_wrong_metric(monkeypatch):
     assert claims.metric_invariant(videos, predictions).passed
     monkeypatch.setattr(claims.metrics, "macro_f1", lambda y, p: float(np.mean(y == p)))
     assert not claims.metric_invariant(videos, predictions).passed
+
+
+def test_the_audio_fallback_is_judged_against_the_no_dropout_control():
+    """Both models keep >= 0.8 of the audio-only F1 without video (the old absolute bound passed on
+    the control too); the claim fails unless dropout keeps more than no dropout does."""
+    audio = [arm(0.60, 0.60), arm(0.60, 0.60)]
+    control_as_good = {
+        "dropout": [arm(0.70, 0.57), arm(0.70, 0.55)],
+        "no_dropout": [arm(0.70, 0.58), arm(0.70, 0.56)],
+        "audio_only": audio,
+    }
+    assert not by_id(claims.dropout_claims(control_as_good))["dropout_audio_fallback"].passed
+    dropout_ahead = dict(control_as_good, no_dropout=[arm(0.70, 0.50), arm(0.70, 0.52)])
+    verdict = by_id(claims.dropout_claims(dropout_ahead))["dropout_audio_fallback"]
+    assert verdict.passed and abs(verdict.value - (0.07 + 0.03) / 2 / 0.60) < 1e-12  # mean share gained
