@@ -3,8 +3,8 @@ torchcfm's in the same run (check B4: a 2-D trained model compared with torchcfm
 
 Each (target, B, replicate, trainer) training is one work item fanned out through the mapper. Both
 trainers of a replicate share its seed: the same initial network and the same minibatches of x0 and
-x1; they differ only in the coupling (our exact permutation vs torchcfm's plan re-sampling) and in
-where t is drawn from.
+x1 (t is drawn from a generator of its own); they differ only in the coupling (our exact permutation
+vs torchcfm's plan re-sampling) and in the draws of t.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,16 +47,25 @@ class TrainRun:
     w2_points: int
 
 
-def train_and_evaluate(run: TrainRun, shared: DiscreteTarget | None = None) -> dict:
-    """Train one field; returns its final loss, throughput and `evaluate`'s metrics."""
-    seed_everything(run.seed)  # torchcfm draws t and its plan samples from the global RNGs
+def batch_sampler(run: TrainRun, shared: DiscreteTarget | None) -> Callable[[], tuple[Any, Any]]:
+    """The run's minibatches (x0, x1): x0 from a torch generator and x1 from a numpy one, both seeded
+    by the replicate's seed alone, so both trainers of a replicate see the same batches."""
     rng, generator = np.random.default_rng(run.seed), torch.Generator().manual_seed(run.seed)
-    field = flow.VectorField(run.hidden)
 
-    def sample_batch():
+    def sample_batch() -> tuple[torch.Tensor, torch.Tensor]:
         x0 = torch.randn(run.batch, 2, generator=generator)
         return x0, torch.from_numpy(flow.sample_target(run.target, run.batch, rng, shared)).float()
 
+    return sample_batch
+
+
+def train_and_evaluate(run: TrainRun, shared: DiscreteTarget | None = None) -> dict:
+    """Train one field; returns its final loss, throughput and `evaluate`'s metrics. Our trainer
+    draws t from a generator of its own (torchcfm draws it from torch's global RNG), so drawing t
+    never moves the batch streams."""
+    seed_everything(run.seed)  # torchcfm draws t and its plan samples from the global RNGs
+    field = flow.VectorField(run.hidden)
+    times = torch.Generator().manual_seed(derive_seed(run.seed, "t"))
     if run.trainer == "torchcfm":
         from torchcfm.conditional_flow_matching import ExactOptimalTransportConditionalFlowMatcher
 
@@ -63,7 +73,7 @@ def train_and_evaluate(run: TrainRun, shared: DiscreteTarget | None = None) -> d
     else:
         pairs = flow.ours_pairs
     return {
-        **flow.train(field, sample_batch, pairs, run.steps, run.lr, generator),
+        **flow.train(field, batch_sampler(run, shared), pairs, run.steps, run.lr, times),
         **evaluate(field, run, shared),
     }
 

@@ -1,5 +1,7 @@
 """Checks of the trained-field pieces (B4): couplings, the population field, the ODE sampler, W2."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -72,3 +74,36 @@ def test_train2d_claims_fail_on_disagreement_and_need_two_batch_sizes():
     )
     single = {c.id for c in claims(summary, [512], ["raylab", "torchcfm"])}
     assert "B4.l2_decreasing" not in single
+
+
+def test_both_trainers_of_a_replicate_see_the_same_x0_batches(monkeypatch):
+    """Our trainer draws t from its own generator and torchcfm's from the global RNG: neither moves
+    the batch stream, so the two arms differ only in the coupling and the draws of t."""
+    from raylab.methods.otcfm import train2d
+
+    def recording_train(field, sample_batch, pairs, steps, lr, times):
+        batches = []
+        for _ in range(10):
+            x0, x1 = sample_batch()
+            pairs(x0, x1, times)
+            batches.append(x0)
+        return {"x0": torch.stack(batches)}
+
+    def global_rng_pairs(x0, x1, times):  # as torchcfm: t from torch's global RNG
+        return torch.rand(len(x0), 1), x0, x1 - x0
+
+    monkeypatch.setattr(train2d.flow, "train", recording_train)
+    monkeypatch.setattr(train2d, "evaluate", lambda field, run, shared: {})
+    monkeypatch.setattr(train2d.flow, "torchcfm_pairs", lambda matcher: global_rng_pairs)
+    monkeypatch.setitem(sys.modules, "torchcfm.conditional_flow_matching", _FakeTorchcfm)
+    run = dict(target="circle", batch=16, seed=5, eval_seed=0, steps=10, hidden=8, lr=1e-3)
+    run |= dict(eval_times=(0.5,), eval_points=8, ode_steps=4, w2_points=8)
+    ours = train2d.train_and_evaluate(train2d.TrainRun(trainer="ours", **run))["x0"]
+    theirs = train2d.train_and_evaluate(train2d.TrainRun(trainer="torchcfm", **run))["x0"]
+    assert torch.equal(ours, theirs)
+
+
+class _FakeTorchcfm:
+    @staticmethod
+    def ExactOptimalTransportConditionalFlowMatcher(sigma):  # noqa: N802 - torchcfm's name
+        return None
