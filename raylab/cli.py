@@ -41,7 +41,7 @@ def _config(args: argparse.Namespace) -> tuple[ExperimentSpec, Any]:
 
 
 def _summary(record: ResultRecord, out_dir: Path) -> str:
-    from raylab.reporting.report import SIZE_DEPENDENT, claim_status
+    from raylab.reporting.report import NOT_JUDGED, SIZE_DEPENDENT, claim_status
 
     status = {c.id: claim_status(record, c) for c in record.claims}
     claims = [c for c in record.claims if c.kind != "invariant"]
@@ -60,6 +60,7 @@ def _summary(record: ResultRecord, out_dir: Path) -> str:
             else ""
         )
         + (f"; invariants broken: {', '.join(named('**BROKEN**'))}" if named("**BROKEN**") else "")
+        + "".join(f"; {i}: {s}" for i, s in status.items() if s.startswith(NOT_JUDGED))
     )
     if record.error:
         text += f"\n  error: {record.error}"

@@ -54,6 +54,9 @@ class Claim:
     passed: bool
     paper_value: float | None = None
     kind: str = CLAIM
+    # None when the claim was judged; else why it could not be (an optional package absent, too few
+    # replicates): recorded visibly, never counted as passed or failed
+    not_judged: str | None = None
 
     @classmethod
     def check(
@@ -69,6 +72,11 @@ class Claim:
         value = float(value)
         passed = (not math.isnan(value)) and _OPS[op](value, threshold)
         return cls(id, statement, value, op, float(threshold), bool(passed), paper_value)
+
+    @classmethod
+    def unjudged(cls, id: str, statement: str, reason: str, op: str, threshold: float) -> Claim:
+        """A claim this run could not judge, and why; its value is NaN and it is not `passed`."""
+        return cls(id, statement, math.nan, op, float(threshold), False, not_judged=reason)
 
     @classmethod
     def invariant(cls, id: str, statement: str, value: float, op: str, threshold: float) -> Claim:
@@ -140,7 +148,7 @@ class ResultRecord:
 
     @property
     def claims_passed(self) -> bool:
-        return all(c.passed for c in self.claims)
+        return all(c.passed for c in self.claims if c.not_judged is None)
 
 
 def _json_safe(value: Any) -> Any:

@@ -39,7 +39,10 @@ def record_problems(root: str | Path, record: ResultRecord) -> list[str]:
             f"config {today[:19]} {refresh}"
         ]
     problems = []
-    failing = sorted(c.id for c in record.claims if c.kind == CLAIM and not c.passed)
+    unjudged = sorted(c.id for c in record.claims if c.not_judged is not None)
+    if unjudged:
+        problems.append(f"{record.experiment}: claims not judged: {unjudged} (install what they need)")
+    failing = sorted(c.id for c in record.claims if c.kind == CLAIM and not c.passed and c.not_judged is None)
     if failing != sorted(spec.open_claims):
         problems.append(
             f"{record.experiment}: failing claims {failing} differ from its open claims "

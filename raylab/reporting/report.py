@@ -21,6 +21,7 @@ from raylab.reporting.html import write_html
 REPORT_FILE = "REPORT.md"
 SIZE_DEPENDENT = "not met here (size-dependent)"
 MET_OPEN = "met: remove from the open list"
+NOT_JUDGED = "not judged"
 NEEDS_DATA = "needs your data"
 SWEEP_SUMMARY = "tune_summary.json"
 HEADLINE_METRICS = 12  # metrics shown per run (eval/ first); the rest stay in result.json
@@ -71,6 +72,8 @@ def claim_status(record: ResultRecord, claim: Claim) -> str:
     invariants."""
     spec = REGISTRY.get(record.experiment)
     full = record.size == "full"
+    if claim.not_judged is not None:
+        return f"{NOT_JUDGED} ({claim.not_judged})"
     if claim.kind == INVARIANT:
         return "holds" if claim.passed else "**BROKEN**"
     if spec and claim.id in spec.open_claims:
@@ -161,8 +164,8 @@ def run_section(folder: Path, record: ResultRecord, report_dir: Path) -> list[st
 
 
 def count_claims(records: list[ResultRecord]) -> dict[str, int]:
-    """Claims passed / open / failed (invariants apart: they hold by construction)."""
-    keys = ("claims", "passed", "open", "met_open", "sized", "failed", "invariants", "held")
+    """Claims passed / open / failed / not judged (invariants apart: they hold by construction)."""
+    keys = ("claims", "passed", "open", "met_open", "sized", "failed", "unjudged", "invariants", "held")
     counts = dict.fromkeys(keys, 0)
     for record in records:
         for claim in record.claims:
@@ -171,12 +174,13 @@ def count_claims(records: list[ResultRecord]) -> dict[str, int]:
                 counts["invariants"] += 1
                 counts["held"] += status == "holds"
             else:
-                counts["claims"] += 1
+                counts["claims"] += claim.not_judged is None  # judged claims: the denominator
                 counts["passed"] += status in ("yes", MET_OPEN)
                 counts["met_open"] += status == MET_OPEN
                 counts["open"] += status == "open"
                 counts["sized"] += status == SIZE_DEPENDENT
                 counts["failed"] += status == "**NO**"
+                counts["unjudged"] += status.startswith(NOT_JUDGED)
     return counts
 
 
@@ -296,6 +300,7 @@ def build_report(root: str | Path, out: str | Path | None = None, title: str = "
         f"{totals['sized']} size-dependent not met here, {totals['failed']} failed; "
         f"{totals['held']}/{totals['invariants']} invariants hold"
         + (f"; {totals['met_open']} open claims met ({MET_OPEN})" if totals["met_open"] else "")
+        + (f"; {totals['unjudged']} claims {NOT_JUDGED}" if totals["unjudged"] else "")
         + (f"; failed runs: {', '.join(failed_runs)}" if failed_runs else "")
         + (f"; {NEEDS_DATA}: {', '.join(e for e, _ in needs_data)}" if needs_data else "")
         + ".",

@@ -197,7 +197,7 @@ def test_submit_follow_runs_the_job_and_the_dashboard_lists_it(two_node_cluster,
 @pytest.mark.parametrize(
     "target, extra, reads",
     [
-        ("reproduce", ["--only", "otcfm/proximal_field"], "otcfm/proximal_field/result.json"),
+        ("reproduce", ["--only", "specgd/finite_sample"], "specgd/finite_sample/result.json"),
         ("specgd/trajectory", ["--sweep", "configs/specgd/sweeps/lr.yaml"], "tune_summary.json"),
     ],
 )

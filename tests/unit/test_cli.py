@@ -159,8 +159,8 @@ def test_an_uninstalled_tracker_is_one_clear_error(tmp_path, monkeypatch):
 
 def test_reproduce_resume_keeps_finished_runs_and_reruns_the_rest(tmp_path):
     """`reproduce --resume` skips runs whose record is ok for the same config."""
-    args = ["reproduce", "--smoke", "--serial", "--only", "otcfm/proximal_field", "--out", str(tmp_path)]
-    record_path = tmp_path / "otcfm/proximal_field/result.json"
+    args = ["reproduce", "--smoke", "--serial", "--only", "specgd/finite_sample", "--out", str(tmp_path)]
+    record_path = tmp_path / "specgd/finite_sample/result.json"
     assert raylab(*args).returncode == 0
     first = json.loads(record_path.read_text())
     kept = raylab(*args, "--resume")

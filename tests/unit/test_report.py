@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 from raylab.records import Claim, ResultRecord, write_record
@@ -148,3 +149,19 @@ def test_the_html_page_turns_no_record_text_into_markup_attributes_or_script_lin
     assert "<script>" not in page and "<img src=x" not in page
     assert 'onmouseover="' not in page and 'href="javascript:' not in page
     assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page and "<td>" in page
+
+
+def test_a_claim_that_could_not_be_judged_is_shown_and_counted_apart(tmp_path):
+    from raylab.reporting.evidence import record_problems
+
+    unjudged = Claim.unjudged(
+        "B4.vs_torchcfm", "agrees with torchcfm", "torchcfm is not installed", "<=", 2.0
+    )
+    rec = record("otcfm/train2d", [Claim.check("B4.w2", "w2 < 0.1", 0.05, "<", 0.1), unjudged], size="smoke")
+    write_record(rec, tmp_path / "t")
+    text = build_report(tmp_path).read_text()
+    assert "1/1 claims passed, 0 open, 0 size-dependent not met here, 0 failed" in text
+    assert "1 claims not judged" in text and "| not judged (torchcfm is not installed) |" in text
+    assert rec.claims_passed
+    full = dataclasses.replace(rec, size="full")
+    assert any("claims not judged: ['B4.vs_torchcfm']" in p for p in record_problems(tmp_path, full))

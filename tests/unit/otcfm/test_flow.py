@@ -74,6 +74,11 @@ def test_train2d_claims_fail_on_disagreement_and_need_two_batch_sizes():
     )
     single = {c.id for c in claims(summary, [512], ["raylab", "torchcfm"])}
     assert "B4.l2_decreasing" not in single
+    without = {c.id: c for c in claims(summary, [32, 512], ["raylab"])}["B4.vs_torchcfm"]
+    assert without.not_judged and "torchcfm is not installed" in without.not_judged and not without.passed
+    one_replicate = {k: (mean, 0.0) for k, (mean, _) in summary.items()}
+    unjudged = {c.id: c for c in claims(one_replicate, [32, 512], ["raylab", "torchcfm"])}["B4.vs_torchcfm"]
+    assert unjudged.not_judged == "needs >= 2 replicates"
 
 
 def test_both_trainers_of_a_replicate_see_the_same_x0_batches(monkeypatch):
