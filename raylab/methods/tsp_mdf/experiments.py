@@ -14,6 +14,9 @@ TRAINED = (*TRAINED_OPEN, "mdf.RI", "mdf.two_opt")
 # The families and policy studies: the smoke runs have 4 instances and 1 stream, so an 11/16 win share
 # and a 0.3-point gain over 3 streams are judged at full size only.
 GUIDED = tuple(f"guided.{claim}@{family}" for claim in ("gain", "wins") for family in FAMILIES)
+# guided + local search against the same K untrained + local search: the same comparison, judged at
+# full size for the same reason
+GUIDED_LS = tuple(f"ls.gap@{family}" for family in FAMILIES)
 POLICY = ("policy.gain", "policy.wins")
 
 
@@ -48,7 +51,7 @@ def _tsp_study(
         entry=f"raylab.methods.tsp_mdf.{study}:run",
         reproduce=reproduce,
         mapper={"backend": "actors"},
-        size_dependent=POLICY if policy else GUIDED,
+        size_dependent=POLICY if policy else (*GUIDED, *GUIDED_LS),
         open_claims=open_claims,
     )
 
