@@ -199,6 +199,7 @@ def pts_economics(
 
 def run(cfg: AutoDPConfig, ctx: RunContext) -> ResultRecord:
     cache_dir = ctx.cache_dir()
+    warm = cache_dir.is_dir() and any(cache_dir.iterdir())  # a --cache store from an earlier run
     ctx.expect_steps(cfg.replicates)
     results = []
     for index in range(cfg.replicates):
@@ -210,12 +211,13 @@ def run(cfg: AutoDPConfig, ctx: RunContext) -> ResultRecord:
     leaks = privacy(ctx, results)
     metrics["privacy/leaks"] = float(len(leaks))
     metrics["agent/events"] = float(sum(len(r["fast"].events) + len(r["slow"].events) for r in results))
+    metrics["cache/warm_start"] = float(warm)
     write_outputs(cfg, ctx, results[0])
     plots.plot_rounds(
         [r["fast"] for r in results], [r["slow"] for r in results], cfg, ctx.artifact("search.png")
     )
     ctx.report(metrics)
-    return ctx.result(metrics, claims.all_claims(per_seed, leaks, noisy))
+    return ctx.result(metrics, claims.all_claims(per_seed, leaks, noisy, warm_cache=warm))
 
 
 def privacy(ctx: RunContext, results: list[dict]) -> list[str]:

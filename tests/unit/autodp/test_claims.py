@@ -54,3 +54,12 @@ def test_undefined_win_rates_fail_the_claims_built_on_them():
     undefined = GOOD | {"final/win_rate": float("nan"), "final/plain_win_rate": float("nan")}
     verdict = {c.id: c.passed for c in all_claims([undefined] * 5, leaks=[], noisy=True)}
     assert verdict["accelerated_quality"] is False and verdict["beats_raw"] is False
+
+
+def test_a_warm_cache_leaves_the_cache_and_cost_claims_unjudged():
+    cold = {c.id: c for c in all_claims([GOOD] * 5, leaks=[], noisy=True)}
+    warm = {c.id: c for c in all_claims([GOOD] * 5, leaks=[], noisy=True, warm_cache=True)}
+    assert cold["cache_round2"].passed and cold["accelerated_cost"].passed
+    for claim_id in ("cache_round2", "accelerated_cost"):
+        assert not warm[claim_id].passed and "earlier run" in (warm[claim_id].not_judged or "")
+    assert all(warm[i].not_judged is None for i in warm if i not in ("cache_round2", "accelerated_cost"))

@@ -18,11 +18,20 @@ CANARY = "sk-raylab-canary-7f3e9a1c55d04b2b"
 TOY = ["replicates=1", "data.max_items=60", "search.rounds=2", "accel.labelled=60", "search.random_repeats=3"]
 
 
-def run(tmp_path, overrides):
+def run(tmp_path, overrides, folder="run", cache=None):
     spec = get_spec("autodp/fact_qa")
     cfg = load_run_config(spec, overrides=TOY + overrides)
-    record = run_experiment(spec, cfg, tmp_path / "run", mapper=SerialMapper(progress=False))
-    return record, tmp_path / "run"
+    record = run_experiment(spec, cfg, tmp_path / folder, mapper=SerialMapper(progress=False), cache=cache)
+    return record, tmp_path / folder
+
+
+def test_a_run_that_finds_a_warm_cache_says_so_and_leaves_its_cost_claims_unjudged(tmp_path):
+    cold, _ = run(tmp_path, [], "cold", cache=tmp_path / "store")
+    warm, _ = run(tmp_path, [], "warm", cache=tmp_path / "store")
+    assert cold.metrics["cache/warm_start"] == 0.0 and warm.metrics["cache/warm_start"] == 1.0
+    unjudged = {c.id for c in warm.claims if c.not_judged}
+    assert unjudged == {"cache_round2", "accelerated_cost"}
+    assert not {c.id for c in cold.claims if c.not_judged}
 
 
 def test_the_llm_path_never_writes_the_key_and_sends_no_sample(tmp_path, monkeypatch):
