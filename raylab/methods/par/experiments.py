@@ -95,7 +95,8 @@ EXPERIMENTS = [
         "TD3+BC vs TD3+BC + PAR on the local hopper medium data, seed-paired, official PAR settings",
         kind="paired",
         reproduce=False,
-        # measured at 30k steps on 100k-transition data built here (README "Hopper end to end")
+        # measured with --set offline.steps=30000 replicates=2 on 100k-transition data built here
+        # (README "Hopper end to end"), not at this config's 100k steps x 3 replicates (a cluster run)
         open_claims=("paired.gain@alpha2.5", "paired.positive@alpha2.5"),
     ),
 ]
