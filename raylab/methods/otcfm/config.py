@@ -88,7 +88,9 @@ class HyperbolicityConfig:
 
 
 TRAIN_TARGETS = ("circle", "von_mises", "gaussians8", "discrete")
-TRAINERS = ("raylab", "torchcfm")
+# ours; torchcfm's exact-OT matcher (plan re-sampled with replacement); the same matcher sampling its
+# plan without replacement, which gives our permutation back and isolates the re-sampling effect
+TRAINERS = ("raylab", "torchcfm", "torchcfm_noreplace")
 
 
 @dataclasses.dataclass
@@ -100,7 +102,7 @@ class Train2DConfig:
     targets: list[str] = dataclasses.field(default_factory=lambda: list(TRAIN_TARGETS))  # 2-D targets
     batch_sizes: list[int] = dataclasses.field(default_factory=lambda: [32, 128, 512])  # minibatch B
     replicates: int = 3  # independent trainings per (target, B, trainer)
-    trainers: list[str] = dataclasses.field(default_factory=lambda: list(TRAINERS))  # ours, torchcfm's
+    trainers: list[str] = dataclasses.field(default_factory=lambda: list(TRAINERS))  # from TRAINERS
     steps: int = 3000  # optimiser steps per training
     hidden: int = 64  # units per hidden layer (3 hidden layers, SiLU)
     lr: float = 1e-3  # Adam step size

@@ -7,7 +7,7 @@ PAPER = (
     "potential, minibatch convergence, terminal normal hyperbolicity)"
 )
 # train2d: the smoke run trains 200 steps instead of 3000, a different model (README)
-TRAINED_FIELD_CLAIMS = ("B4.l2_decreasing", "B4.w2", "B4.vs_torchcfm")
+TRAINED_FIELD_CLAIMS = ("B4.l2_decreasing", "B4.w2", "B4.vs_torchcfm", "B4.vs_torchcfm_noreplace")
 
 
 def _otcfm(

@@ -86,6 +86,22 @@ def torchcfm_pairs(matcher):
     return pairs
 
 
+def torchcfm_plan_pairs(matcher, replace: bool):
+    """torchcfm's exact plan sampled with or without replacement (`OTPlanSampler.sample_plan`), then
+    the straight path at t ~ U(0, 1) from torch's global RNG. Without replacement a B x B exact plan
+    (a permutation with mass 1/B per pair) gives every pair of our coupling once, in random order."""
+    from torchcfm.conditional_flow_matching import ConditionalFlowMatcher
+
+    straight = ConditionalFlowMatcher(sigma=0.0)
+
+    def pairs(x0: torch.Tensor, x1: torch.Tensor, generator: torch.Generator):
+        x0, x1 = matcher.ot_sampler.sample_plan(x0, x1, replace=replace)
+        t, xt, ut = straight.sample_location_and_conditional_flow(x0, x1)
+        return t.reshape(-1, 1), xt, ut
+
+    return pairs
+
+
 def train(field: VectorField, sample_batch, pairs, steps: int, lr: float, generator) -> dict:
     """`steps` Adam steps of the CFM loss; sample_batch() -> (x0, x1) tensors. Returns the last
     100 steps' mean loss and the training throughput."""

@@ -36,6 +36,20 @@ def test_torchcfm_pairs_resample_the_plan_with_replacement():
     assert len(torch.unique(ut, dim=0)) < 0.8 * len(x0)
 
 
+def test_torchcfm_plan_sampled_without_replacement_gives_our_coupling_back():
+    pytest.importorskip("torchcfm")
+    from torchcfm.conditional_flow_matching import ExactOptimalTransportConditionalFlowMatcher
+
+    torch.manual_seed(1)
+    np.random.seed(1)
+    x0, x1 = torch.randn(128, 2, dtype=torch.float64), torch.randn(128, 2, dtype=torch.float64)
+    matcher = ExactOptimalTransportConditionalFlowMatcher(sigma=0.0)
+    _, _, theirs = flow.torchcfm_plan_pairs(matcher, replace=False)(x0, x1, None)
+    _, _, ours = flow.ours_pairs(x0, x1, torch.Generator().manual_seed(0))
+    order = lambda u: u[np.lexsort(u.numpy().T)]  # noqa: E731 - the same pairs, in any order
+    assert torch.allclose(order(theirs), order(ours), atol=1e-12)
+
+
 def test_population_field_of_the_circle_is_the_closed_form_along_the_paths():
     x0 = np.random.default_rng(0).standard_normal((500, 2))
     u = flow.population_field("circle", x0, None)
