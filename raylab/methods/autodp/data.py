@@ -135,8 +135,14 @@ def read_jsonl(path: str | Path, test_fraction: float, seed: int) -> Dataset:
     path = Path(path)
     if not path.is_file():
         raise DataMissing(f"data.path {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RaylabError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
     records, task = [], None
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

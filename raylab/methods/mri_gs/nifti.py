@@ -55,11 +55,15 @@ def load(path: str | Path, volume: int | None = None) -> Volume:
             )
         if not 0 <= volume < shape[3]:
             raise NiftiError(f"{path}: volume {volume} out of range (the series has {shape[3]} volumes)")
-        data = np.asarray(image.dataobj[..., volume], dtype=np.float64)
-    elif len(shape) == 3:
-        data = np.asarray(image.dataobj, dtype=np.float64).reshape(shape)
-    else:
+    elif len(shape) != 3:
         raise NiftiError(f"{path}: shape {image.shape}; a 3-D volume (or 4-D with --set volume) is needed")
+    try:  # nibabel reads the voxels lazily: a truncated or corrupt file fails here, not in nib.load
+        if len(shape) == 4:
+            data = np.asarray(image.dataobj[..., volume], dtype=np.float64)
+        else:
+            data = np.asarray(image.dataobj, dtype=np.float64).reshape(shape)
+    except Exception as exc:  # EOFError, zlib.error, OSError, ValueError (too few bytes) ...
+        raise NiftiError(f"{path}: its voxel data cannot be read, truncated or corrupt ({exc})") from None
     bad = int((~np.isfinite(data)).sum())
     if bad:
         raise NiftiError(f"{path}: {bad} non-finite voxel value(s) (NaN or inf)")

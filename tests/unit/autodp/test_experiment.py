@@ -89,3 +89,7 @@ def test_bad_user_files_are_named(tmp_path):
     wrong.write_text('{"prompt": "a?"}\n')
     with pytest.raises(RaylabError, match="wrong.jsonl:1: expected the keys"):
         read_jsonl(wrong, 0.2, 0)
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"question": "caf\xe9?", "answer": "b"}\n')
+    with pytest.raises(RaylabError, match=r"latin.jsonl: not UTF-8 text \(byte 0xe9 at offset 17\)"):
+        read_jsonl(latin, 0.2, 0)

@@ -98,3 +98,14 @@ def test_restore_writes_a_volume_whose_re_degradation_matches_the_scan(tmp_path)
     assert out.dtype == np.int16 and out.data.min() >= 0
     source = nifti.load(data.resolve("aniso_vox"))
     assert out.data.max() <= source.data.max()
+
+
+def test_a_truncated_volume_is_named_with_its_path(tmp_path):
+    whole = tmp_path / "whole.nii.gz"
+    nib.save(
+        nib.Nifti1Image(np.random.default_rng(0).random((16, 16, 16)).astype(np.float32), np.eye(4)), whole
+    )
+    cut = tmp_path / "cut.nii.gz"
+    cut.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) // 2])
+    with pytest.raises(nifti.NiftiError, match=r"cut\.nii\.gz: its voxel data cannot be read, truncated"):
+        nifti.load(cut)
