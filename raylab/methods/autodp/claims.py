@@ -84,6 +84,20 @@ def all_claims(per_seed: list[dict], leaks: list[str], noisy: bool, warm_cache: 
             0.05,
         ),
         Claim.worst_case(
+            "dps_length_ks",
+            "the sample's length distribution matches the full set's: KS statistic <= 0.10 (worst)",
+            [m["dps/len_ks"] for m in per_seed],
+            "<=",
+            0.10,
+        ),
+        Claim.worst_case(
+            "dps_top1",
+            "the sample's top-1 strategy is within the full set's top 5 (its full-set rank, worst)",
+            [m["dps/top1_rank_full"] for m in per_seed],
+            "<=",
+            5,
+        ),
+        Claim.worst_case(
             "pts_calls",
             "target selection cuts the LLM operator's calls >= 2x (worst replicate)",
             [m["pts/call_reduction"] for m in per_seed],
@@ -121,6 +135,14 @@ def all_claims(per_seed: list[dict], leaks: list[str], noisy: bool, warm_cache: 
                 "dps_bad_ratio",
                 "the sample's injected-bad share is within 2 points of the full set's (worst)",
                 [m["dps/bad_ratio_err"] for m in per_seed],
+                "<=",
+                2.0,
+            ),
+            Claim.worst_case(
+                "dps_type_ratio",
+                "each injected noise type's share in the sample is within 2 points of the full set's (worst "
+                "type, worst replicate)",
+                [m["dps/type_ratio_err"] for m in per_seed],
                 "<=",
                 2.0,
             ),

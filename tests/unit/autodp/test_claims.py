@@ -11,6 +11,7 @@ GOOD = {
     "cost/ratio": 0.05, "dps/spearman": 0.85, "dps/mean_len_err": 0.01, "dps/median_len_err": 0.02,
     "pts/call_reduction": 4.0, "pts/accuracy_loss": -0.02, "cache/rerun_op_runs": 0.0,
     "cache/identical_output": 1.0, "dps/bad_ratio_err": 0.8, "pts/recall": 0.9, "pts/precision": 0.75,
+    "dps/len_ks": 0.05, "dps/top1_rank_full": 2.0, "dps/type_ratio_err": 1.5,
 }  # fmt: skip
 
 BAD = {  # claim id -> a per-seed number that misses its threshold
@@ -27,6 +28,9 @@ BAD = {  # claim id -> a per-seed number that misses its threshold
     "dps_bad_ratio": ("dps/bad_ratio_err", 2.5),
     "pts_recall": ("pts/recall", 0.7),
     "pts_precision": ("pts/precision", 0.5),
+    "dps_length_ks": ("dps/len_ks", 0.12),
+    "dps_top1": ("dps/top1_rank_full", 19.0),  # the rank seen in one full-size replicate
+    "dps_type_ratio": ("dps/type_ratio_err", 2.6),
 }
 
 
