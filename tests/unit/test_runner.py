@@ -32,3 +32,12 @@ def test_a_run_knows_whether_it_ran_the_full_the_smoke_or_another_config():
     assert run_size(spec, load_run_config(spec, seed=7)) == "full"  # another replicate, same size
     assert run_size(spec, load_run_config(spec, smoke=True)) == "smoke"
     assert run_size(spec, load_run_config(spec, overrides=["lams=[5]"], smoke=True)) == "custom"
+
+
+def test_a_spec_without_a_registered_config_runs_as_custom_size(tmp_path):
+    import dataclasses
+
+    from raylab.runner import run_size
+
+    probe = dataclasses.replace(get_spec("specgd/misalignment"), config_cls="", name="probe/x")
+    assert run_size(probe, load_run_config(get_spec("specgd/misalignment"))) == "custom"
