@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import numbers
 import os
 import platform
 import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any, SupportsFloat
@@ -100,6 +101,51 @@ class Claim:
             return cls.check(id, statement, math.nan, op, threshold, paper_value)
         worst = max(floats) if op in ("<", "<=") else min(floats)
         return cls.check(id, statement, worst, op, threshold, paper_value)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimRow:
+    """One row of a method's claim table: the claim's id, the key of the value it judges (among the
+    values its builder computed from the run), the comparison, the threshold, the statement and the
+    kind. A value that is a sequence (seeds, channels, replicates) is judged on its worst element."""
+
+    id: str
+    key: str
+    op: str
+    threshold: float
+    statement: str
+    kind: str = CLAIM
+    paper_value: float | None = None
+
+    def judge(self, value: Any) -> Claim:
+        """The claim on `value`: a number is checked, a sequence judged on its worst element."""
+        scalar = isinstance(value, numbers.Real) or getattr(value, "ndim", None) == 0
+        judge = Claim.check if scalar else Claim.worst_case
+        claim = judge(self.id, self.statement, value, self.op, self.threshold, self.paper_value)
+        return dataclasses.replace(claim, kind=self.kind)
+
+    def unjudged(self, reason: str) -> Claim:
+        """This row recorded as not judged, and why."""
+        return dataclasses.replace(
+            Claim.unjudged(self.id, self.statement, reason, self.op, self.threshold), kind=self.kind
+        )
+
+
+def claim_table(*rows: ClaimRow) -> tuple[ClaimRow, ...]:
+    """A claim table, checked where it is declared: ids unique, comparisons and kinds known."""
+    ids = [row.id for row in rows]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"claim ids defined twice: {sorted({i for i in ids if ids.count(i) > 1})}")
+    for row in rows:
+        if row.op not in _OPS or row.kind not in (CLAIM, INVARIANT):
+            raise ValueError(f"claim {row.id!r}: unknown comparison {row.op!r} or kind {row.kind!r}")
+    return rows
+
+
+def judge_table(rows: Iterable[ClaimRow], values: Mapping[str, Any]) -> list[Claim]:
+    """Every row judged on `values[row.key]`; a row whose value was not computed (its cells were not
+    run) is left out, never passed."""
+    return [row.judge(values[row.key]) for row in rows if row.key in values]
 
 
 @dataclasses.dataclass

@@ -8,10 +8,20 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from raylab import RaylabError
-from raylab.records import Claim, ResultRecord, read_record, write_record
+from raylab.records import (
+    INVARIANT,
+    Claim,
+    ClaimRow,
+    ResultRecord,
+    claim_table,
+    judge_table,
+    read_record,
+    write_record,
+)
 from raylab.registry import ExperimentSpec
 from raylab.runner import TRACEBACK_FILE, run_experiment
 
@@ -42,6 +52,31 @@ def test_worst_case_judges_the_worst_seed():
     assert Claim.worst_case("x", "", [0.1, 0.4, 0.2], "<=", 0.3).value == 0.4
     assert Claim.worst_case("x", "", [5.0, 2.0], ">=", 1.0) == Claim.check("x", "", 2.0, ">=", 1.0)
     assert not Claim.worst_case("x", "", [0.1, math.nan], "<=", 1.0).passed
+
+
+def test_a_claim_table_judges_numbers_and_worst_seeds_and_leaves_out_what_was_not_computed():
+    table = claim_table(
+        ClaimRow("bound", "err", "<=", 0.3, "err <= 0.3"),
+        ClaimRow("floor", "acc", ">=", 0.5, "acc >= 0.5", kind=INVARIANT),
+        ClaimRow("absent", "never", "<", 1.0, "not run"),
+    )
+    claims = judge_table(table, {"err": np.array([0.1, 0.4]), "acc": np.float64(0.7)})
+    assert [c.id for c in claims] == ["bound", "floor"]
+    assert claims[0] == Claim.worst_case("bound", "err <= 0.3", [0.1, 0.4], "<=", 0.3)
+    assert not claims[0].passed and claims[1].passed and claims[1].kind == INVARIANT
+    assert judge_table(table, {"err": 0.2})[0].passed
+    assert not judge_table(table, {"err": [0.2, math.nan]})[0].passed
+    unjudged = table[0].unjudged("no data")
+    assert unjudged.not_judged == "no data" and not unjudged.passed and math.isnan(unjudged.value)
+
+
+def test_a_claim_table_refuses_ids_defined_twice_and_unknown_comparisons():
+    with pytest.raises(ValueError, match="twice.*'a'"):
+        claim_table(ClaimRow("a", "x", "<", 1, ""), ClaimRow("a", "y", ">", 0, ""))
+    with pytest.raises(ValueError, match="comparison '=<'"):
+        claim_table(ClaimRow("a", "x", "=<", 1, ""))
+    with pytest.raises(ValueError, match="kind 'fact'"):
+        claim_table(ClaimRow("a", "x", "<", 1, "", kind="fact"))
 
 
 def test_record_round_trip_is_strict_json_and_atomic(tmp_path):
