@@ -21,6 +21,7 @@ from raylab import RaylabError
 from raylab.cli_args import build_parser, completion_script
 from raylab.config import commented_yaml, config_hash, to_dict
 from raylab.context import Mapper, MetricSink, SerialMapper
+from raylab.folder_lock import hold_folder
 from raylab.progress import ConsoleProgress
 from raylab.records import RESULT_FILE, ResultRecord
 from raylab.registry import ExperimentSpec, all_specs, get_spec
@@ -143,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec, cfg = _config(args)
     run_id = new_run_id(cfg)
     out_dir = Path(args.out) if args.out else default_out_dir(spec, run_id)
-    with _session(args):
+    with hold_folder(out_dir), _session(args):
         record = _execute(args, spec, cfg, out_dir, run_id)
     print(_summary(record, out_dir))
     return 0 if record.status == "ok" else 1
@@ -158,7 +159,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
         raise RaylabError("--resume DIR continues the sweep in DIR: leave out --out or pass the same folder")
     out_dir = Path(args.resume or args.out or Path("runs") / spec.name / f"tune-{new_run_id(cfg)}")
-    with ray_session(args.address, dashboard=args.dashboard):
+    with hold_folder(out_dir), ray_session(args.address, dashboard=args.dashboard):
         summary = run_sweep(
             spec, cfg, sweep, out_dir, trackers=args.log, resume=bool(args.resume), cache=args.cache
         )
@@ -272,7 +273,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     specs = _reproduce_specs(args.only)
     out_root = Path(args.out or ("reproduce_out/smoke" if args.smoke else "reproduce_out/full"))
     records = []
-    with _session(args):
+    with hold_folder(out_root), _session(args):
         for spec in specs:
             cfg = load_run_config(spec, smoke=args.smoke)
             record = finished_record(out_root / spec.name, cfg) if args.resume else None

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from raylab import RaylabError
 from raylab.data_parallel import TrainLoop, run_local
 from raylab.progress import ConsoleProgress
-from raylab.records import METRICS_FILE, Claim, ResultRecord, append_jsonl
+from raylab.records import METRICS_FILE, Claim, ResultRecord, append_jsonl, writing
 
 log = logging.getLogger("raylab")
 
@@ -198,10 +198,15 @@ class Checkpointer:
 
     def save(self, state: dict[str, Any], step: int) -> Path:
         folder = self.root / f"step_{step:08d}"
-        folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / "state.pkl.tmp"
-        tmp.write_bytes(pickle.dumps({"step": step, "state": state}))
-        tmp.replace(folder / "state.pkl")
+        with writing(folder / "state.pkl", "checkpoint"):
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                tmp.write_bytes(pickle.dumps({"step": step, "state": state}))
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            tmp.replace(folder / "state.pkl")
         return folder
 
     def load_latest(self) -> tuple[int, dict[str, Any]] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -12,7 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any, SupportsFloat
@@ -228,27 +229,41 @@ def _umask() -> int:
     return mask
 
 
-def write_json_atomic(path: str | Path, data: Any) -> Path:
+class WriteFailed(RaylabError):
+    """A file could not be written (disk full, quota, read-only storage): names the file."""
+
+
+@contextlib.contextmanager
+def writing(path: str | Path, what: str) -> Iterator[None]:
+    """Inside the block, an OSError is one `WriteFailed` naming `path` and what it holds."""
+    try:
+        yield
+    except OSError as exc:
+        raise WriteFailed(f"could not write the {what} {path}: {exc.strerror or exc}") from exc
+
+
+def write_json_atomic(path: str | Path, data: Any, what: str = "file") -> Path:
     """Write JSON to a temp file in the same folder, then rename: readers never see half a file.
     The file gets the mode an ordinary `open` would give (0666 minus the umask), not mkstemp's 0600,
     so other users of shared storage and the dashboard host can read records."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w") as handle:
-            json.dump(_json_safe(data), handle, indent=2, sort_keys=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with writing(path, what):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())
+            with os.fdopen(fd, "w") as handle:
+                json.dump(_json_safe(data), handle, indent=2, sort_keys=False)
+                handle.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return path
 
 
 def write_record(record: ResultRecord, out_dir: str | Path) -> Path:
-    return write_json_atomic(Path(out_dir) / RESULT_FILE, record.to_json())
+    return write_json_atomic(Path(out_dir) / RESULT_FILE, record.to_json(), what="record")
 
 
 def read_record(path: str | Path) -> ResultRecord:
@@ -267,7 +282,7 @@ def read_record(path: str | Path) -> ResultRecord:
 
 def append_jsonl(path: str | Path, row: dict[str, Any]) -> None:
     """Append one JSON line and flush, so a crash loses at most the line being written."""
-    with open(path, "a") as handle:
+    with writing(path, "metrics log"), open(path, "a") as handle:
         handle.write(json.dumps(_json_safe(row)) + "\n")
         handle.flush()
 

@@ -21,6 +21,7 @@ from raylab.context import Checkpointer, Mapper, MetricSink, RunContext, limit_t
 from raylab.records import (
     RESULT_FILE,
     ResultRecord,
+    WriteFailed,
     code_version,
     machine_info,
     package_versions,
@@ -122,7 +123,8 @@ def run_experiment(
         )
         raise
     except Exception as exc:  # noqa: BLE001 - the record carries it; the caller decides what follows
-        Path(out_dir, TRACEBACK_FILE).write_text(traceback.format_exc())
+        with contextlib.suppress(OSError):  # a full disk: the record (or its write error) says why
+            Path(out_dir, TRACEBACK_FILE).write_text(traceback.format_exc())
         log.error("%s failed: %s (traceback in %s)", spec.name, exc, Path(out_dir, TRACEBACK_FILE))
         record = _failed_record(spec, ctx, "failed", f"{type(exc).__name__}: {exc}")
     finally:
@@ -149,7 +151,11 @@ def _finish(record: ResultRecord, start: float, out_dir: str | Path, size: str) 
     record.wall_s = round(time.perf_counter() - start, 3)
     record.versions = package_versions()
     record.size, record.code, record.machine = size, code_version(SOURCE), machine_info()
-    write_record(record, out_dir)
+    try:
+        write_record(record, out_dir)
+    except WriteFailed as exc:  # the previous record, if any, is still whole: say so, and what ended
+        ended = f"; the run itself ended {record.status}" + (f" ({record.error})" if record.error else "")
+        raise WriteFailed(f"{exc} (a record already there is unchanged){ended}") from exc
     return record
 
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
+from raylab.records import writing
+
 if TYPE_CHECKING:
     import numpy as np
     from matplotlib.figure import Figure
@@ -25,10 +27,14 @@ def new_figure(
 
 def save_figure(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with writing(path, "figure"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(tmp, dpi=110)
+            tmp.replace(path)
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
     return path

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from raylab.methods.abaw.layout import CLASSES  # noqa: E402
+from raylab.reporting.plots import save_figure  # noqa: E402
 
 
 def confusion_matrix(matrix: np.ndarray, path: Path, title: str) -> Path:
@@ -33,10 +34,7 @@ def confusion_matrix(matrix: np.ndarray, path: Path, title: str) -> Path:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def ablation_table(per_arm: dict[str, list[dict]]) -> str:

@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from raylab.reporting.plots import save_figure  # noqa: E402
+
 ORDER = ("nearest", "trilinear", "cubic", "inr", "ours")
 
 
@@ -36,10 +38,7 @@ def slices(case, volumes: dict[str, np.ndarray], path: Path) -> Path:
             if row == 0:
                 axes[row, col].set_title(name, fontsize=9)
         axes[row, 0].set_ylabel(label, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def results_table(metrics: dict, cfg) -> str:
