@@ -190,6 +190,29 @@ class Reporter:
                 sink.close()
 
 
+class CorruptCheckpoint(RaylabError):
+    """A checkpoint that cannot be read back (truncated, overwritten, written by other code)."""
+
+
+def read_state(path: str | Path) -> Any:
+    """Unpickle a checkpoint file; any failure is one `CorruptCheckpoint` naming it."""
+    try:
+        return pickle.loads(Path(path).read_bytes())
+    except Exception as exc:  # noqa: BLE001 - unpickling damaged bytes can raise almost anything
+        raise CorruptCheckpoint(f"checkpoint {path} is unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def restore_state(checkpoint: Any, filename: str = "state.pkl") -> Any:
+    """The state saved in a Ray (Tune / Train) checkpoint; None, said in one warning, when it is
+    unreadable: the caller then falls back to an older checkpoint or starts over."""
+    with checkpoint.as_directory() as folder:
+        try:
+            return read_state(Path(folder) / filename)
+        except CorruptCheckpoint as exc:
+            log.warning("%s: not resuming from it", exc)
+            return None
+
+
 class Checkpointer:
     """Saves pickled state dicts (models, optimisers, counters, RNGs) under out_dir/checkpoints."""
 
@@ -210,12 +233,26 @@ class Checkpointer:
         return folder
 
     def load_latest(self) -> tuple[int, dict[str, Any]] | None:
-        """(step, state) of the newest checkpoint, or None when there is none."""
-        folders = sorted(self.root.glob("step_*/state.pkl")) if self.root.exists() else []
-        if not folders:
-            return None
-        saved = pickle.loads(folders[-1].read_bytes())
-        return saved["step"], saved["state"]
+        """(step, state) of the newest readable checkpoint, or None when there is none. An unreadable
+        one (truncated, damaged) is skipped for the one before it, and a warning says which was used
+        or that the run starts over."""
+        files = sorted(self.root.glob("step_*/state.pkl"), reverse=True) if self.root.exists() else []
+        for number, path in enumerate(files):
+            try:
+                saved = read_state(path)
+                step, state = saved["step"], saved["state"]
+            except CorruptCheckpoint as exc:
+                log.warning("%s", exc)
+                continue
+            except (TypeError, KeyError):  # unpickled, but not a {"step", "state"} dict of ours
+                log.warning("checkpoint %s holds no step and state", path)
+                continue
+            if number:
+                log.warning("resuming from %s (step %d), the newest readable checkpoint", path, step)
+            return step, state
+        if files:
+            log.warning("no readable checkpoint in %s: starting over", self.root)
+        return None
 
 
 @dataclasses.dataclass

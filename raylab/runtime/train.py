@@ -20,6 +20,7 @@ from ray.train import Checkpoint, RunConfig, ScalingConfig
 from ray.train.torch import TorchTrainer
 
 from raylab import RaylabError
+from raylab.context import read_state, restore_state
 from raylab.data_parallel import EpochSink, TrainLoop
 
 log = logging.getLogger("raylab")
@@ -39,11 +40,8 @@ class RaySession:
 
     def latest(self) -> dict[str, Any] | None:
         checkpoint = ray.train.get_checkpoint()
-        if checkpoint is None:
-            return None
-        with checkpoint.as_directory() as folder:
-            state: dict[str, Any] = pickle.loads(Path(folder, STATE_FILE).read_bytes())
-            return state
+        state: dict[str, Any] | None = restore_state(checkpoint, STATE_FILE) if checkpoint else None
+        return state  # None: a fresh start (a damaged checkpoint is named in a warning)
 
     def all_sum(self, values: list[float]) -> list[float]:
         """Sums over the workers (torch.distributed's all-reduce on the process group Ray Train set up)."""
@@ -107,7 +105,7 @@ def fit(
     if result.checkpoint is None:
         raise RaylabError(f"Ray Train run '{name}' ended without a checkpoint (see its logs in {storage})")
     with result.checkpoint.as_directory() as folder:
-        state: dict[str, Any] = pickle.loads(Path(folder, STATE_FILE).read_bytes())
+        state: dict[str, Any] = read_state(Path(folder, STATE_FILE))
     for epoch, row in enumerate(state.get("history", []), start=1):
         if sink is not None:
             sink(row, epoch)

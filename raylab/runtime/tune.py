@@ -13,7 +13,6 @@ import dataclasses
 import json
 import logging
 import os
-import pickle
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from ray.tune import Checkpoint
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 
 from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_dict
-from raylab.context import Checkpointer, SerialMapper
+from raylab.context import Checkpointer, SerialMapper, restore_state
 from raylab.records import METRICS_FILE
 from raylab.registry import ExperimentSpec
 from raylab.runner import finished_record, run_experiment
@@ -117,9 +116,8 @@ class TuneCheckpointer(Checkpointer):
         super().__init__(out_dir)
         self.pending: Path | None = None
         restored = tune.get_checkpoint()
-        if restored is not None:
-            with restored.as_directory() as folder:
-                saved = pickle.loads((Path(folder) / "state.pkl").read_bytes())
+        saved = restore_state(restored) if restored is not None else None
+        if saved is not None:  # else the trial's own newest readable checkpoint, or a fresh start
             super().save(saved["state"], saved["step"])
 
     def save(self, state: dict[str, Any], step: int) -> Path:
