@@ -1,4 +1,4 @@
-"""The ABAW checks, evaluated on each run's own data.
+"""The ABAW checks as tables, evaluated on each run's own data.
 
 Format round-trips and the metric's agreement with scikit-learn hold by construction: invariants,
 checked on the run's files and predictions. Soft voting and modality dropout are claims,
@@ -14,12 +14,44 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from raylab.methods.abaw import layout, metrics
-from raylab.records import Claim
+from raylab.methods.abaw.experiments import DROPOUT_FALLBACK, DROPOUT_MARGIN, VOTING_KEEPS_F1
+from raylab.records import INVARIANT, Claim, ClaimRow, claim_table, judge_table
 
-FLIP_CUT = 0.5  # soft voting (w = 9) removes at least half of the frame-label flips (B7)
-VOTE_F1_LOSS = -0.01  # ... and changes macro-F1 by no worse than this (B7)
-DROP_MARGIN = 0.02  # visual removed: the dropout model's F1 drop is this much smaller than without (B5)
-EXACT = 1e-9  # the metric vs scikit-learn (same counts, other arithmetic)
+C = ClaimRow
+
+# fmt: off
+FORMAT = claim_table(
+    C("format_roundtrip", "videos that differ", "<=", 0,
+      "EXPR annotation files written and read back are identical "
+      "(exact header, -1 kept, frames = lines - 1): videos that differ", kind=INVARIANT),
+    C("submission_complete", "frames missing or extra", "<=", 0,
+      "the submission predicts every frame of every video, "
+      "face-missing frames included: frames missing or extra", kind=INVARIANT),
+    # the metric and scikit-learn count the same frames, in other arithmetic
+    C("metric_matches_sklearn", "difference from scikit-learn", "<=", 1e-9,
+      "macro-F1 over all 8 classes equals scikit-learn's: absolute difference", kind=INVARIANT),
+)
+
+# B7: soft voting (w = 9); the impulses row is judged by `impulsive_claim`
+VOTING = claim_table(
+    C("vote_cuts_flips", "flip cuts", ">=", 0.5,
+      "soft voting cuts frame-label flips per 100 frames by >= 50% (worst model)"),
+    C(VOTING_KEEPS_F1, "mean F1 change", ">=", -0.01,
+      "soft voting changes macro-F1 by >= -0.01 (mean over models)"),
+    C("vote_gains_under_impulses", "mean F1 gain under impulses", ">", 0.0,
+      "with impulsive visual corruptions, soft voting strictly improves macro-F1 (mean gain over seeds)"),
+)
+
+# B5 and B6: the visual stream removed at test time
+DROPOUT = claim_table(
+    C(DROPOUT_MARGIN, "margin", ">=", 0.02,
+      "visual removed at test time: the modality-dropout model's mean "
+      "F1 drop is >= 0.02 smaller than the no-dropout model's (margin)"),
+    C(DROPOUT_FALLBACK, "share kept over no dropout", ">", 0.0,
+      "visual removed: the dropout model keeps a larger share of the audio-only model's F1 than the "
+      "no-dropout model does (mean over seeds of the paired difference of shares)"),
+)
+# fmt: on
 
 
 def format_invariants(videos: list[layout.Video], submission: Path) -> list[Claim]:
@@ -32,24 +64,7 @@ def format_invariants(videos: list[layout.Video], submission: Path) -> list[Clai
             mismatched += int(not np.array_equal(layout.read_annotation(path), video.labels))
     written = layout.read_submission(submission)
     missing = sum(abs(len(written.get(v.name, ())) - v.frames) for v in videos)
-    return [
-        Claim.invariant(
-            "format_roundtrip",
-            "EXPR annotation files written and read back are identical "
-            "(exact header, -1 kept, frames = lines - 1): videos that differ",
-            mismatched,
-            "<=",
-            0,
-        ),
-        Claim.invariant(
-            "submission_complete",
-            "the submission predicts every frame of every video, "
-            "face-missing frames included: frames missing or extra",
-            missing,
-            "<=",
-            0,
-        ),
-    ]
+    return judge_table(FORMAT, {"videos that differ": mismatched, "frames missing or extra": missing})
 
 
 def metric_invariant(videos: list[layout.Video], predictions: list[np.ndarray]) -> Claim:
@@ -57,46 +72,21 @@ def metric_invariant(videos: list[layout.Video], predictions: list[np.ndarray]) 
     y, p = np.concatenate([v.labels for v in videos]), np.concatenate(predictions)
     valid = y >= 0
     reference = f1_score(y[valid], p[valid], average="macro", labels=list(range(8)), zero_division=0)
-    return Claim.invariant(
-        "metric_matches_sklearn",
-        "macro-F1 over all 8 classes equals scikit-learn's: absolute difference",
-        abs(metrics.macro_f1(y, p) - reference),
-        "<=",
-        EXACT,
-    )
+    (claim,) = judge_table(FORMAT, {"difference from scikit-learn": abs(metrics.macro_f1(y, p) - reference)})
+    return claim
 
 
-def voting_claims(raw_flips, voted_flips, raw_f1, voted_f1, prefix: str = "") -> list[Claim]:
+def voting_claims(raw_flips, voted_flips, raw_f1, voted_f1) -> list[Claim]:
     """Per seed lists (one entry per trained model): the worst flip cut, the mean F1 change."""
     cuts = [1 - v / r if r > 0 else float("nan") for r, v in zip(raw_flips, voted_flips)]
     change = float(np.mean(np.subtract(voted_f1, raw_f1)))
-    return [
-        Claim.worst_case(
-            f"{prefix}vote_cuts_flips",
-            f"soft voting cuts frame-label flips per 100 frames by >= {FLIP_CUT:.0%} (worst model)",
-            cuts,
-            ">=",
-            FLIP_CUT,
-        ),
-        Claim.check(
-            f"{prefix}vote_keeps_f1",
-            f"soft voting changes macro-F1 by >= {VOTE_F1_LOSS} (mean over models)",
-            change,
-            ">=",
-            VOTE_F1_LOSS,
-        ),
-    ]
+    return judge_table(VOTING, {"flip cuts": cuts, "mean F1 change": change})
 
 
 def impulsive_claim(raw_f1, voted_f1) -> Claim:
     gain = float(np.mean(np.subtract(voted_f1, raw_f1)))
-    return Claim.check(
-        "vote_gains_under_impulses",
-        "with impulsive visual corruptions, soft voting strictly improves macro-F1 (mean gain over seeds)",
-        gain,
-        ">",
-        0.0,
-    )
+    (claim,) = judge_table(VOTING, {"mean F1 gain under impulses": gain})
+    return claim
 
 
 def dropout_claims(per_arm: dict[str, list[dict]]) -> list[Claim]:
@@ -116,22 +106,10 @@ def dropout_claims(per_arm: dict[str, list[dict]]) -> list[Claim]:
             ]
         )
 
-    margin = float(np.mean(drops("no_dropout")) - np.mean(drops("dropout")))
-    return [
-        Claim.check(
-            "dropout_smaller_drop",
-            f"visual removed at test time: the modality-dropout model's mean "
-            f"F1 drop is >= {DROP_MARGIN} smaller than the no-dropout model's (margin)",
-            margin,
-            ">=",
-            DROP_MARGIN,
-        ),
-        Claim.check(
-            "dropout_audio_fallback",
-            "visual removed: the dropout model keeps a larger share of the audio-only model's F1 than the "
-            "no-dropout model does (mean over seeds of the paired difference of shares)",
-            float(np.mean(kept("dropout") - kept("no_dropout"))),
-            ">",
-            0.0,
-        ),
-    ]
+    return judge_table(
+        DROPOUT,
+        {
+            "margin": float(np.mean(drops("no_dropout")) - np.mean(drops("dropout"))),
+            "share kept over no dropout": float(np.mean(kept("dropout") - kept("no_dropout"))),
+        },
+    )

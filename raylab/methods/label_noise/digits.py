@@ -18,8 +18,9 @@ import numpy as np
 import torch
 
 from raylab.context import RunContext
+from raylab.methods.label_noise.claims import digits_claims
 from raylab.methods.label_noise.config import DigitsConfig
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.reporting.plots import new_figure, save_figure
 from raylab.seeding import derive_seed
 
@@ -197,40 +198,6 @@ def condition_metrics(runs: list[dict[str, np.ndarray]]) -> dict[str, float]:
         "sharpness_ratio": float(np.mean([t["sharpness"][-1] / t["sharpness"][0] for t in runs])),
         "lin_diverged_frac": float(np.mean([np.isnan(t["lin_train_loss"][-1]) for t in runs])),
     }
-
-
-def digits_claims(clean: list[dict], noisy: list[dict]) -> list[Claim]:
-    """Norm shrinkage, the departure from the lazy (NTK) regime, and the flattening, each per seed pair."""
-    ratio = lambda t, key: t[key][-1] / t[key][0]  # noqa: E731
-    shrink = [ratio(n, "norm_mean") / ratio(c, "norm_mean") for c, n in zip(clean, noisy)]
-    kernel = [n["kernel_change"][-1] / c["kernel_change"][-1] for c, n in zip(clean, noisy)]
-    return [
-        Claim.check(
-            "digits.shrink",
-            "label noise ends with first-layer neuron norms >= 5 % below "
-            "clean training's (worst seed: noisy/clean norm ratio <= 0.95)",
-            float(max(shrink)),
-            "<=",
-            0.95,
-        ),
-        Claim.check(
-            "digits.leaves_lazy",
-            "label noise moves the empirical NTK at least twice as far from its initial value as clean "
-            "training does (worst seed: noisy/clean relative kernel change >= 2; lazy training keeps "
-            "both near 0)",
-            float(min(kernel)),
-            ">=",
-            2.0,
-        ),
-        Claim.check(
-            "digits.flattens",
-            "label noise at least halves the sharpness lambda_max(NTK)/m, the loss's top Gauss-Newton "
-            "eigenvalue (worst seed: end/start <= 0.5)",
-            float(max(ratio(n, "sharpness") for n in noisy)),
-            "<=",
-            0.5,
-        ),
-    ]
 
 
 def _plot(items: list[DigitsRun], traces: list[dict], lr: float, path) -> None:

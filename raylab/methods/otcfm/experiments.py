@@ -6,8 +6,10 @@ PAPER = (
     "Flow Matching from the Viewpoint of Proximal Operators (OT-CFM: extended Brenier "
     "potential, minibatch convergence, terminal normal hyperbolicity)"
 )
+B4_L2_DECREASING, B4_W2 = "B4.l2_decreasing", "B4.w2"
+B4_VS_TORCHCFM, B4_VS_NOREPLACE = "B4.vs_torchcfm", "B4.vs_torchcfm_noreplace"
 # train2d: the smoke run trains 200 steps instead of 3000, a different model (README)
-TRAINED_FIELD_CLAIMS = ("B4.l2_decreasing", "B4.w2", "B4.vs_torchcfm", "B4.vs_torchcfm_noreplace")
+TRAINED_FIELD_CLAIMS = (B4_L2_DECREASING, B4_W2, B4_VS_TORCHCFM, B4_VS_NOREPLACE)
 
 
 def _otcfm(

@@ -12,6 +12,7 @@ import numpy as np
 
 from raylab.context import RunContext
 from raylab.methods.otcfm import plots
+from raylab.methods.otcfm.claims import hyperbolicity_claims
 from raylab.methods.otcfm.config import HyperbolicityConfig
 from raylab.methods.otcfm.core import (
     integrate_rescaled,
@@ -21,7 +22,7 @@ from raylab.methods.otcfm.core import (
     straight_paths,
 )
 from raylab.methods.otcfm.targets import solve_duals, von_mises_circle
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
 RECORD_DS = 0.05  # spacing of the recorded s grid
@@ -117,69 +118,4 @@ def run(cfg: HyperbolicityConfig, ctx: RunContext) -> ResultRecord:
         "von Mises atoms": (atom["s"], atom["distance"]),
     }
     plots.plot_normal_distance(curves, ctx.artifact("normal_distance.png"))
-    return ctx.result(metrics, claims(cfg, metrics))
-
-
-def claims(cfg: HyperbolicityConfig, m: dict) -> list[Claim]:
-    """B2, B5 and B6 on this run's metrics (thresholds: README, Measured)."""
-    return [
-        Claim.check(
-            "B2.normal_rate",
-            f"uniform circle: |slope + 1| <= 0.02, slope of log median normal distance on s in "
-            f"[{cfg.fit_from:g}, {cfg.fit_to:g}]",
-            abs(m["circle/slope"] + 1.0),
-            "<=",
-            0.02,
-        ),
-        Claim.check(
-            "B2.angle_drift",
-            "uniform circle: angles stay constant, largest drift < 1e-8 rad",
-            m["circle/angle_drift"],
-            "<",
-            1e-8,
-        ),
-        Claim.check(
-            "B5.normal_rate",
-            "von Mises atoms: |slope + 1| <= 0.05, slope of log median normal distance on s in [1, 5]",
-            abs(m["von_mises/slope"] + 1.0),
-            "<=",
-            0.05,
-        ),
-        Claim.check(
-            "B5.normal_ratio",
-            "von Mises atoms: median normal-distance ratio s=3 -> 6 within 10% of exp(-3)",
-            abs(m["von_mises/normal_ratio"] / np.exp(-3.0) - 1.0),
-            "<=",
-            0.10,
-        ),
-        Claim.check(
-            "B5.tangential_neutral",
-            "von Mises atoms: pairs 5-20 spacings apart at s=3 keep their separation to s=6, "
-            "|median ratio - 1| <= 0.15",
-            abs(m["von_mises/tangential_ratio"] - 1.0),
-            "<=",
-            0.15,
-        ),
-        Claim.check(
-            "B5.drift",
-            "von Mises atoms: angular drift from s=3 on, p99 <= 5 atom spacings",
-            m["von_mises/drift_p99_from_s3"],
-            "<=",
-            5.0,
-        ),
-        Claim.check(
-            "B5.ks",
-            "von Mises atoms: final angular distribution matches the target masses, KS < 0.02",
-            m["von_mises/ks"],
-            "<",
-            0.02,
-        ),
-        Claim.check(
-            "B6.gap_not_attracted",
-            f"gap: particles inside radius t at t={cfg.gap_time:g} stay away from the circle, final "
-            f"distance >= (1 - gap_fill)/2 (a naive radial field would bring them within ~exp(-s))",
-            m["gap/min_distance"],
-            ">=",
-            (1.0 - cfg.gap_fill) / 2,
-        ),
-    ]
+    return ctx.result(metrics, hyperbolicity_claims(cfg, metrics))

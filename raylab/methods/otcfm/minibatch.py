@@ -17,11 +17,12 @@ from scipy.optimize import linear_sum_assignment
 
 from raylab.context import RunContext
 from raylab.methods.otcfm import plots
+from raylab.methods.otcfm.claims import minibatch_claims
 from raylab.methods.otcfm.config import MinibatchConfig
 from raylab.methods.otcfm.core import loglog_slope
 from raylab.methods.otcfm.proximal import make_discrete_target
 from raylab.methods.otcfm.targets import DiscreteTarget, uniform_circle
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
 TARGETS = ("discrete", "circle")
@@ -80,51 +81,4 @@ def run(cfg: MinibatchConfig, ctx: RunContext) -> ResultRecord:
     ctx.report(metrics)
     labelled = {ERROR_LABELS[name]: curve for name, curve in curves.items()}
     plots.plot_error_vs_batch(labelled, ctx.artifact("error_vs_batch.png"))
-    return ctx.result(metrics, claims(curves))
-
-
-def claims(curves: dict) -> list[Claim]:
-    """B3: the discrete misassignment rate ~ B^-1/2, the circle map error ~ B^-1 and < 0.01 at B = 2048."""
-    sizes, discrete, discrete_slope = curves["discrete"]
-    _, circle, circle_slope = curves["circle"]
-    found = [
-        Claim.check(
-            "B3.discrete_decreasing",
-            "discrete target: the misassignment fraction decreases from the smallest to the largest B",
-            discrete[-1] - discrete[0],
-            "<",
-            0.0,
-        ),
-        Claim.check(
-            "B3.discrete_slope_low",
-            "discrete target: log-log slope of the misassignment fraction >= -0.7",
-            discrete_slope,
-            ">=",
-            -0.7,
-        ),
-        Claim.check(
-            "B3.discrete_slope_high",
-            "discrete target: log-log slope of the misassignment fraction <= -0.3",
-            discrete_slope,
-            "<=",
-            -0.3,
-        ),
-        Claim.check(
-            "B3.circle_slope",
-            "uniform circle: log-log slope of the mean squared map error <= -0.7",
-            circle_slope,
-            "<=",
-            -0.7,
-        ),
-    ]
-    if 2048 in sizes:
-        found.append(
-            Claim.check(
-                "B3.circle_B2048",
-                "uniform circle: mean squared map error < 0.01 at B = 2048",
-                circle[list(sizes).index(2048)],
-                "<",
-                0.01,
-            )
-        )
-    return found
+    return ctx.result(metrics, minibatch_claims(curves))

@@ -13,10 +13,11 @@ import numpy as np
 
 from raylab.context import RunContext
 from raylab.methods.otcfm import plots
+from raylab.methods.otcfm.claims import discrete_claims, duals_claims, sphere_claims
 from raylab.methods.otcfm.config import DiscreteTargetConfig, ProximalFieldConfig
 from raylab.methods.otcfm.core import brenier_weights, power_index, simplex_qp_prox, sphere_field, sphere_prox
 from raylab.methods.otcfm.targets import DiscreteTarget, cell_masses, dirichlet_atoms, solve_duals
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
 
@@ -62,58 +63,19 @@ def run(cfg: ProximalFieldConfig, ctx: RunContext) -> ResultRecord:
             np.abs(cell_masses(fresh, target.atoms, target.duals) - target.masses).max()
         ),
     }
-    claims = [
-        Claim.invariant(
-            "B1.duals_fit",
-            "exact OT duals: Laguerre cells hold the masses b on the fitted draws, error < 1e-3",
-            metrics["duals/fit_cell_mass_error"],
-            "<",
-            1e-3,
-        )
-    ]
+    claims = duals_claims(metrics)
     ctx.expect_steps(len(cfg.times) + len(cfg.sphere_dims))
     for step, t in enumerate(cfg.times, 1):
         x0 = np.random.default_rng(derive_seed(cfg.seed, "source", t)).standard_normal((cfg.samples, 2))
         errors = {f"discrete/t{t:g}/{k}": v for k, v in recovery_errors(target, x0, t).items()}
         ctx.report(errors, step=step)
         metrics.update(errors)
-        claims += [
-            Claim.invariant(
-                f"B1.recovery@t{t:g}",
-                f"t={t:g}: the time-t power diagram recovers the source Laguerre index for 100% of samples",
-                errors[f"discrete/t{t:g}/recovered"],
-                ">=",
-                1.0,
-            ),
-            Claim.invariant(
-                f"B1.qp@t{t:g}",
-                f"t={t:g}: the simplex-QP prox returns the source's atom y_j within 1e-6",
-                errors[f"discrete/t{t:g}/qp_error"],
-                "<=",
-                1e-6,
-            ),
-            Claim.invariant(
-                f"B1.field@t{t:g}",
-                f"t={t:g}: the power-diagram field (y_j* - x_t)/(1-t) equals x_1 - x_0 within 1e-9",
-                errors[f"discrete/t{t:g}/field_error"],
-                "<=",
-                1e-9,
-            ),
-        ]
+        claims += discrete_claims(t, errors)
     for step, d in enumerate(cfg.sphere_dims, len(cfg.times) + 1):
         rng = np.random.default_rng(derive_seed(cfg.seed, "sphere", d))
         worst = max(sphere_prox_error(d, t, cfg.samples, rng)["rel_error"] for t in cfg.times)
         metrics[f"sphere/d{d}/prox_rel_error"] = worst
         ctx.report({f"sphere/d{d}/prox_rel_error": worst}, step=step)
-        claims.append(
-            Claim.invariant(
-                f"B2.prox@d{d}",
-                f"sphere S^{d - 1}: Proj_ball(x/t) gives the analytic field inside and outside radius t "
-                "(relative error <= 1e-12 at every checked t)",
-                worst,
-                "<=",
-                1e-12,
-            )
-        )
+        claims += sphere_claims(d, metrics)
     plots.plot_discrete_field(target, 0.5, cfg.grid, ctx.artifact("discrete_field.png"))
     return ctx.result(metrics, claims)

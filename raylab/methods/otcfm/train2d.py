@@ -20,10 +20,11 @@ import torch
 
 from raylab.context import RunContext
 from raylab.methods.otcfm import flow, plots
+from raylab.methods.otcfm.claims import trained_field_claims
 from raylab.methods.otcfm.config import Train2DConfig
 from raylab.methods.otcfm.proximal import make_discrete_target
 from raylab.methods.otcfm.targets import DiscreteTarget
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.seeding import derive_seed, seed_everything
 
 log = logging.getLogger("raylab")
@@ -141,7 +142,7 @@ def run(cfg: Train2DConfig, ctx: RunContext) -> ResultRecord:
             metrics[f"{trainer}/{target}/B{batch}/{key}_sd"] = sd
     ctx.report(metrics)
     plots.plot_training(summary, cfg.batch_sizes, ctx.artifact("train2d.png"))
-    return ctx.result(metrics, claims(summary, cfg.batch_sizes, trainers))
+    return ctx.result(metrics, trained_field_claims(summary, cfg.batch_sizes, trainers))
 
 
 def exact_sampler_w2(cfg: Train2DConfig, discrete: DiscreteTarget | None) -> dict:
@@ -167,64 +168,3 @@ def summarise(runs: list[TrainRun], results: list[dict]) -> dict:
     return {
         k: (float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0) for k, v in groups.items()
     }
-
-
-def claims(summary: dict, batch_sizes: list[int], trainers: list[str]) -> list[Claim]:
-    """B4 on the uniform circle (where the field is exact): ours improves with B, reaches the circle
-    in W2, and agrees with torchcfm within 2 sd."""
-    small, large = min(batch_sizes), max(batch_sizes)
-
-    def l2(trainer: str, batch: int) -> Any:  # (mean, sd) of the circle L2 error, or None
-        return summary.get((trainer, "circle", batch, "l2_error"))
-
-    if l2("raylab", large) is None:
-        return []
-    found = []
-    if small < large:  # a single batch size has nothing to compare
-        found.append(
-            Claim.check(
-                "B4.l2_decreasing",
-                f"circle: the learned field's L2 error against the closed form falls from B={small} to "
-                f"B={large} (mean over replicates; value: the change)",
-                l2("raylab", large)[0] - l2("raylab", small)[0],
-                "<",
-                0.0,
-            )
-        )
-    found.append(
-        Claim.check(
-            "B4.w2",
-            f"circle: W2 of RK4 samples to the uniform circle < 0.1 at B={large}",
-            summary[("raylab", "circle", large, "w2")][0],
-            "<",
-            0.1,
-        )
-    )
-    for claim_id, other, what in (
-        ("B4.vs_torchcfm", "torchcfm", "torchcfm's (its plan re-sampled with replacement)"),
-        (
-            "B4.vs_torchcfm_noreplace",
-            "torchcfm_noreplace",
-            "torchcfm's with its plan sampled without replacement",
-        ),
-    ):
-        found.append(
-            agreement(claim_id, l2("raylab", large), l2(other, large), other in trainers, large, what)
-        )
-    return found
-
-
-def agreement(claim_id: str, ours: Any, theirs: Any, installed: bool, batch: int, what: str) -> Claim:
-    """Our circle L2 error at B agrees with another trainer's within 2 sd of the replicate spread;
-    not judged without that trainer's package or with one replicate (no spread)."""
-    statement = (
-        f"circle, B={batch}: our trainer's L2 error agrees with {what} within 2 sd "
-        "(value: |difference| / sqrt(sd_ours^2 + sd_theirs^2))"
-    )
-    if not installed or theirs is None:
-        reason = "torchcfm is not installed: pip install --no-deps torchcfm==1.0.7"
-        return Claim.unjudged(claim_id, statement, reason, "<=", 2.0)
-    spread = np.hypot(ours[1], theirs[1])
-    if spread == 0:
-        return Claim.unjudged(claim_id, statement, "needs >= 2 replicates", "<=", 2.0)
-    return Claim.check(claim_id, statement, abs(ours[0] - theirs[0]) / spread, "<=", 2.0)

@@ -7,15 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 from raylab.context import RunContext
-from raylab.methods.par.bandit import DATA_MEAN, BanditRun, bandit_data, top_fraction_mean, train_bandit
+from raylab.methods.par.bandit import BanditRun, bandit_data, top_fraction_mean, train_bandit
+from raylab.methods.par.claims import bandit_claims
 from raylab.methods.par.config import BanditConfig
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.reporting.plots import new_figure, save_figure
 from raylab.seeding import derive_seed
-
-# ||a_PAR|| / ||a_BC|| read off the paper's bandit figure (arXiv 2602.07441): MSE (1.98, 1.97) ->
-# (1.13, 1.12), KL about 1.6 -> 0.7, MLE about 1.25 -> 0.95. Approximate: read from a plot.
-PAPER_SHRINK = {"mse": 0.57, "kl": 0.44, "mle": 0.76}
 
 
 def replicate_seeds(cfg: BanditConfig) -> list[int]:
@@ -60,76 +57,7 @@ def run(cfg: BanditConfig, ctx: RunContext) -> ResultRecord:
             metrics[f"{tag}/mean_norm"] = float(np.mean([by[(loss, par, r)]["norm"] for r in reps]))
     plot(cfg, by, seeds[0], ctx.artifact("bandit.png"))
     ctx.report(metrics)
-    return ctx.result(metrics, claims(cfg, by, targets))
-
-
-def claims(cfg: BanditConfig, by: dict, targets: list[np.ndarray]) -> list[Claim]:
-    seeds = range(cfg.replicates)
-    found = []
-    if "mse" in cfg.losses:
-        base = [by[("mse", False, s)] for s in seeds]
-        par = [by[("mse", True, s)] for s in seeds]
-        found += [
-            Claim.worst_case(
-                "bandit.td3bc_at_data_mean",
-                "TD3+BC ends within 0.3 of the data mean [2, 2] (every seed)",
-                [np.linalg.norm(np.array(r["action"]) - DATA_MEAN) for r in base],
-                "<=",
-                0.3,
-            ),
-            Claim.worst_case(
-                "bandit.td3bc_reward_low",
-                "TD3+BC reward >= -8.5 (every seed)",
-                [r["reward"] for r in base],
-                ">=",
-                -8.5,
-            ),
-            Claim.worst_case(
-                "bandit.td3bc_reward_high",
-                "TD3+BC reward <= -7.0 (every seed)",
-                [r["reward"] for r in base],
-                "<=",
-                -7.0,
-            ),
-            Claim.worst_case(
-                "bandit.par_reward",
-                "TD3+BC+PAR reward >= -3.2 (every seed)",
-                [r["reward"] for r in par],
-                ">=",
-                -3.2,
-            ),
-            Claim.worst_case(
-                "bandit.par_shrinks",
-                "||a_PAR|| <= 0.65 ||a_TD3+BC|| (every seed; ratio)",
-                [p["norm"] / b["norm"] for p, b in zip(par, base, strict=True)],
-                "<=",
-                0.65,
-                paper_value=PAPER_SHRINK["mse"],
-            ),
-            Claim.worst_case(
-                "bandit.par_at_filtered_mean",
-                f"PAR ends within 0.2 of the top-{1 - cfg.par.p_max:.0%} batch mean (every seed)",
-                [np.linalg.norm(np.array(r["action"]) - t) for r, t in zip(par, targets, strict=True)],
-                "<=",
-                0.2,
-            ),
-        ]
-    for loss in ("kl", "mle"):
-        if loss in cfg.losses:
-            ratio = np.mean([by[(loss, True, s)]["norm"] for s in seeds]) / np.mean(
-                [by[(loss, False, s)]["norm"] for s in seeds]
-            )
-            found.append(
-                Claim.check(
-                    f"bandit.{loss}_shrinks",
-                    f"{loss.upper()} BC: PAR shrinks the mean ||a|| by >= 20 % (ratio)",
-                    ratio,
-                    "<=",
-                    0.8,
-                    paper_value=PAPER_SHRINK[loss],
-                )
-            )
-    return found
+    return ctx.result(metrics, bandit_claims(cfg, by, targets))
 
 
 def plot(cfg: BanditConfig, by: dict, data_seed: int, path) -> None:

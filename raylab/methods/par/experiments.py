@@ -6,12 +6,17 @@ PAPER = (
     "Proximal Action Replacement for Behavior Cloning Actor-Critic in Offline Reinforcement "
     "Learning (Dong et al., arXiv 2602.07441)"
 )
+
+
+def paired_claim(name: str, alpha: float) -> str:
+    """The id of the paired run's claim `name` at TD3+BC's `alpha`."""
+    return f"paired.{name}@alpha{alpha:g}"
+
+
 # PAR's effect on Pendulum needs full-length training (at 4k-8k steps it ranged from -29 to +18
 # points: README), so the paired claims are judged at full size only.
 PAIRED = tuple(
-    f"paired.{name}@alpha{alpha:g}"
-    for name in ("gain", "positive", "no_harm", "gate_rare")
-    for alpha in (0.5, 2.5)
+    paired_claim(name, alpha) for name in ("gain", "positive", "no_harm", "gate_rare") for alpha in (0.5, 2.5)
 )
 HOPPER_DATA = (
     "python jobs/build_mujoco_datasets.py --env Hopper-v5 --name mujoco/hopper (or copy a "
@@ -57,7 +62,7 @@ EXPERIMENTS = [
         "TD3+BC vs TD3+BC + PAR (gate off) on Pendulum weak data, 3 paired seeds x alpha 0.5 / 2.5: "
         "PAR >= +8 points",
         kind="paired",
-        open_claims=("paired.gain@alpha0.5",),  # measured +5.1 points at alpha 0.5 (README)
+        open_claims=(paired_claim("gain", 0.5),),  # measured +5.1 points at alpha 0.5 (README)
     ),
     _par(
         "pendulum_released",
@@ -97,6 +102,6 @@ EXPERIMENTS = [
         reproduce=False,
         # measured with --set offline.steps=30000 replicates=2 on 100k-transition data built here
         # (README "Hopper end to end"), not at this config's 100k steps x 3 replicates (a cluster run)
-        open_claims=("paired.gain@alpha2.5", "paired.positive@alpha2.5"),
+        open_claims=(paired_claim("gain", 2.5), paired_claim("positive", 2.5)),
     ),
 ]

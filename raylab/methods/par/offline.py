@@ -18,11 +18,12 @@ import numpy as np
 import torch
 
 from raylab.context import RunContext
+from raylab.methods.par.claims import offline_claims
 from raylab.methods.par.config import OfflineConfig
 from raylab.methods.par.data import OfflineDataset, load_dataset
 from raylab.methods.par.iql import IQL
 from raylab.methods.par.td3bc import TD3BC
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
 
@@ -127,52 +128,8 @@ def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
     ctx.expect_steps(cfg.steps)
     result, _ = train_offline(cfg, ctx.report, ctx.checkpointer)
     ctx.report(result)
-    return ctx.result(result, _claims(cfg, result))
+    return ctx.result(result, offline_claims(cfg, result))
 
 
 def _gate_frac(progress: dict) -> float:
     return progress["gate_open"] / progress["actor_steps"] if progress["actor_steps"] else 0.0
-
-
-def _claims(cfg: OfflineConfig, m: dict) -> list[Claim]:
-    """Reporting claims (the sweeps' checks need these per trial); the return itself is
-    compared across trials by the sweep (configs/par/sweeps/*.yaml)."""
-    p_expected = cfg.par.p_max if cfg.par.enabled else 0.0
-    one_step = (cfg.par.p_max - cfg.par.p_min) / max(1, cfg.steps - int(cfg.par.start * cfg.steps))
-    claims = [
-        Claim.invariant(
-            "report.p_final",
-            f"the schedule ends at p = {p_expected:g}, to one step's increment (|p_final - expected|)",
-            abs(m["train/p_final"] - p_expected),
-            "<=",
-            one_step + 1e-12,
-        ),
-        Claim.invariant(
-            "report.return_finite",
-            "the final policy's normalised return is finite (|value|)",
-            abs(m["eval/norm_return"]),
-            "<",
-            float("inf"),
-        ),
-    ]
-    if not cfg.par.enabled:
-        claims.append(
-            Claim.invariant(
-                "report.gate_off",
-                "PAR off: the gate-open fraction is 0",
-                m["train/gate_open_frac"],
-                "<=",
-                0.0,
-            )
-        )
-    elif cfg.par.gate == "off":
-        claims.append(
-            Claim.invariant(
-                "report.gate_open",
-                "gate off: PAR acts on every actor step after T_start",
-                m["train/gate_open_frac"],
-                ">=",
-                1.0,
-            )
-        )
-    return claims

@@ -13,17 +13,15 @@ import dataclasses
 import numpy as np
 
 from raylab.context import RunContext
+from raylab.methods.par.claims import paired_claims
 from raylab.methods.par.config import OfflineConfig, PairedConfig
 from raylab.methods.par.data import require_minari
 from raylab.methods.par.offline import train_offline
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.reporting.plots import new_figure, save_figure
 from raylab.seeding import derive_seed
 
 ARMS = ("base", "par")
-MARGIN = 8.0  # normalised points: the gain claimed on hard data, the harm tolerated on easy data
-MIN_POSITIVE = 2 / 3  # fraction of replicates on which PAR must beat TD3+BC (hard data)
-RARE_GATE = 0.10  # the released gate: open on fewer than 10 % of actor steps
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +62,7 @@ def run(cfg: PairedConfig, ctx: RunContext) -> ResultRecord:
     metrics = {**per_run_metrics(by), **paired_metrics(cfg, by)}
     plot_curves(cfg, by, ctx.artifact("paired.png"))
     ctx.report(metrics)
-    return ctx.result(metrics, claims(cfg, metrics))
+    return ctx.result(metrics, paired_claims(cfg, metrics))
 
 
 def per_run_metrics(by: dict) -> dict[str, float]:
@@ -103,67 +101,6 @@ def paired_metrics(cfg: PairedConfig, by: dict) -> dict[str, float]:
         metrics[f"train/alpha{alpha:g}/par_gate_open_min"] = min(gate_open)
         metrics[f"train/alpha{alpha:g}/par_gate_open_max"] = max(gate_open)
     return metrics
-
-
-def claims(cfg: PairedConfig, m: dict) -> list[Claim]:
-    """Hard data (`gain`): PAR >= TD3+BC + 8 on average and ahead on >= 2/3 of the paired seeds.
-    Easy data or the released gate (`no_harm`): |PAR - TD3+BC| <= 8; with the released gate there,
-    also: rarely open."""
-    found = []
-    for alpha in cfg.alphas:
-        diff, tag = m[f"eval/alpha{alpha:g}/mean_diff"], f"alpha{alpha:g}"
-        if cfg.expect == "gain":
-            found += [
-                Claim.check(
-                    f"paired.gain@{tag}",
-                    f"alpha={alpha:g}: mean(PAR - TD3+BC) >= {MARGIN:g} points (final policy; the paper's "
-                    "bar chart is best-over-training: eval/.../mean_diff_best)",
-                    diff,
-                    ">=",
-                    MARGIN,
-                ),
-                Claim.check(
-                    f"paired.positive@{tag}",
-                    f"alpha={alpha:g}: PAR ahead on >= 2/3 of the paired seeds",
-                    m[f"eval/alpha{alpha:g}/positive_frac"],
-                    ">=",
-                    MIN_POSITIVE - 1e-9,
-                ),
-            ]
-        else:
-            found.append(
-                Claim.check(
-                    f"paired.no_harm@{tag}",
-                    f"alpha={alpha:g}: |mean(PAR - TD3+BC)| <= {MARGIN:g} points (final policy)",
-                    abs(diff),
-                    "<=",
-                    MARGIN,
-                )
-            )
-        if cfg.offline.par.gate == "off":
-            found.append(
-                Claim.invariant(
-                    f"paired.gate_always_open@{tag}",
-                    "gate off: PAR acts on every actor step after T_start (smallest fraction)",
-                    m[f"train/alpha{alpha:g}/par_gate_open_min"],
-                    ">=",
-                    1.0,
-                )
-            )
-        elif cfg.offline.par.gate == "lifetime_mean" and cfg.expect == "no_harm":
-            # our Pendulum finding (README), not the paper's: the released gate all but switches PAR
-            # off there; on other data it is only reported (train/alpha*/par_gate_open_max)
-            found.append(
-                Claim.check(
-                    f"paired.gate_rare@{tag}",
-                    f"released gate open on < {RARE_GATE:.0%} of "
-                    "actor steps after T_start (largest fraction)",
-                    m[f"train/alpha{alpha:g}/par_gate_open_max"],
-                    "<",
-                    RARE_GATE,
-                )
-            )
-    return found
 
 
 def plot_curves(cfg: PairedConfig, by: dict, path) -> None:

@@ -7,11 +7,14 @@ PAPER = (
     "CVPR 2022, arXiv 2203.06020; TPAMI 2025)"
 )
 
+# ids of the non-inferiority claims (claims.py) of a baseline and its S2O twin
+NONINFERIOR_CLEAN, NONINFERIOR_PGD20 = "noninferior.clean@{base}", "noninferior.pgd20@{base}"
+
 
 def non_inferiority_claims(pair: str) -> tuple[str, ...]:
     """The smoke run attacks 100 test images (1 image = 1 point) with one replicate: a 1.5-point
     non-inferiority bound is below its resolution (README), so these are judged at full size."""
-    return (f"noninferior.clean@{pair}", f"noninferior.pgd20@{pair}")
+    return (NONINFERIOR_CLEAN.format(base=pair), NONINFERIOR_PGD20.format(base=pair))
 
 
 def _s2o(experiment: str, summary: str, gpu: bool = False, pair: str = "at") -> ExperimentSpec:

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
+from raylab.methods.label_noise.claims import digits_claims
 from raylab.methods.label_noise.digits import (
-    digits_claims,
     empirical_ntk,
     init_params,
     linearisation,

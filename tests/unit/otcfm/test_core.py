@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
+from raylab.methods.otcfm.claims import hyperbolicity_claims
 from raylab.methods.otcfm.config import HyperbolicityConfig
 from raylab.methods.otcfm.core import (
     brenier_weights,
@@ -18,7 +19,7 @@ from raylab.methods.otcfm.core import (
     sphere_prox,
     time_of,
 )
-from raylab.methods.otcfm.hyperbolicity import claims, gap_flow
+from raylab.methods.otcfm.hyperbolicity import gap_flow
 from raylab.methods.otcfm.minibatch import exact_coupling
 from raylab.methods.otcfm.targets import cell_masses, dirichlet_atoms, solve_duals
 
@@ -137,7 +138,7 @@ def test_gap_claim_fails_for_a_naive_radial_field(monkeypatch):
     }
 
     def gap_claim(gap):
-        found = claims(cfg, {**base, "gap/min_distance": gap["min_distance"]})
+        found = hyperbolicity_claims(cfg, {**base, "gap/min_distance": gap["min_distance"]})
         return next(c for c in found if c.id == "B6.gap_not_attracted")
 
     assert gap_claim(honest).passed and not gap_claim(pulled).passed

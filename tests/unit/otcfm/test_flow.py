@@ -73,7 +73,7 @@ def test_w2_of_a_shifted_cloud_is_the_shift():
 
 
 def test_train2d_claims_fail_on_disagreement_and_need_two_batch_sizes():
-    from raylab.methods.otcfm.train2d import claims
+    from raylab.methods.otcfm.claims import trained_field_claims
 
     summary = {
         ("raylab", "circle", 32, "l2_error"): (0.02, 0.001),
@@ -81,17 +81,19 @@ def test_train2d_claims_fail_on_disagreement_and_need_two_batch_sizes():
         ("raylab", "circle", 512, "w2"): (0.08, 0.01),
         ("torchcfm", "circle", 512, "l2_error"): (0.03, 0.001),  # 14 sd away from ours
     }
-    found = {c.id: c for c in claims(summary, [32, 512], ["raylab", "torchcfm"])}
+    found = {c.id: c for c in trained_field_claims(summary, [32, 512], ["raylab", "torchcfm"])}
     assert found["B4.l2_decreasing"].passed and found["B4.w2"].passed
     assert not found["B4.vs_torchcfm"].passed and found["B4.vs_torchcfm"].value == pytest.approx(
         0.02 / np.hypot(0.001, 0.001)
     )
-    single = {c.id for c in claims(summary, [512], ["raylab", "torchcfm"])}
+    single = {c.id for c in trained_field_claims(summary, [512], ["raylab", "torchcfm"])}
     assert "B4.l2_decreasing" not in single
-    without = {c.id: c for c in claims(summary, [32, 512], ["raylab"])}["B4.vs_torchcfm"]
+    without = {c.id: c for c in trained_field_claims(summary, [32, 512], ["raylab"])}["B4.vs_torchcfm"]
     assert without.not_judged and "torchcfm is not installed" in without.not_judged and not without.passed
     one_replicate = {k: (mean, 0.0) for k, (mean, _) in summary.items()}
-    unjudged = {c.id: c for c in claims(one_replicate, [32, 512], ["raylab", "torchcfm"])}["B4.vs_torchcfm"]
+    unjudged = {c.id: c for c in trained_field_claims(one_replicate, [32, 512], ["raylab", "torchcfm"])}[
+        "B4.vs_torchcfm"
+    ]
     assert unjudged.not_judged == "needs >= 2 replicates"
 
 

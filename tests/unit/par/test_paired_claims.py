@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from raylab.methods.par.paired import MARGIN, claims, paired_metrics
+from raylab.methods.par.claims import MARGIN, paired_claims
+from raylab.methods.par.paired import paired_metrics
 from raylab.registry import get_spec
 from raylab.runner import load_run_config
 
@@ -21,7 +22,7 @@ def outcomes(cfg, diffs, gate=None) -> dict:
             for arm, value, opened in (("base", 50.0, 0.0), ("par", 50.0 + diff, frac)):
                 keys = ("eval/norm_return", "eval/norm_return_last10", "eval/norm_return_best")
                 by[(alpha, r, arm)] = dict.fromkeys(keys, value) | {"train/gate_open_frac": opened}
-    return {c.id: c.passed for c in claims(cfg, paired_metrics(cfg, by))}
+    return {c.id: c.passed for c in paired_claims(cfg, paired_metrics(cfg, by))}
 
 
 @pytest.fixture
