@@ -12,10 +12,10 @@ import numpy as np
 
 from raylab.context import RunContext
 from raylab.devices import pick_device
-from raylab.methods.mri_gs import data
+from raylab.methods.mri_gs import claims, data
 from raylab.methods.mri_gs.config import MriConfig
 from raylab.methods.mri_gs.experiment import prepare, super_resolve, write_outputs
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
@@ -64,9 +64,4 @@ def run(cfg: MriConfig, ctx: RunContext) -> ResultRecord:
         "batch/volumes": len(items),
     }
     ctx.report({key: value for key, value in metrics.items() if key.startswith(("dc_psnr/", "batch/"))})
-    bound = 35.0 if cfg.mode == "restore" else 40.0
-    claims = [
-        Claim.check("batch.consistency", f"every volume's re-degraded output vs its scan >= {bound} dB",
-                    float(np.min(dc)), ">=", bound),
-    ]  # fmt: skip
-    return ctx.result(metrics, claims)
+    return ctx.result(metrics, claims.batch_claims(dc, cfg.mode))

@@ -16,7 +16,7 @@ import torch
 from raylab.methods.mri_gs import nifti
 from raylab.methods.mri_gs.fit import signals
 from raylab.methods.mri_gs.render import Grid, brick_splat, dense_splat, normalized
-from raylab.records import Claim
+from raylab.records import INVARIANT, Claim, ClaimRow, claim_table, judge_table
 
 # scale -> (dB over trilinear, dB over cubic B-spline) the output must reach (README, Claims)
 MARGINS = {2: (2.0, 0.3), 4: (1.0, 0.2)}
@@ -26,11 +26,79 @@ EXACT = 1e-6  # float64 sums of the same terms in another order or grouping
 PARTITION_TOL = 1e-5  # I = c wherever sum G > 1e-3 (|I - c| <= c eps / 1e-3 = 7e-6 at eps 1e-8)
 MAX_FLOATS = 14  # per Gaussian (3DGS: 59)
 
+C = ClaimRow
+
+# fmt: off
+RESTORE = claim_table(
+    C("A6.consistency", "dc_psnr/ours", ">=", RESTORE_CONSISTENCY_DB,
+      f"re-degraded output vs the input scan >= {RESTORE_CONSISTENCY_DB} dB"),
+)
+# fmt: on
+
 
 def _probe_grid(shape, size: int = 12) -> Grid:
     """A `size`^3 block at the centre of the output grid (the dense reference is O(N x voxels))."""
     start = [max(0, n // 2 - size // 2) for n in shape]
     return Grid(tuple(min(size, n) for n in shape), tuple(float(s) for s in start))
+
+
+def renderer_table(scaling_bound: float) -> tuple[ClaimRow, ...]:
+    """A1-A3; `scaling_bound`: the largest change of the image that float rounding allows when every
+    weight is scaled by 3."""
+    # fmt: off
+    return claim_table(
+        C("A1.brick_equals_dense", "brick_vs_dense", "<=", EXACT,
+          "brick rasterizer = dense reference (float64, probe block)", kind=INVARIANT),
+        C("A1.no_seams", "brick_sizes", "<=", EXACT,
+          "brick sizes 4 / 8 / 16 give the same volume", kind=INVARIANT),
+        C("A1.order_independent", "order", "<=", EXACT,
+          "a permutation of the Gaussians changes nothing", kind=INVARIANT),
+        C("A2.partition_of_unity", "unity", "<=", PARTITION_TOL,
+          "constant tissue 0.7 renders 0.7 where sum G > 1e-3", kind=INVARIANT),
+        C("A2.weight_scaling", "weight_scaling", "<=", scaling_bound,
+          "scaling every weight by 3 leaves the image unchanged", kind=INVARIANT),
+        C("A3.floats", "floats", "<=", MAX_FLOATS,
+          "learnable floats per Gaussian (3DGS: 59)", kind=INVARIANT),
+    )
+    # fmt: on
+
+
+def simulate_table(scale: int) -> tuple[ClaimRow, ...]:
+    """A5 at `scale`, with that scale's PSNR margins."""
+    over_trilinear, over_cubic = MARGINS.get(scale, (0.0, 0.0))
+    # fmt: off
+    return claim_table(
+        C(f"A5.vs_trilinear@x{scale}", "psnr_over_trilinear", ">=", over_trilinear,
+          f"PSNR - trilinear >= {over_trilinear} dB"),
+        C(f"A5.vs_cubic@x{scale}", "psnr_over_cubic", ">=", over_cubic,
+          f"PSNR - cubic B-spline >= {over_cubic} dB"),
+        C(f"A5.ssim_vs_cubic@x{scale}", "ssim_over_cubic", ">=", 0.0,
+          "SSIM on the brain mask - cubic's >= 0"),
+        C("A5.data_consistency", "dc_psnr/ours", ">=", DATA_CONSISTENCY_DB,
+          f"re-degraded output vs the scan >= {DATA_CONSISTENCY_DB} dB"),
+    )
+    # fmt: on
+
+
+def zooms_table(wanted: np.ndarray, source: np.ndarray, axis: int, scale: int) -> tuple[ClaimRow, ...]:
+    """A6: the written NIfTI's zooms are the input's with the thick `axis` divided by `scale`."""
+    # fmt: off
+    return claim_table(
+        C("A6.zooms", "zoom_error", "<=", 1e-5,
+          f"output zooms {np.round(wanted, 4).tolist()} = the input's {np.round(source, 4).tolist()} "
+          f"with axis {axis} / {scale}", kind=INVARIANT),
+    )
+    # fmt: on
+
+
+def batch_table(bound: float) -> tuple[ClaimRow, ...]:
+    """Every volume of a batch re-degrades to its scan within `bound` dB."""
+    # fmt: off
+    return claim_table(
+        C("batch.consistency", "dc_psnr", ">=", bound,
+          f"every volume's re-degraded output vs its scan >= {bound} dB"),
+    )
+    # fmt: on
 
 
 def renderer_invariants(gaussians, cfg, lowres_shape) -> list[Claim]:
@@ -62,53 +130,45 @@ def renderer_invariants(gaussians, cfg, lowres_shape) -> list[Claim]:
         support = den > 1e-3
         unity = (constant - 0.7)[support].abs().max().item() if support.any() else float("inf")
         scaled = (normalized(*brick(weights=ones * 3.0), r.eps) - image)[support].abs().max().item()
-    return [
-        Claim.invariant("A1.brick_equals_dense", "brick rasterizer = dense reference (float64, probe block)",
-                        vs_dense, "<=", EXACT),
-        Claim.invariant("A1.no_seams", "brick sizes 4 / 8 / 16 give the same volume", sizes, "<=", EXACT),
-        Claim.invariant("A1.order_independent", "a permutation of the Gaussians changes nothing",
-                        order, "<=", EXACT),
-        Claim.invariant("A2.partition_of_unity", "constant tissue 0.7 renders 0.7 where sum G > 1e-3",
-                        unity, "<=", PARTITION_TOL),
-        # |I_1 - I_3| = |num| eps 2 / ((den + eps)(3 den + eps)) <= max|s| (2/3) eps / den
-        Claim.invariant("A2.weight_scaling", "scaling every weight by 3 leaves the image unchanged",
-                        scaled, "<=", values.abs().max().item() * (2 / 3) * r.eps / 1e-3),
-        Claim.invariant("A3.floats", "learnable floats per Gaussian (3DGS: 59)",
-                        gaussians.floats_per_gaussian, "<=", MAX_FLOATS),
-    ]  # fmt: skip
+    found = {
+        "brick_vs_dense": vs_dense,
+        "brick_sizes": sizes,
+        "order": order,
+        "unity": unity,
+        "weight_scaling": scaled,
+        "floats": gaussians.floats_per_gaussian,
+    }
+    # |I_1 - I_3| = |num| eps 2 / ((den + eps)(3 den + eps)) <= max|s| (2/3) eps / den
+    scaling_bound = values.abs().max().item() * (2 / 3) * r.eps / 1e-3
+    return judge_table(renderer_table(scaling_bound), found)
 
 
 def simulate_claims(metrics: dict, scale: int) -> list[Claim]:
     """A5: PSNR margins over trilinear and cubic B-spline, SSIM on the mask, data consistency."""
-    over_trilinear, over_cubic = MARGINS.get(scale, (0.0, 0.0))
     ours = metrics["psnr/ours"]
-    return [
-        Claim.check(f"A5.vs_trilinear@x{scale}", f"PSNR - trilinear >= {over_trilinear} dB",
-                    ours - metrics["psnr/trilinear"], ">=", over_trilinear),
-        Claim.check(f"A5.vs_cubic@x{scale}", f"PSNR - cubic B-spline >= {over_cubic} dB",
-                    ours - metrics["psnr/cubic"], ">=", over_cubic),
-        Claim.check(f"A5.ssim_vs_cubic@x{scale}", "SSIM on the brain mask - cubic's >= 0",
-                    metrics["ssim_mask/ours"] - metrics["ssim_mask/cubic"], ">=", 0.0),
-        Claim.check("A5.data_consistency", f"re-degraded output vs the scan >= {DATA_CONSISTENCY_DB} dB",
-                    metrics["dc_psnr/ours"], ">=", DATA_CONSISTENCY_DB),
-    ]  # fmt: skip
+    found = {
+        "psnr_over_trilinear": ours - metrics["psnr/trilinear"],
+        "psnr_over_cubic": ours - metrics["psnr/cubic"],
+        "ssim_over_cubic": metrics["ssim_mask/ours"] - metrics["ssim_mask/cubic"],
+        "dc_psnr/ours": metrics["dc_psnr/ours"],
+    }
+    return judge_table(simulate_table(scale), found)
 
 
 def restore_claims(metrics: dict, case, cfg, written: Path | None) -> list[Claim]:
     """A6: the written NIfTI's zooms are the requested ones; re-degrading it gives back the scan."""
-    found = [
-        Claim.check("A6.consistency", f"re-degraded output vs the input scan >= {RESTORE_CONSISTENCY_DB} dB",
-                    metrics["dc_psnr/ours"], ">=", RESTORE_CONSISTENCY_DB),
-    ]  # fmt: skip
+    found = judge_table(RESTORE, {"dc_psnr/ours": metrics["dc_psnr/ours"]})
     if written is not None:
         zooms = nifti.load(written).zooms
         source = case.input_zooms
         wanted = source.copy()
         wanted[case.axis] /= cfg.scale
         error = float(np.abs(zooms - wanted).max() / wanted.min())
-        found.append(
-            Claim.invariant("A6.zooms", f"output zooms {np.round(wanted, 4).tolist()} = the input's "
-                            f"{np.round(source, 4).tolist()} with axis {case.axis} / {cfg.scale}",
-                            error, "<=", 1e-5)
-        )  # fmt: skip
+        found += judge_table(zooms_table(wanted, source, case.axis, cfg.scale), {"zoom_error": error})
     return found
+
+
+def batch_claims(dc_psnr: list[float], mode: str) -> list[Claim]:
+    """Every volume's re-degraded output vs its scan (the worst volume) meets the mode's bound."""
+    bound = RESTORE_CONSISTENCY_DB if mode == "restore" else DATA_CONSISTENCY_DB
+    return judge_table(batch_table(bound), {"dc_psnr": dc_psnr})

@@ -1,5 +1,7 @@
-"""TSP-MDF experiments (torch-free: `raylab list` imports this module only)."""
+"""TSP-MDF experiments (torch-free: `raylab list` imports this module and its claim tables only)."""
 
+from raylab.methods.tsp_mdf import claims
+from raylab.records import ClaimRow
 from raylab.registry import ExperimentSpec
 
 PAPER = (
@@ -7,17 +9,25 @@ PAPER = (
     "Unsupervised Neural Instance Modification (Huang et al., arXiv 2602.00580)"
 )
 FAMILIES = ("gaussian", "affine", "field", "cluster")
+
+
+def _ids(rows: tuple[ClaimRow, ...], **fields: str) -> tuple[str, ...]:
+    """The ids of a claim table's rows, with these `fields` filled in."""
+    return tuple(row.id.format(**fields) for row in rows)
+
+
 # The trained modifier does not beat the random-shift ablation at full size (README). The smoke run
 # trains a tenth as long, so every claim about the trained modifier is size-dependent.
-TRAINED_OPEN = ("mdf.gap", "mdf.vs_ablation", "mdf.wins", "mdf.NI", "train.held_out")
-TRAINED = (*TRAINED_OPEN, "mdf.RI", "mdf.two_opt")
+TRAINED_OPEN = (*_ids(claims.TRAINED), *_ids(claims.HELPS, short="NI"), *_ids(claims.HELD_OUT))
+TRAINED = (*TRAINED_OPEN, *_ids(claims.HELPS, short="RI"), *_ids(claims.TWO_OPT))
 # The families and policy studies: the smoke runs have 4 instances and 1 stream, so an 11/16 win share
 # and a 0.3-point gain over 3 streams are judged at full size only.
-GUIDED = tuple(f"guided.{claim}@{family}" for claim in ("gain", "wins") for family in FAMILIES)
-# guided + local search against the same K untrained + local search: the same comparison, judged at
-# full size for the same reason
-GUIDED_LS = tuple(f"ls.gap@{family}" for family in FAMILIES)
-POLICY = ("policy.gain", "policy.wins")
+GAIN_ID, WINS_ID = (row.id for row in claims.GUIDED)  # per family: `.format(family=...)`
+GUIDED = tuple(claim.format(family=family) for claim in (GAIN_ID, WINS_ID) for family in FAMILIES)
+# guided + local search against the same K untrained + local search (its gap, not its time): the same
+# comparison, judged at full size for the same reason
+GUIDED_LS = tuple(claims.LOCAL_SEARCH[0].id.format(family=family) for family in FAMILIES)
+POLICY = _ids(claims.POLICY)
 
 
 def _tsp(
@@ -76,13 +86,17 @@ EXPERIMENTS = [
         "untrained setting at K = 8/32/128, and test-time guided search vs it at K = 32 over 3 streams "
         "(FI, first 16 TSP-500)",
         # only the field family's win share holds at full size (README, "Shift families")
-        open_claims=tuple(c for c in GUIDED if c != "guided.wins@field"),
+        open_claims=tuple(c for c in GUIDED if c != WINS_ID.format(family="field")),
     ),
     _tsp_study(
         "families_clustered",
         "the shift families with their uniform-TSP-500 settings on clustered TSP-500 they never saw: "
         "plain FI, untrained draws, guided search (gaps vs LKH-3 computed in the run)",
-        open_claims=("guided.gain@affine", "guided.gain@field", "guided.wins@field"),
+        open_claims=(
+            GAIN_ID.format(family="affine"),
+            GAIN_ID.format(family="field"),
+            WINS_ID.format(family="field"),
+        ),
         reproduce=False,
     ),
     _tsp_study(
@@ -90,7 +104,7 @@ EXPERIMENTS = [
         "the shift families with their uniform-TSP-500 settings on 16 TSPLIB instances (150-1084 nodes, "
         "TSPLIB metric, gaps vs the optima): plain FI, untrained draws, guided search",
         # only the Gaussian family's win share holds at full size (README, "Generalisation")
-        open_claims=tuple(c for c in GUIDED if c != "guided.wins@gaussian"),
+        open_claims=tuple(c for c in GUIDED if c != WINS_ID.format(family="gaussian")),
         reproduce=False,
     ),
     _tsp_study(

@@ -15,16 +15,13 @@ import numpy as np
 from raylab import RaylabError
 from raylab.context import RunContext
 from raylab.methods.tsp_mdf import guided
+from raylab.methods.tsp_mdf.claims import guided_claims, local_search_claims
 from raylab.methods.tsp_mdf.config import FamiliesConfig
 from raylab.methods.tsp_mdf.data import InstanceSet, load
 from raylab.methods.tsp_mdf.families import Family
 from raylab.methods.tsp_mdf.plots import plot_family_table
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
-
-GUIDED_GAIN = 0.3  # points of gap the guided sampler must gain over the best untrained one (README)
-GUIDED_WINS = 11 / 16  # ... winning on >= 11 of 16 instances
-LS_GAP, LS_SECONDS = 5.0, 1.0  # guided sampling + local search: gap <= 5 % at <= 1 s per instance (README)
 
 
 def require_references(data: InstanceSet, experiment: str) -> InstanceSet:
@@ -113,33 +110,6 @@ def with_local_search(cfg: FamiliesConfig, map_fn, coords, gap, name: str, ampli
     }
 
 
-def local_search_claims(searched: dict, name: str, k: int) -> list[Claim]:
-    """With 2-opt + Or-opt on every sample, guided search at K beats both controls that get the same
-    local search (plain FI, and the best of K untrained draws): plain FI + LS alone already reaches
-    the 5 % target on clustered and TSPLIB instances, so an absolute bound could not tell guided search
-    apart. And the search takes <= 1 s per instance (its measured wall time on this run's mapper)."""
-    tag = f"eval/{name}/ls"
-    control = min(searched[f"{tag}/plain_gap"], searched[f"{tag}/untrained_gap"])
-    return [
-        Claim.check(
-            f"ls.gap@{name}",
-            f"{name}: FI + guided search (K={k}) + 2-opt/Or-opt on every sample has a lower mean gap than "
-            "plain FI + LS and than the best of K untrained draws + LS (value: points gained over the "
-            f"better control; the {LS_GAP} % target is eval/{name}/ls/guided_gap)",
-            control - searched[f"{tag}/guided_gap"],
-            ">",
-            0.0,
-        ),
-        Claim.check(
-            f"ls.seconds@{name}",
-            f"... in <= {LS_SECONDS} s per instance (the search's measured wall time over the instances)",
-            searched[f"time/{name}/guided_ls_s_per_instance"],
-            "<=",
-            LS_SECONDS,
-        ),
-    ]
-
-
 def compare(cfg: FamiliesConfig, map_fn, coords, gap, name: str, amplitude: float, seed: int):
     """Guided vs the best untrained setting at K = guided_k on streams 1..S: mean gain (points) with
     its spread over streams, and the instances on which guided's stream-averaged gap is lower."""
@@ -170,26 +140,3 @@ def guided_numbers(base_gaps: np.ndarray, steered_gaps: np.ndarray, name: str) -
         f"{tag}/gain_spread": float(per_stream.std()),
         f"{tag}/win_share": float(np.mean(steered_gaps.mean(0) < base_gaps.mean(0) - 1e-9)),
     }
-
-
-def guided_claims(numbers: dict[str, float], name: str, k: int, streams: int) -> list[Claim]:
-    """Guided search gains >= GUIDED_GAIN points over the family's best untrained setting, and wins on
-    >= 11/16 of the instances."""
-    tag = f"eval/{name}/guided"
-    return [
-        Claim.check(
-            f"guided.gain@{name}",
-            f"{name}: guided search at K={k} beats the best untrained setting of the family by >= "
-            f"{GUIDED_GAIN} gap points (mean over {streams} streams)",
-            numbers[f"{tag}/gain"],
-            ">=",
-            GUIDED_GAIN,
-        ),
-        Claim.check(
-            f"guided.wins@{name}",
-            f"{name}: ... with a lower stream-averaged gap on >= 11/16 of the instances (share)",
-            numbers[f"{tag}/win_share"],
-            ">=",
-            GUIDED_WINS - 1e-9,
-        ),
-    ]

@@ -19,12 +19,13 @@ import torch
 
 from raylab.context import RunContext
 from raylab.methods.tsp_mdf import guided
+from raylab.methods.tsp_mdf.claims import policy_claims
 from raylab.methods.tsp_mdf.config import PolicyConfig
 from raylab.methods.tsp_mdf.data import load
 from raylab.methods.tsp_mdf.families import Family
-from raylab.methods.tsp_mdf.family_study import GUIDED_GAIN, GUIDED_WINS, require_references, scoring_map
+from raylab.methods.tsp_mdf.family_study import require_references, scoring_map
 from raylab.methods.tsp_mdf.mixture_policy import MixturePolicy, Sampler, instance_features, train_policy
-from raylab.records import Claim, ResultRecord
+from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
 
@@ -62,7 +63,7 @@ def run(cfg: PolicyConfig, ctx: RunContext) -> ResultRecord:
     }
     metrics |= learned_mixture(policy, sampler, coords, families)
     ctx.report(metrics)
-    return ctx.result(metrics, claims(numbers, best, cfg))
+    return ctx.result(metrics, policy_claims(numbers, best, cfg))
 
 
 def streams(cfg: PolicyConfig) -> range:
@@ -114,23 +115,3 @@ def learned_mixture(policy: MixturePolicy, sampler: Sampler, coords, families) -
         f"eval/policy/amplitude/{f}": float(a * np.exp(s))
         for f, a, s in zip(families, sampler.reference, scales)
     }
-
-
-def claims(numbers: dict, best: str, cfg: PolicyConfig) -> list[Claim]:
-    return [
-        Claim.check(
-            "policy.gain",
-            f"the trained mixture policy at K={cfg.k} beats the best untrained family ({best}) by >= "
-            f"{GUIDED_GAIN} gap points (mean over {cfg.streams} streams)",
-            numbers["gain"],
-            ">=",
-            GUIDED_GAIN,
-        ),
-        Claim.check(
-            "policy.wins",
-            "... with a lower stream-averaged gap on >= 11/16 of the instances (share)",
-            numbers["win_share"],
-            ">=",
-            GUIDED_WINS - 1e-9,
-        ),
-    ]

@@ -2,9 +2,10 @@
 
 import numpy as np
 
+from raylab.methods.tsp_mdf.claims import guided_claims, local_search_claims, policy_claims
 from raylab.methods.tsp_mdf.config import PolicyConfig
-from raylab.methods.tsp_mdf.family_study import guided_claims, guided_numbers, local_search_claims
-from raylab.methods.tsp_mdf.policy_study import claims, comparison
+from raylab.methods.tsp_mdf.family_study import guided_numbers
+from raylab.methods.tsp_mdf.policy_study import comparison
 
 
 def searched(guided: float, seconds: float, plain: float = 5.5, untrained: float = 4.1) -> dict:
@@ -30,7 +31,7 @@ def test_the_policy_claims_fail_when_it_only_matches_the_best_family():
     ahead = comparison(best - 0.5, best, 3)
     level = comparison(best - np.array([0.1, 0.0, -0.1, 0.05]), best, 3)
     assert ahead["gain"] == 0.5 and ahead["win_share"] == 1.0
-    verdict = lambda numbers: {c.id: c.passed for c in claims(numbers, "affine", PolicyConfig())}  # noqa: E731
+    verdict = lambda numbers: {c.id: c.passed for c in policy_claims(numbers, "affine", PolicyConfig())}  # noqa: E731
     assert verdict(ahead) == {"policy.gain": True, "policy.wins": True}
     assert verdict(level) == {"policy.gain": False, "policy.wins": False}
 
