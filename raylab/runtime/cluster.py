@@ -91,6 +91,9 @@ def check_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         raise ClusterError(f"cannot connect to Ray at '{address}': {exc.strerror or exc}") from None
 
 
+OOM_RETRIES = 3
+
+
 def local_init_kwargs(
     num_cpus: int | None = None,
     num_gpus: int | None = None,
@@ -105,6 +108,9 @@ def local_init_kwargs(
         "include_dashboard": dashboard,
         "object_store_memory": object_store_mb * 1024**2,
         "logging_level": "warning",
+        # an item that Ray's memory monitor keeps killing fails after a few tries, naming itself
+        # (runtime/parallel.py), instead of being retried forever (Ray's default)
+        "_system_config": {"task_oom_retries": OOM_RETRIES},
     }
     if num_gpus is not None:
         kwargs["num_gpus"] = num_gpus

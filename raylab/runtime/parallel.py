@@ -7,6 +7,7 @@ actors `<name>-worker-<k>` so the Ray dashboard shows what is running.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ import ray
 from ray import ObjectRef
 
 from raylab import RaylabError
-from raylab.context import ItemError, call_item, item_progress
+from raylab.context import ItemError, call_item, item_label, item_progress
 from raylab.data_parallel import EpochSink, TrainLoop
 from raylab.runtime.placement import in_bundle, reserved, worker_bundles
 
@@ -106,7 +107,7 @@ class RayMapper:
                 )
                 for i, item in enumerate(items)
             ]
-            return self._collect(refs, name)
+            return self._collect(refs, name, items)
         return self._map_actors(fn, items, name, shared_ref)
 
     def _pool(self, name: str) -> list[Any]:
@@ -142,7 +143,7 @@ class RayMapper:
             return ref
 
         actors = self._pool(name)
-        return self._dispatch(submit, len(items), actors + actors, name)
+        return self._dispatch(submit, items, actors + actors, name)
 
     def _map_placed(
         self,
@@ -169,10 +170,10 @@ class RayMapper:
                 ref: ObjectRef[Any] = task.remote(fn_ref, items[i], i, name, shared_ref, self.threads)
                 return ref
 
-            return self._dispatch(submit, len(items), list(range(count)), name)
+            return self._dispatch(submit, items, list(range(count)), name)
 
     def _dispatch(
-        self, submit: Callable[[int, Any], ObjectRef[Any]], total: int, slots: list[Any], name: str
+        self, submit: Callable[[int, Any], ObjectRef[Any]], items: Sequence[Any], slots: list[Any], name: str
     ) -> list[Any]:
         """Next-idle dispatch: `submit(i, slot)` item i into each slot (an actor, a bundle), then give a
         slot the next item whenever one of its items finishes. Results come back in item order.
@@ -181,6 +182,7 @@ class RayMapper:
         the queue and run on the surviving actors. (A restarted actor on a fixed-size cluster waits for
         resources the survivors hold, and the map would hang.) With no actor left the map fails."""
         running: dict[ObjectRef[Any], tuple[int, Any]]  # ref -> (item index, slot)
+        total = len(items)
         queue, free, running, dead = list(range(total)), list(slots), {}, set()
         results: list[Any] = [None] * total
         with item_progress(name, total, self.progress) as advance:
@@ -194,7 +196,7 @@ class RayMapper:
                 for ref in _ready(list(running)):
                     index, slot = running.pop(ref)
                     try:
-                        results[index] = self._value(ref, running)
+                        results[index] = self._value(ref, running, _label(name, index, items))
                     except ray.exceptions.RayActorError:
                         dead.add(id(slot))
                         queue.insert(0, index)
@@ -211,9 +213,13 @@ class RayMapper:
             self._actors = [a for a in self._actors if a is not actor]
 
     @staticmethod
-    def _value(ref: ObjectRef[Any], still_running: Iterable[ObjectRef[Any]]) -> Any:
-        """An item's result; a failed item cancels the others and raises its ItemError."""
-        ok, value = ray.get(ref)
+    def _value(ref: ObjectRef[Any], still_running: Iterable[ObjectRef[Any]], label: str) -> Any:
+        """An item's result; a failed item (or one Ray's memory monitor killed) cancels the others and
+        raises its ItemError."""
+        try:
+            ok, value = ray.get(ref)
+        except ray.exceptions.OutOfMemoryError as exc:
+            ok, value = False, memory_killed(label, exc)
         if not ok:
             for other in still_running:
                 ray.cancel(other, force=False)
@@ -255,7 +261,7 @@ class RayMapper:
             ray.kill(actor)
         self._actors = None
 
-    def _collect(self, refs: list[ObjectRef[Any]], name: str) -> list[Any]:
+    def _collect(self, refs: list[ObjectRef[Any]], name: str, items: Sequence[Any]) -> list[Any]:
         index_of = {ref: i for i, ref in enumerate(refs)}
         results: list[Any] = [None] * len(refs)
         pending = set(refs)
@@ -263,9 +269,30 @@ class RayMapper:
             while pending:
                 for ref in _ready(list(pending)):
                     pending.discard(ref)
-                    results[index_of[ref]] = self._value(ref, pending)
+                    index = index_of[ref]
+                    results[index] = self._value(ref, pending, _label(name, index, items))
                     advance()
         return results
+
+
+def _label(name: str, index: int, items: Sequence[Any]) -> str:
+    return f"{name}: item {index} {item_label(items[index])}"
+
+
+def memory_killed(label: str, exc: ray.exceptions.OutOfMemoryError) -> str:
+    """One line for work that Ray's memory monitor killed: how much memory, and what to change."""
+    text = str(exc)
+    node = re.search(r"was ([\d.]+GB) used / ([\d.]+GB) limit", text)
+    threshold = re.search(r"threshold of \d+B \(([\d.]+%)", text)
+    held = re.search(r"actual memory used=([\d.]+GB)", text)
+    usage = f"the node used {node[1]} of {node[2]}" if node else "the node ran low on memory"
+    return (
+        f"{label} was killed by Ray's memory monitor: {usage}, over its "
+        f"{threshold[1] if threshold else 'memory usage'} threshold"
+        f"{f' (the killed worker held {held[1]})' if held else ''}. Run fewer items at once (more CPUs "
+        "per item in the experiment's resources) or on nodes with more memory; the threshold is "
+        "RAY_memory_usage_threshold, read when Ray starts"
+    )
 
 
 def _ready(refs: list[ObjectRef[Any]]) -> list[ObjectRef[Any]]:
