@@ -35,8 +35,9 @@ def test_training_reads_no_data_and_reports_held_out_lengths(monkeypatch):
 
     real_open, real_read_text = builtins.open, Path.read_text
 
-    def allowed(file) -> bool:  # libraries still read sources, caches and /proc; data files are refused
-        return not str(file).endswith((".npy", ".npz", ".tsp", ".tour", ".txt", ".pkl", ".pt"))
+    def allowed(file) -> bool:  # libraries still read sources, caches, package metadata and /proc
+        metadata = any(part.endswith((".egg-info", ".dist-info")) for part in Path(file).parts)
+        return metadata or not str(file).endswith((".npy", ".npz", ".tsp", ".tour", ".txt", ".pkl", ".pt"))
 
     def code_only_open(file, *args, **kwargs):
         return real_open(file, *args, **kwargs) if allowed(file) else refuse(file)
