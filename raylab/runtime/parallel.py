@@ -7,6 +7,7 @@ actors `<name>-worker-<k>` so the Ray dashboard shows what is running.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +21,9 @@ from raylab import RaylabError
 from raylab.context import ItemError, call_item, item_label, item_progress
 from raylab.data_parallel import EpochSink, TrainLoop
 from raylab.runtime.placement import in_bundle, reserved, worker_bundles
+
+log = logging.getLogger("raylab")
+LOST_ACTOR = "a worker actor was lost, its items go to the others and a replacement is starting"
 
 
 def _run_item(
@@ -85,6 +89,8 @@ class RayMapper:
         self.placement, self.placement_timeout_s = placement, placement_timeout_s
         # actor handles are Any: Ray types a handle's methods (`actor.run`) as Never
         self._actors: list[Any] | None = None
+        self._tag, self._started = "", 0  # the pool's name tag, actors started (replacements too)
+        self._starting: dict[ObjectRef[Any], Any] = {}  # ready ref -> replacement actor not yet up
 
     def map(
         self, fn: Callable[..., Any], items: Sequence[Any], *, name: str, shared: Any = None
@@ -116,18 +122,26 @@ class RayMapper:
             count = self.num_actors or max(
                 1, int(ray.available_resources().get("CPU", 1) // max(self.num_cpus, 1e-9))
             )
-            tag = uuid.uuid4().hex[:6]
-            self._actors = [
-                _ItemWorker.options(  # type: ignore[attr-defined]  # @ray.remote adds .options
-                    name=f"{name}-worker-{k}-{tag}",
-                    num_cpus=self.num_cpus,
-                    num_gpus=self.num_gpus,
-                    max_restarts=0,  # a lost actor's items move to the survivors (see _dispatch)
-                    max_task_retries=0,
-                ).remote(self.threads)
-                for k in range(count)
-            ]
+            self._tag = uuid.uuid4().hex[:6]
+            self._actors = [self._new_actor(name) for _ in range(count)]
         return self._actors
+
+    def _new_actor(self, name: str) -> Any:
+        self._started += 1
+        return _ItemWorker.options(  # type: ignore[attr-defined]  # @ray.remote adds .options
+            name=f"{name}-worker-{self._started - 1}-{self._tag}",
+            num_cpus=self.num_cpus,
+            num_gpus=self.num_gpus,
+            max_restarts=0,  # a lost actor's items move to the survivors (see _dispatch)
+            max_task_retries=0,
+        ).remote(self.threads)
+
+    def _replacement(self, name: str) -> tuple[Any, ObjectRef[Any]]:
+        """A new actor for one that died, and the ref that is ready once it has started (a node that
+        replaces the lost one, or capacity the survivors free)."""
+        actor = self._new_actor(name)
+        ready: ObjectRef[Any] = actor.__ray_ready__.remote()
+        return actor, ready
 
     def _map_actors(
         self, fn: Callable[..., Any], items: Sequence[Any], name: str, shared_ref: ObjectRef[Any] | None
@@ -143,7 +157,7 @@ class RayMapper:
             return ref
 
         actors = self._pool(name)
-        return self._dispatch(submit, items, actors + actors, name)
+        return self._dispatch(submit, items, actors + actors, name, replace=lambda: self._replacement(name))
 
     def _map_placed(
         self,
@@ -173,15 +187,23 @@ class RayMapper:
             return self._dispatch(submit, items, list(range(count)), name)
 
     def _dispatch(
-        self, submit: Callable[[int, Any], ObjectRef[Any]], items: Sequence[Any], slots: list[Any], name: str
+        self,
+        submit: Callable[[int, Any], ObjectRef[Any]],
+        items: Sequence[Any],
+        slots: list[Any],
+        name: str,
+        replace: Callable[[], tuple[Any, ObjectRef[Any]]] | None = None,
     ) -> list[Any]:
         """Next-idle dispatch: `submit(i, slot)` item i into each slot (an actor, a bundle), then give a
         slot the next item whenever one of its items finishes. Results come back in item order.
 
         An actor that dies (its node lost, its process killed) is not restarted: its items go back to
-        the queue and run on the surviving actors. (A restarted actor on a fixed-size cluster waits for
-        resources the survivors hold, and the map would hang.) With no actor left the map fails."""
+        the queue and run on the surviving actors, and a replacement actor (`replace`) joins the pool
+        once it has started, in this map or a later one. (A restarted actor on a fixed-size cluster
+        would take items while it waits for resources the survivors hold, and the map would hang.)
+        With no actor left and none started within `placement_timeout_s`, the map fails."""
         running: dict[ObjectRef[Any], tuple[int, Any]]  # ref -> (item index, slot)
+        starting = self._starting if replace is not None else {}
         total = len(items)
         queue, free, running, dead = list(range(total)), list(slots), {}, set()
         results: list[Any] = [None] * total
@@ -191,26 +213,56 @@ class RayMapper:
                     slot = free.pop(0)
                     index = queue.pop(0)
                     running[submit(index, slot)] = (index, slot)
-                if not running:
+                timeout = None if running else self.placement_timeout_s
+                done = _ready([*running, *starting], timeout) if running or starting else []
+                if not done:
                     raise RaylabError(f"{name}: every worker was lost; {len(queue)} items did not run")
-                for ref in _ready(list(running)):
+                for ref in done:
+                    if ref in starting:
+                        free += self._joined(starting.pop(ref), ref, replace, starting)
+                        continue
                     index, slot = running.pop(ref)
                     try:
                         results[index] = self._value(ref, running, _label(name, index, items))
-                    except ray.exceptions.RayActorError:
+                    except ray.exceptions.RayActorError as exc:
                         dead.add(id(slot))
                         queue.insert(0, index)
-                        self._forget(slot)
+                        if self._forget(slot) and replace is not None:
+                            log.warning("%s: %s; %s", name, LOST_ACTOR, _first_line(exc))
+                            actor, ready = replace()
+                            starting[ready] = actor
                         continue
                     advance()
                     free.append(slot)
                 free = [slot for slot in free if id(slot) not in dead]
-        return results
+        return results  # replacements still starting join the pool in a later map
 
-    def _forget(self, actor: Any) -> None:
-        """Drop a dead actor from the pool (later maps run on the survivors)."""
+    def _joined(
+        self,
+        actor: Any,
+        ready: ObjectRef[Any],
+        replace: Callable[[], tuple[Any, ObjectRef[Any]]] | None,
+        starting: dict[ObjectRef[Any], Any],
+    ) -> list[Any]:
+        """A replacement actor's two slots once it has started; if it died starting, another try."""
+        try:
+            ray.get(ready)
+        except ray.exceptions.RayActorError:
+            if replace is not None:
+                again, ready_again = replace()
+                starting[ready_again] = again
+            return []
         if self._actors is not None:
-            self._actors = [a for a in self._actors if a is not actor]
+            self._actors.append(actor)
+        return [actor, actor]
+
+    def _forget(self, actor: Any) -> bool:
+        """Drop a dead actor from the pool (later maps run on the survivors and its replacement);
+        False when it was already dropped (its second queued item reported the same death)."""
+        if self._actors is None or not any(a is actor for a in self._actors):
+            return False
+        self._actors = [a for a in self._actors if a is not actor]
+        return True
 
     @staticmethod
     def _value(ref: ObjectRef[Any], still_running: Iterable[ObjectRef[Any]], label: str) -> Any:
@@ -257,9 +309,9 @@ class RayMapper:
 
     def close(self) -> None:
         """End the actor pool (it also ends with the mapper or the Ray session)."""
-        for actor in self._actors or []:
+        for actor in [*(self._actors or []), *self._starting.values()]:
             ray.kill(actor)
-        self._actors = None
+        self._actors, self._starting = None, {}
 
     def _collect(self, refs: list[ObjectRef[Any]], name: str, items: Sequence[Any]) -> list[Any]:
         index_of = {ref: i for i, ref in enumerate(refs)}
@@ -273,6 +325,10 @@ class RayMapper:
                     results[index] = self._value(ref, pending, _label(name, index, items))
                     advance()
         return results
+
+
+def _first_line(exc: BaseException) -> str:
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
 
 
 def _label(name: str, index: int, items: Sequence[Any]) -> str:
@@ -295,9 +351,12 @@ def memory_killed(label: str, exc: ray.exceptions.OutOfMemoryError) -> str:
     )
 
 
-def _ready(refs: list[ObjectRef[Any]]) -> list[ObjectRef[Any]]:
-    """Every finished ref, waiting for at least one: one pass of bookkeeping per burst of finished
-    items, not per item (a map of 10^5 small items is not quadratic in `ray.wait` calls)."""
-    ray.wait(refs, num_returns=1)
+def _ready(refs: list[ObjectRef[Any]], timeout: float | None = None) -> list[ObjectRef[Any]]:
+    """Every finished ref, waiting for at least one (none after `timeout` seconds): one pass of
+    bookkeeping per burst of finished items, not per item (a map of 10^5 small items is not
+    quadratic in `ray.wait` calls)."""
+    first, _ = ray.wait(refs, num_returns=1, timeout=timeout)
+    if not first:
+        return []
     done, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
     return done

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,75 +19,11 @@ from ray.job_submission import JobStatus, JobSubmissionClient
 
 from raylab.records import read_record
 from raylab.runtime import jobs
+from raylab.runtime.cluster import free_port
+from raylab.runtime.local_nodes import get_json, start_node, wait_for
 
 pytestmark = pytest.mark.ray
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# A killed node refuses the GCS's health checks at once: with a check a second and 3 misses it is
-# declared dead ~3 s after the kill (Ray's defaults: ~15 s, which the node-loss tests used to wait
-# out). A live node is only lost by mistake if it leaves 3 checks in a row unanswered for 3 s each.
-HEALTH_CHECKS = {
-    "RAY_health_check_initial_delay_ms": "1000",
-    "RAY_health_check_period_ms": "1000",
-    "RAY_health_check_timeout_ms": "3000",
-    "RAY_health_check_failure_threshold": "3",
-}
-
-
-def start_node(
-    args: list[str], log: Path, temp_dir: str, metrics_port: int | None = None
-) -> subprocess.Popen:
-    """One node, blocking in its own process group. Each node gets its own temp dir: nodes sharing
-    one session folder on one machine delete each other's unpacked job working dirs."""
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0", **HEALTH_CHECKS}
-    env.pop("RAY_ADDRESS", None)
-    # Agent ports are picked free: the session fixture's local Ray already holds the defaults.
-    ports = [
-        f"--{name}={free_port()}"
-        for name in ("dashboard-agent-listen-port", "dashboard-agent-grpc-port", "runtime-env-agent-port")
-    ] + [f"--metrics-export-port={metrics_port or free_port()}"]
-    cmd = [
-        str(Path(sys.executable).parent / "ray"),
-        "start",
-        "--block",
-        "--node-ip-address",
-        "127.0.0.1",
-        "--object-store-memory",
-        str(200 * 1024**2),
-        "--disable-usage-stats",
-        "--temp-dir",
-        temp_dir,
-        *ports,
-        *args,
-    ]
-    return subprocess.Popen(
-        cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, start_new_session=True
-    )
-
-
-def wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except OSError:
-            pass
-        time.sleep(1)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
-def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture(scope="module")

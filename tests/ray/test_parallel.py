@@ -82,11 +82,17 @@ def test_a_killed_actors_items_rerun_on_the_survivors(ray_cluster):
         time.sleep(0.1)
     time.sleep(0.8)  # let it take some items first
     assert runner.is_alive(), "the map finished before the actor could be killed"
-    ray.kill(ray.get_actor(victims[0]), no_restart=False)
+    victim = ray.get_actor(victims[0])
+    ray.kill(victim, no_restart=False)
     runner.join(timeout=120)
     assert result["out"] == expected
-    assert len(mapper._actors) == 1, "the dead actor left the pool"
-    assert mapper.map(slow_square, items[:3], name="kill-test") == expected[:3]  # the survivor serves
+    names = {actor._ray_actor_id for actor in mapper._actors}
+    assert victim._ray_actor_id not in names, "the dead actor left the pool"
+    # its replacement (the killed actor's CPU is free again) joins the pool for the next map
+    replacements = list(mapper._starting)
+    ray.wait(replacements, num_returns=len(replacements), timeout=60)
+    assert mapper.map(slow_square, items[:3], name="kill-test") == expected[:3]
+    assert len(mapper._actors) == 2 and not mapper._starting
     mapper.close()
 
 
