@@ -1,13 +1,14 @@
 """Quality per second on the same TSP-500 instances: gap to LKH-3 against wall time
 per instance, for plain FI, FI + 2-opt/Or-opt, best of K untrained shifts, guided search, and both with
-per-sample local search, on 1 and 2 Ray actors; LKH-3 (elkai, one run) timed as the reference.
+per-sample local search, on 1 and 2 Ray actors; LKH-3 (elkai, one run) timed as the reference;
+OR-Tools routing with guided local search (optional extra `raylab[ortools]`, serial) at fixed time budgets.
 
-    python benchmarks/tsp_frontier.py [--instances 16] [--family field] [--amplitude 0.1] [--out DIR]
+    python benchmarks/tsp_frontier.py [--instances 16] [--family field] [--amplitude 0.1]
+        [--ortools-seconds 0.1 1 5] [--out DIR]
 
 Prints one row per (solver, actors): gap (%), seconds per instance (wall time of the whole set /
 instances) and samples per second (constructions, each with its local search in the + LS rows), and
-writes frontier.png. OR-Tools guided local search is not compared: it is not a
-dependency of raylab (`pip install ortools` would add it; not tried here).
+writes frontier.png. OR-Tools tours are scored in float Euclidean length, like every other row.
 """
 
 from __future__ import annotations
@@ -54,6 +55,20 @@ def solvers(family: Family, seed: int) -> dict:
     }
 
 
+def ortools_rows(coords: list, gap, budgets: list[float]) -> list:
+    """One row per time budget: OR-Tools guided local search run serially on every instance."""
+    from raylab.methods.tsp_mdf.ortools_baseline import ortools_tour
+
+    ortools_tour(coords[0][:20], budgets[0])  # warm-up: the solver library loaded
+    rows = []
+    for seconds in budgets:
+        began = time.perf_counter()
+        lengths = [tour_length(c, ortools_tour(c, seconds)) for c in coords]
+        elapsed = (time.perf_counter() - began) / len(coords)
+        rows.append((f"OR-Tools GLS {seconds:g} s", 1, gap(lengths), elapsed, 0))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coords", default="data/tsp/test-500-coords.npy")
@@ -61,6 +76,7 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=16)
     parser.add_argument("--family", default="field")
     parser.add_argument("--amplitude", type=float, default=0.1)
+    parser.add_argument("--ortools-seconds", type=float, nargs="*", default=[0.1, 1.0, 5.0])
     parser.add_argument("--out", default="runs/benchmarks/tsp_frontier")
     args = parser.parse_args()
     coords = [np.ascontiguousarray(c) for c in np.load(args.coords)[: args.instances]]
@@ -71,6 +87,10 @@ def main() -> None:
         began = time.perf_counter()
         lkh = [tour_length(c, lkh_tour(c)) for c in coords]
         rows.append(("LKH-3 (1 run, serial)", 1, gap(lkh), (time.perf_counter() - began) / len(coords), 0))
+    if importlib.util.find_spec("ortools") is None:
+        print('OR-Tools rows skipped: they need `pip install -e ".[ortools]"`')
+    elif args.ortools_seconds:
+        rows += ortools_rows(coords, gap, args.ortools_seconds)
     with contextlib.ExitStack() as session:
         session.enter_context(ray_session(log_to_driver=False))
         for actors in (1, 2):
