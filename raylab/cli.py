@@ -28,10 +28,10 @@ from raylab.registry import ExperimentSpec, all_specs, get_spec
 from raylab.runner import (
     Terminated,
     default_out_dir,
-    finished_record,
     load_run_config,
     new_run_id,
     run_experiment,
+    sigterm_as_interrupt,
 )
 from raylab.tracking import tracker_sinks
 
@@ -86,6 +86,11 @@ def _session(args: argparse.Namespace) -> AbstractContextManager[object]:
     return ray_session(args.address, dashboard=args.dashboard)
 
 
+def _on_cluster(session: object) -> bool:
+    """Whether the session joined a cluster (an address), not a private Ray or none (--serial)."""
+    return session not in (None, "local", "existing")
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     for spec in all_specs():
         resources = ", ".join(f"{k}={v:g}" for k, v in spec.resources.items())
@@ -104,12 +109,19 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _execute(
-    args: argparse.Namespace, spec: ExperimentSpec, cfg: Any, out_dir: Path, run_id: str | None = None
+    args: argparse.Namespace,
+    spec: ExperimentSpec,
+    cfg: Any,
+    out_dir: Path,
+    run_id: str | None = None,
+    remote: bool = False,
 ) -> ResultRecord:
-    """Run the loop here, or, when the experiment needs a GPU and runs on Ray, as a task placed in a
-    bundle of its registered resources (the driver's node may have no GPU); a loop that dispatches its
-    work (`spec.dispatches`) runs here and its workers / items take the GPUs. The record lands in
-    out_dir on the node that ran it: on a multi-node cluster pass an --out on shared storage."""
+    """Run the loop here, or as a Ray task: one that needs a GPU placed in a bundle of its registered
+    resources (the driver's node may have no GPU; a loop that dispatches its work, `spec.dispatches`,
+    runs here and its workers / items take the GPUs), and, with `remote` (on a cluster, or several
+    experiments at once), every other loop as a task holding its CPUs, so the driver needs one CPU.
+    The record lands in out_dir on the node that ran it: on a multi-node cluster pass an --out on
+    shared storage."""
     if not args.serial:  # a GPU experiment on a cluster without GPUs runs on CPUs (same code)
         from raylab.runtime.placement import cluster_resources, fit_to_cluster
 
@@ -122,10 +134,24 @@ def _execute(
 
         sinks.append(DashboardMetrics(spec.name, run_id or Path(out_dir).name))
     print(f"{spec.name}: run folder {out_dir}", flush=True)
-    if args.serial or not spec.resources.get("gpu") or spec.dispatches:
+    placed = bool(spec.resources.get("gpu")) and not spec.dispatches
+    if args.serial or not (placed or remote):
         return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id, cache=args.cache)
-    from raylab.runtime.placement import run_placed
+    from raylab.runtime.placement import run_as_task, run_placed
 
+    if not placed:
+        return run_as_task(
+            run_experiment,
+            spec,
+            cfg,
+            Path(out_dir).resolve(),
+            num_cpus=spec.resources.get("cpu", 1),
+            name=f"{spec.name}-run",
+            mapper=mapper,
+            sinks=sinks,
+            run_id=run_id,
+            cache=args.cache,
+        )
     return run_placed(
         run_experiment,
         spec,
@@ -144,8 +170,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec, cfg = _config(args)
     run_id = new_run_id(cfg)
     out_dir = Path(args.out) if args.out else default_out_dir(spec, run_id)
-    with hold_folder(out_dir), _session(args):
-        record = _execute(args, spec, cfg, out_dir, run_id)
+    with hold_folder(out_dir), _session(args) as where, sigterm_as_interrupt():
+        record = _execute(args, spec, cfg, out_dir, run_id, remote=_on_cluster(where))
     print(_summary(record, out_dir))
     return 0 if record.status == "ok" else 1
 
@@ -233,6 +259,20 @@ def _submitted_command(args: argparse.Namespace) -> tuple[str, list[str], Path, 
     return "jobs/tune.py", forwarded, out, {"verb": "tune", **meta}
 
 
+def _entrypoint_resources(args: argparse.Namespace) -> dict[str, float]:
+    """--entrypoint-num-cpus / --entrypoint-resources NAME=AMOUNT as one resource dict."""
+    resources: dict[str, float] = {}
+    if args.entrypoint_num_cpus is not None:
+        resources["CPU"] = args.entrypoint_num_cpus
+    for item in args.entrypoint_resources or ():
+        name, _, amount = item.partition("=")
+        try:
+            resources[name.strip()] = float(amount)
+        except ValueError:
+            raise RaylabError(f"--entrypoint-resources {item}: expected NAME=AMOUNT, e.g. GPU=1") from None
+    return resources
+
+
 def cmd_submit(args: argparse.Namespace) -> int:
     entry, forwarded, out_dir, metadata = _submitted_command(args)
     from raylab.runtime import jobs
@@ -254,6 +294,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         entry_script=entry,
         submission_id=submission_id,
         metadata=metadata,
+        entrypoint_resources=_entrypoint_resources(args),
     )
     what = "report" if metadata["verb"] == "reproduce" else "record"
     print(
@@ -269,20 +310,31 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from raylab.reporting.report import build_report, user_data_command
+    from raylab.reproduce import concurrency, reproduce
 
     specs = _reproduce_specs(args.only)
     out_root = Path(args.out or ("reproduce_out/smoke" if args.smoke else "reproduce_out/full"))
-    records = []
-    with hold_folder(out_root), _session(args):
-        for spec in specs:
-            cfg = load_run_config(spec, smoke=args.smoke)
-            record = finished_record(out_root / spec.name, cfg) if args.resume else None
-            if record is not None:
-                print(f"{spec.name}: kept (--resume: its record is ok for this config)", flush=True)
-            else:
-                record = _execute(args, spec, cfg, out_root / spec.name)
-            print(_summary(record, out_root / spec.name), flush=True)
-            records.append(record)
+
+    def execute(spec: ExperimentSpec, cfg: Any, out_dir: Path, remote: bool) -> ResultRecord:
+        return _execute(args, spec, cfg, out_dir, remote=remote)
+
+    def cancel() -> None:
+        from raylab.runtime.placement import cancel_loops
+
+        cancel_loops()
+
+    with hold_folder(out_root), _session(args) as where, sigterm_as_interrupt():
+        records = reproduce(
+            specs,
+            out_root,
+            smoke=args.smoke,
+            resume=args.resume,
+            at_once=concurrency(args.max_concurrent, args.serial, _on_cluster(where), len(specs)),
+            on_cluster=_on_cluster(where),
+            execute=execute,
+            report=lambda record, folder: print(_summary(record, folder), flush=True),
+            cancel=cancel,
+        )
     report = build_report(out_root, title=f"raylab reproduction ({'smoke' if args.smoke else 'full'})")
     print(f"report: {report}")
     needs_data = {r.experiment: user_data_command(r) for r in records if user_data_command(r)}

@@ -95,7 +95,9 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--num-samples", type=int, help="with --sweep: override the sweep's num_samples")
         p.add_argument("--only", help="with EXP = reproduce: comma-separated methods or experiments")
         p.add_argument(
-            "--address", help="dashboard address (default $RAY_ADDRESS, else http://127.0.0.1:8265)"
+            "--address",
+            help="dashboard address, http:// assumed (default $RAY_API_SERVER_ADDRESS, then $RAY_ADDRESS, "
+            "else http://127.0.0.1:8265)",
         )
         p.add_argument("--working-dir", default=".", help="folder uploaded with the job (default .)")
         p.add_argument(
@@ -114,12 +116,30 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--exclude", action="append", metavar="GLOB", help="leave matching files out of the upload"
         )
+        p.add_argument(
+            "--entrypoint-num-cpus",
+            type=float,
+            metavar="N",
+            help="CPUs the job's driver reserves (Ray's default 0: it may run on any node, e.g. the head)",
+        )
+        p.add_argument(
+            "--entrypoint-resources",
+            action="append",
+            metavar="NAME=AMOUNT",
+            help="other resources the driver reserves, e.g. GPU=1, memory=4e9 or a custom one (repeatable)",
+        )
     elif name == "reproduce":
         p.add_argument("--smoke", action="store_true", help="every experiment's smoke variant")
         p.add_argument("--only", help="comma-separated methods or experiments")
         p.add_argument("--out", help="output folder (default reproduce_out/smoke or reproduce_out/full)")
         p.add_argument(
             "--resume", action="store_true", help="keep runs whose record in --out is ok for the same config"
+        )
+        p.add_argument(
+            "--max-concurrent",
+            type=int,
+            metavar="N",
+            help="experiments at once (default: this machine's cores on a private Ray, all on a cluster)",
         )
     elif name == "report":
         p.add_argument("dir", help="a folder of run records (searched recursively)")
@@ -134,7 +154,9 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("action", choices=["list", "logs", "stop"], help="what to do")
         p.add_argument("job_id", nargs="?", help="the job (submission id) for logs / stop")
         p.add_argument(
-            "--address", help="dashboard address (default $RAY_ADDRESS, else http://127.0.0.1:8265)"
+            "--address",
+            help="dashboard address, http:// assumed (default $RAY_API_SERVER_ADDRESS, then $RAY_ADDRESS, "
+            "else http://127.0.0.1:8265)",
         )
         p.add_argument("--follow", action="store_true", help="logs: stream until the job ends")
     elif name == "completion":

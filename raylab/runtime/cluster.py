@@ -44,6 +44,21 @@ def resolve_address(address: str | None) -> str | None:
     return address or os.environ.get("RAY_ADDRESS") or None
 
 
+def running_local_head() -> str | None:
+    """The address of a `ray start --head` cluster on this machine that answers, else None (Ray
+    writes it where `ray.init(address="auto")` reads it; a private `ray.init()` does not)."""
+    from ray._private.utils import read_ray_address
+
+    address = read_ray_address()
+    if not address:
+        return None
+    try:
+        check_reachable(address, timeout_s=0.5)
+    except ClusterError:
+        return None
+    return address
+
+
 def token_available() -> bool:
     if os.environ.get("RAY_AUTH_TOKEN"):
         return True
@@ -152,6 +167,13 @@ def ray_session(
         check_reachable(address)
         kwargs = {"address": address, "log_to_driver": log_to_driver, "logging_level": "warning"}
     else:
+        head = running_local_head()
+        if head:
+            print(
+                f"raylab: a Ray cluster started with `ray start --head` runs on this machine ({head}); "
+                "this command starts a private Ray (--address auto joins that cluster)",
+                flush=True,
+            )
         kwargs = {
             **local_init_kwargs(num_cpus, num_gpus, object_store_mb, dashboard),
             "log_to_driver": log_to_driver,

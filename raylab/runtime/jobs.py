@@ -106,11 +106,19 @@ def upload_warning(
 
 
 def dashboard_address(address: str | None) -> str:
-    """The Jobs API lives on the dashboard (http://HOST:8265); RAY_ADDRESS may name it too."""
-    address = address or os.environ.get("RAY_ADDRESS") or DEFAULT_DASHBOARD
-    if address.startswith("ray://") or "://" not in address:
-        raise ClusterError(f"jobs need the dashboard address (http://HOST:8265), got '{address}'")
-    return address.rstrip("/")
+    """The Jobs API's address, as Ray's job CLI finds it: --address, else RAY_API_SERVER_ADDRESS, else
+    RAY_ADDRESS, else http://127.0.0.1:8265; without a scheme, http:// is assumed."""
+    address = (
+        address
+        or os.environ.get("RAY_API_SERVER_ADDRESS")
+        or os.environ.get("RAY_ADDRESS")
+        or DEFAULT_DASHBOARD
+    )
+    if address.startswith("ray://"):
+        raise ClusterError(
+            f"jobs need the dashboard address (http://HOST:8265), not a Ray Client one: '{address}'"
+        )
+    return (address if "://" in address else f"http://{address}").rstrip("/")
 
 
 def connect(address: str | None) -> JobSubmissionClient:
@@ -134,10 +142,13 @@ def submit(
     agent_wait_s: float = 60.0,
     submission_id: str | None = None,
     metadata: dict[str, str] | None = None,
+    entrypoint_resources: dict[str, float] | None = None,
 ) -> str:
     """Submit `python jobs/run.py ARGS` with `runtime_env` (`job_runtime_env`: the uploaded working
     dir and its extras); returns the job id (the readable
     `submission_id` when given, e.g. experiment + run id). `metadata` shows in the dashboard's job list.
+    `entrypoint_resources` ({"CPU": 1, "GPU": 0, "memory": bytes, custom...}) is what the driver
+    reserves, and so where it may run (Ray's default: nothing, anywhere).
 
     A freshly started head answers "No available agent" until its job agent is up: that is retried
     for up to `agent_wait_s`; any other refusal is a ClusterError with the server's reason.
@@ -147,7 +158,11 @@ def submit(
     while True:
         try:
             return client.submit_job(
-                entrypoint=entrypoint, runtime_env=runtime_env, submission_id=submission_id, metadata=metadata
+                entrypoint=entrypoint,
+                runtime_env=runtime_env,
+                submission_id=submission_id,
+                metadata=metadata,
+                **_entrypoint_options(entrypoint_resources or {}),
             )
         except RuntimeError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -155,6 +170,16 @@ def submit(
                 time.sleep(2.0)
                 continue
             raise ClusterError(f"job submission to '{client.get_address()}' failed: {reason}") from None
+
+
+def _entrypoint_options(resources: dict[str, float]) -> dict[str, Any]:
+    """submit_job's keywords for the driver's resources: CPU, GPU and memory have their own."""
+    named = {"CPU": "entrypoint_num_cpus", "GPU": "entrypoint_num_gpus", "memory": "entrypoint_memory"}
+    options: dict[str, Any] = {named[k]: v for k, v in resources.items() if k in named}
+    custom = {k: v for k, v in resources.items() if k not in named}
+    if "memory" in options:
+        options["entrypoint_memory"] = int(options["entrypoint_memory"])
+    return {**options, **({"entrypoint_resources": custom} if custom else {})}
 
 
 def job_url(client: JobSubmissionClient, job_id: str) -> str:

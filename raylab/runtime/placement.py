@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import ray
+from ray import ObjectRef
 from ray.util.placement_group import PlacementGroup, placement_group, remove_placement_group
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
@@ -148,5 +149,42 @@ def run_placed(
             max_retries=0,
             **in_bundle(group, 0, capture_child_tasks=False),
         )
-        result: R = ray.get(task.remote(*args, **kwargs))  # fn's own result
+        result: R = await_loop(task.remote(*args, **kwargs))  # fn's own result
         return result
+
+
+def run_as_task(fn: Callable[..., R], *args: Any, num_cpus: float, name: str, **kwargs: Any) -> R:
+    """Run `fn(*args, **kwargs)` as a plain Ray task holding `num_cpus` CPUs, on whichever node has
+    them: how an experiment's loop leaves the driver on a cluster. The tasks it fans out ask for their
+    own CPUs (Ray lends a task blocked on them its CPUs, so nested fan-outs cannot deadlock). A task
+    lost with its node is run again (`max_retries`); an error inside `fn` is not retried."""
+    task = ray.remote(fn).options(name=name, num_cpus=num_cpus, max_retries=LOOP_RETRIES)
+    result: R = await_loop(task.remote(*args, **kwargs))
+    return result
+
+
+LOOP_RETRIES = 3
+_in_flight: set[ObjectRef[Any]] = set()
+
+
+def await_loop(ref: ObjectRef[Any]) -> Any:
+    """The loop task's result. Ctrl-C (or SIGTERM) here cancels the task, so that the loop records
+    where it stopped (status "interrupted"), waits up to 30 s for that record, and re-raises."""
+    _in_flight.add(ref)
+    try:
+        return ray.get(ref)
+    except KeyboardInterrupt:
+        cancel_loops()
+        raise
+    finally:
+        _in_flight.discard(ref)
+
+
+def cancel_loops(wait_s: float = 30) -> None:
+    """Cancel every loop task this process is waiting on (another thread's too) and give them
+    `wait_s` to write their records."""
+    refs = list(_in_flight)
+    for ref in refs:
+        ray.cancel(ref)
+    if refs:
+        ray.wait(refs, num_returns=len(refs), timeout=wait_s)

@@ -1,15 +1,18 @@
 """Ray Tune for any registered experiment: a sweep YAML -> Tuner -> per-trial records + best config.
 
 Sweep YAML keys: metric, mode, num_samples, space (config path -> {grid|choice|uniform|loguniform|
-randint: ...}), scheduler ({type: asha|fifo, max_t, grace_period, reduction_factor, time_attr}),
-resources_per_trial ({cpu, gpu}; default: the experiment's registered resources),
-max_concurrent_trials, max_failures, summary_metrics, and an optional `smoke:` block of overrides.
+randint: ...}), search (random: Tune's random/grid variants; optuna: TPE, no grid axes, needs
+`raylab[tune]`), seed (the searcher's), scheduler ({type: asha|fifo, max_t, grace_period,
+reduction_factor, time_attr}), resources_per_trial ({cpu, gpu}; default: the experiment's registered
+resources), max_concurrent_trials, max_failures, summary_metrics, and an optional `smoke:` block of
+overrides.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import json
 import logging
 import os
@@ -20,6 +23,7 @@ from typing import Any
 from ray import tune
 from ray.tune import Checkpoint
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
+from ray.tune.search import BasicVariantGenerator, ConcurrencyLimiter, SearchAlgorithm, Searcher
 
 from raylab.config import ConfigError, apply_values, from_dict, load_yaml, to_dict
 from raylab.context import Checkpointer, SerialMapper, restore_state
@@ -39,6 +43,8 @@ DOMAINS: dict[str, Callable[[Any], Any]] = {
     "loguniform": lambda bounds: tune.loguniform(*(float(b) for b in bounds)),
     "randint": lambda bounds: tune.randint(*bounds),
 }
+SEARCHES = ("random", "optuna")
+OPTUNA_EXTRA = "pip install 'raylab[tune]'"
 
 
 @dataclasses.dataclass
@@ -52,6 +58,8 @@ class SweepSpec:
     max_concurrent_trials: int = 0  # 0: as many as resources allow
     max_failures: int = 0  # retries of a failed trial, resumed from its last checkpoint
     summary_metrics: list[str] = dataclasses.field(default_factory=list)  # extra columns per trial
+    search: str = "random"  # random: Tune's variants (grid included); optuna: TPE (Optuna)
+    seed: int | None = None  # the searcher's seed: the same seed suggests the same values
 
     def __post_init__(self) -> None:
         if self.mode not in ("min", "max"):
@@ -59,6 +67,19 @@ class SweepSpec:
         for path, domain in self.space.items():
             if not isinstance(domain, dict) or len(domain) != 1 or next(iter(domain)) not in DOMAINS:
                 raise ValueError(f"space.{path} must be one of {{{', '.join(DOMAINS)}: ...}}")
+        if self.search not in SEARCHES:
+            raise ValueError(f"search must be one of {', '.join(SEARCHES)}, not {self.search!r}")
+        if self.search == "optuna":
+            _check_optuna(self.space)
+
+
+def _check_optuna(space: dict[str, dict[str, Any]]) -> None:
+    """`search: optuna` needs Optuna installed and a space without grid axes."""
+    grid = [path for path, domain in space.items() if "grid" in domain]
+    if grid:
+        raise ValueError(f"search: optuna cannot take grid axes: space.{grid[0]} (use choice)")
+    if importlib.util.find_spec("optuna") is None:
+        raise ValueError(f"search: optuna needs the optional package optuna: {OPTUNA_EXTRA}")
 
 
 def load_sweep(path: str | Path, smoke: bool = False, num_samples: int | None = None) -> SweepSpec:
@@ -93,6 +114,31 @@ def param_space(sweep: SweepSpec) -> dict[str, Any]:
     return {
         path: DOMAINS[kind](value) for path, domain in sweep.space.items() for kind, value in domain.items()
     }
+
+
+def search_algorithm(sweep: SweepSpec) -> SearchAlgorithm | Searcher:
+    """Tune's searcher for `sweep.search`, seeded with `sweep.seed`, at most `max_concurrent_trials`
+    trials at once (0: no limit)."""
+    if sweep.search == "random":
+        return BasicVariantGenerator(max_concurrent=sweep.max_concurrent_trials, random_state=sweep.seed)
+    searcher = _optuna_search(sweep)
+    if sweep.max_concurrent_trials:
+        return ConcurrencyLimiter(searcher, max_concurrent=sweep.max_concurrent_trials)
+    return searcher
+
+
+def _optuna_search(sweep: SweepSpec) -> Searcher:
+    """Tune's OptunaSearch (a TPE sampler) on the sweep's metric and mode."""
+    from ray.tune.search.optuna import OptunaSearch
+
+    class EndOfRunOptuna(OptunaSearch):
+        """Skips reports without the metric: a FIFO sweep may rank by an end-of-run one."""
+
+        def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+            if self.metric in result:
+                super().on_trial_result(trial_id, result)
+
+    return EndOfRunOptuna(metric=sweep.metric, mode=sweep.mode, seed=sweep.seed)
 
 
 def scheduler(sweep: SweepSpec) -> TrialScheduler:
@@ -236,8 +282,8 @@ def run_sweep(
             metric=sweep.metric,
             mode=sweep.mode,
             num_samples=sweep.num_samples,
+            search_alg=search_algorithm(sweep),
             scheduler=scheduler(sweep),
-            max_concurrent_trials=sweep.max_concurrent_trials or None,
         ),
         run_config=tune.RunConfig(
             name="tune",

@@ -179,3 +179,43 @@ def test_secrets_in_the_environment_reach_no_file_of_the_run(tmp_path):
     leaked = [str(p) for p in written if fake.encode() in p.read_bytes()]
     assert not leaked and fake not in result.stdout + result.stderr, leaked
     assert "RAY_AUTH_TOKEN" not in (out / "result.json").read_text()
+
+
+def test_sigterm_under_a_concurrent_reproduction_leaves_a_record_for_every_running_loop(tmp_path):
+    """Two experiments at once, each loop a Ray task: SIGTERM cancels both loops, which record where
+    they stopped, and the command exits 143."""
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
+    env.pop("RAY_ADDRESS", None)
+    only = ["par/bandit", "tsp_mdf/tsp500"]  # each loop runs for 40 s or more at smoke size
+    cmd = [
+        sys.executable,
+        "-m",
+        "raylab",
+        "reproduce",
+        "--smoke",
+        "--only",
+        ",".join(only),
+        "--max-concurrent",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(tmp_path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        seen = []
+        for line in proc.stdout:  # both loops have been handed to Ray
+            seen.append(line)
+            if sum("run folder" in earlier for earlier in seen) == 2:
+                break
+        time.sleep(8)  # both are running
+        assert proc.poll() is None, "".join(seen)
+        proc.send_signal(signal.SIGTERM)
+        out = "".join(seen) + proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, out[-3000:]
+    for name in only:
+        record = json.loads((tmp_path / name / "result.json").read_text())
+        assert record["status"] == "interrupted", (name, record["status"], record["error"])

@@ -1,4 +1,5 @@
-"""A real Tune sweep (2 trials, ASHA) over the SpecGD trajectory experiment."""
+"""Real Tune sweeps over the SpecGD trajectory experiment (2 trials, ASHA; 3 trials, Optuna's TPE) and
+a counting experiment (retries, end-of-run metrics)."""
 
 import dataclasses
 import json
@@ -40,6 +41,24 @@ def test_smoke_sweep_writes_records_and_the_best_config(ray_cluster, tmp_path):
     for trial in summary["trials"]:  # Tune's own per-trial result.json (JSON lines) is left intact
         tune_rows = (Path(trial["record"]).parent / "result.json").read_text().splitlines()
         assert len(tune_rows) == trial["iterations"] and json.loads(tune_rows[-1])["claims_passed"] == 1.0
+
+
+def test_an_optuna_sweep_runs_its_trials_inside_the_space(ray_cluster, tmp_path):
+    pytest.importorskip("optuna")
+    spec = get_spec("specgd/trajectory")
+    sweep = load_sweep(configs_dir() / "specgd/sweeps/lr_optuna.yaml", smoke=True)
+    assert (sweep.search, sweep.num_samples, sweep.scheduler) == ("optuna", 3, {"type": "fifo"})
+    summary = run_sweep(spec, load_run_config(spec, smoke=True), sweep, tmp_path)
+
+    assert summary["num_trials"] == 3 and summary["num_errors"] == 0
+    lrs = [t["config"]["lr.specgd"] for t in summary["trials"]]
+    assert len(set(lrs)) == 3 and all(0.001 <= lr <= 0.3 for lr in lrs)
+    best = min(summary["trials"], key=lambda t: t["metric"])
+    assert summary["best_value"] == best["metric"] and summary["best_values"] == best["config"]
+    assert (
+        yaml.safe_load((tmp_path / "best_config.yaml").read_text())["lr"]["specgd"]
+        == best["config"]["lr.specgd"]
+    )
 
 
 @dataclasses.dataclass
@@ -92,6 +111,15 @@ def test_a_fifo_sweep_ranks_by_a_metric_known_only_at_the_end(ray_cluster, tmp_p
     stop the sweep at the first report."""
     space = {"steps": {"grid": [2, 3]}, "crash_at": {"grid": [99]}}
     sweep = SweepSpec(metric="final/resumed_from", mode="max", space=space)
+    summary = run_sweep(COUNT_SPEC, CountConfig(), sweep, tmp_path)
+    assert summary["num_errors"] == 0 and [t["metric"] for t in summary["trials"]] == [0.0, 0.0]
+
+
+def test_an_optuna_sweep_ranks_by_a_metric_known_only_at_the_end(ray_cluster, tmp_path):
+    """Optuna's searcher reads the metric from every report: reports without it are not passed on."""
+    pytest.importorskip("optuna")
+    space = {"steps": {"choice": [2, 3]}, "crash_at": {"choice": [99]}}
+    sweep = SweepSpec(metric="final/resumed_from", mode="max", space=space, num_samples=2, search="optuna")
     summary = run_sweep(COUNT_SPEC, CountConfig(), sweep, tmp_path)
     assert summary["num_errors"] == 0 and [t["metric"] for t in summary["trials"]] == [0.0, 0.0]
 

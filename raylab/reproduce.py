@@ -1,0 +1,77 @@
+"""`raylab reproduce`: the reproduction set, one experiment after another or several at once (each
+loop a Ray task with the experiment's resources), each record written as its run ends, `--resume`
+keeping runs already done."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from raylab.records import ResultRecord
+from raylab.registry import ExperimentSpec
+from raylab.runner import finished_record, load_run_config
+
+# execute(spec, cfg, out_dir, remote) -> the run's record; remote: its loop runs as a Ray task
+Execute = Callable[[ExperimentSpec, Any, Path, bool], ResultRecord]
+Report = Callable[[ResultRecord, Path], None]
+Cancel = Callable[[], None]  # cancels the loop tasks in flight (Ctrl-C, SIGTERM)
+
+
+def concurrency(requested: int | None, serial: bool, on_cluster: bool, experiments: int) -> int:
+    """How many experiments run at once: 1 with --serial; else --max-concurrent, by default the
+    machine's cores on a private Ray (Ray's CPU accounting then keeps their loops and fan-outs within
+    them) and every experiment on a cluster (Ray queues what does not fit)."""
+    if serial:
+        return 1
+    if requested is not None:
+        return max(1, requested)
+    return max(1, experiments if on_cluster else min(os.cpu_count() or 1, experiments))
+
+
+def reproduce(
+    specs: Sequence[ExperimentSpec],
+    out_root: Path,
+    *,
+    smoke: bool,
+    resume: bool,
+    at_once: int,
+    on_cluster: bool,
+    execute: Execute,
+    report: Report,
+    cancel: Cancel,
+) -> list[ResultRecord]:
+    """Every experiment's record, in `specs` order; `report(record, folder)` is called as each ends."""
+    pending, records = [], {}
+    for spec in specs:
+        cfg = load_run_config(spec, smoke=smoke)
+        kept = finished_record(out_root / spec.name, cfg) if resume else None
+        if kept is not None:
+            print(f"{spec.name}: kept (--resume: its record is ok for this config)", flush=True)
+            report(kept, out_root / spec.name)
+            records[spec.name] = kept
+        else:
+            pending.append((spec, cfg))
+    if at_once == 1:
+        for spec, cfg in pending:
+            records[spec.name] = execute(spec, cfg, out_root / spec.name, on_cluster)
+            report(records[spec.name], out_root / spec.name)
+    elif pending:
+        print(f"reproduce: {len(pending)} experiments, up to {at_once} at once", flush=True)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=at_once) as pool:
+            running = {
+                pool.submit(execute, spec, cfg, out_root / spec.name, True): spec for spec, cfg in pending
+            }
+            try:
+                for done in concurrent.futures.as_completed(running):
+                    spec = running[done]
+                    records[spec.name] = done.result()
+                    report(records[spec.name], out_root / spec.name)
+            except KeyboardInterrupt:  # the running loops record where they stopped
+                for future in running:
+                    future.cancel()
+                cancel()
+                raise
+    return [records[spec.name] for spec in specs]
