@@ -139,7 +139,7 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
             "--max-concurrent",
             type=int,
             metavar="N",
-            help="experiments at once (default: this machine's cores on a private Ray, all on a cluster)",
+            help="experiments at once, each loop a Ray task (default: all on a cluster, 1 on a private Ray)",
         )
     elif name == "report":
         p.add_argument("dir", help="a folder of run records (searched recursively)")
