@@ -33,6 +33,7 @@ from raylab.runner import (
     run_experiment,
     sigterm_as_interrupt,
 )
+from raylab.storage import is_uri, join
 from raylab.tracking import tracker_sinks
 
 
@@ -41,7 +42,12 @@ def _config(args: argparse.Namespace) -> tuple[ExperimentSpec, Any]:
     return spec, load_run_config(spec, args.config, args.set or (), smoke=args.smoke, seed=args.seed)
 
 
-def _summary(record: ResultRecord, out_dir: Path) -> str:
+def _location(out: str | Path) -> str | Path:
+    """--out as given: a storage URI stays a string (see raylab.storage), a path becomes a Path."""
+    return str(out) if is_uri(str(out)) else Path(out)
+
+
+def _summary(record: ResultRecord, out_dir: str | Path) -> str:
     from raylab.reporting.report import NOT_JUDGED, SIZE_DEPENDENT, claim_status
 
     status = {c.id: claim_status(record, c) for c in record.claims}
@@ -65,7 +71,7 @@ def _summary(record: ResultRecord, out_dir: Path) -> str:
     )
     if record.error:
         text += f"\n  error: {record.error}"
-    return text + f"\n  record: {out_dir / RESULT_FILE}"
+    return text + f"\n  record: {join(out_dir, RESULT_FILE)}"
 
 
 def _mapper(args: argparse.Namespace, spec: ExperimentSpec) -> Mapper:
@@ -112,7 +118,7 @@ def _execute(
     args: argparse.Namespace,
     spec: ExperimentSpec,
     cfg: Any,
-    out_dir: Path,
+    out_dir: str | Path,
     run_id: str | None = None,
     remote: bool = False,
 ) -> ResultRecord:
@@ -126,7 +132,13 @@ def _execute(
         from raylab.runtime.placement import cluster_resources, fit_to_cluster
 
         spec = dataclasses.replace(spec, resources=fit_to_cluster(spec.resources, cluster_resources()))
-    trackers = tracker_sinks(args.log, out_dir, f"{spec.name}:{Path(out_dir).name}", to_dict(cfg))
+    if args.log and is_uri(out_dir):
+        raise RaylabError(f"--log writes tracker files into the run folder: use a local --out, not {out_dir}")
+    trackers = (
+        tracker_sinks(args.log, Path(out_dir), f"{spec.name}:{Path(out_dir).name}", to_dict(cfg))
+        if args.log
+        else []
+    )
     sinks: list[MetricSink]
     mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name), *trackers]
     if not args.serial:  # live metrics in the dashboard / Prometheus (raylab/runtime/metrics.py)
@@ -144,7 +156,7 @@ def _execute(
             run_experiment,
             spec,
             cfg,
-            Path(out_dir).resolve(),
+            out_dir if is_uri(out_dir) else Path(out_dir).resolve(),
             num_cpus=spec.resources.get("cpu", 1),
             name=f"{spec.name}-run",
             mapper=mapper,
@@ -156,7 +168,7 @@ def _execute(
         run_experiment,
         spec,
         cfg,
-        Path(out_dir).resolve(),
+        out_dir if is_uri(out_dir) else Path(out_dir).resolve(),
         resources=spec.resources,
         name=f"{spec.name}-run",
         mapper=mapper,
@@ -169,7 +181,7 @@ def _execute(
 def cmd_run(args: argparse.Namespace) -> int:
     spec, cfg = _config(args)
     run_id = new_run_id(cfg)
-    out_dir = Path(args.out) if args.out else default_out_dir(spec, run_id)
+    out_dir = _location(args.out) if args.out else default_out_dir(spec, run_id)
     with hold_folder(out_dir), _session(args) as where, sigterm_as_interrupt():
         record = _execute(args, spec, cfg, out_dir, run_id, remote=_on_cluster(where))
     print(_summary(record, out_dir))
@@ -182,9 +194,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from raylab.runtime.tune import load_sweep, run_sweep
 
     sweep = load_sweep(args.sweep, smoke=args.smoke, num_samples=args.num_samples)
-    if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
+    if args.resume and args.out and str(_location(args.out)) != str(_location(args.resume)):
         raise RaylabError("--resume DIR continues the sweep in DIR: leave out --out or pass the same folder")
-    out_dir = Path(args.resume or args.out or Path("runs") / spec.name / f"tune-{new_run_id(cfg)}")
+    out_dir = _location(args.resume or args.out or Path("runs") / spec.name / f"tune-{new_run_id(cfg)}")
     with hold_folder(out_dir), ray_session(args.address, dashboard=args.dashboard):
         summary = run_sweep(
             spec, cfg, sweep, out_dir, trackers=args.log, resume=bool(args.resume), cache=args.cache
@@ -193,7 +205,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     print(
         f"{spec.name}: {summary['num_trials']} trials ({summary['num_errors']} errors); best "
         f"{summary['metric']} = {summary['best_value']:.6g} with {summary['best_values']}\n"
-        f"  summary: {out_dir / 'tune_summary.json'}\n  best config: {out_dir / 'best_config.yaml'}"
+        f"  summary: {join(out_dir, 'tune_summary.json')}\n  best config: {join(out_dir, 'best_config.yaml')}"
     )
     return 0
 
@@ -309,13 +321,13 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from raylab.reporting.report import build_report, user_data_command
+    from raylab.reporting.report import build_report_at, user_data_command
     from raylab.reproduce import concurrency, reproduce
 
     specs = _reproduce_specs(args.only)
-    out_root = Path(args.out or ("reproduce_out/smoke" if args.smoke else "reproduce_out/full"))
+    out_root = _location(args.out or ("reproduce_out/smoke" if args.smoke else "reproduce_out/full"))
 
-    def execute(spec: ExperimentSpec, cfg: Any, out_dir: Path, remote: bool) -> ResultRecord:
+    def execute(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, remote: bool) -> ResultRecord:
         return _execute(args, spec, cfg, out_dir, remote=remote)
 
     def cancel() -> None:
@@ -335,7 +347,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             report=lambda record, folder: print(_summary(record, folder), flush=True),
             cancel=cancel,
         )
-    report = build_report(out_root, title=f"raylab reproduction ({'smoke' if args.smoke else 'full'})")
+    report = build_report_at(out_root, title=f"raylab reproduction ({'smoke' if args.smoke else 'full'})")
     print(f"report: {report}")
     needs_data = {r.experiment: user_data_command(r) for r in records if user_data_command(r)}
     for experiment, command in needs_data.items():

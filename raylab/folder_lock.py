@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from raylab import RaylabError
+from raylab.storage import is_uri
 
 log = logging.getLogger("raylab")
 LOCK_FILE = ".raylab.lock"
@@ -76,10 +77,14 @@ def _create(lock: Path, me: dict[str, Any]) -> bool:
 
 
 @contextlib.contextmanager
-def hold_folder(folder: str | Path, command: str | None = None) -> Iterator[Path]:
+def hold_folder(folder: str | Path, command: str | None = None) -> Iterator[Path | None]:
     """Hold `folder` for this process while the block runs. A second holder is refused at once with
     `FolderBusy` naming the first; a lock left by a dead process on this host is taken over (said in
-    one warning). A holder on another host cannot be checked: its lock must be removed by hand."""
+    one warning). A holder on another host cannot be checked: its lock must be removed by hand.
+    A storage URI is not locked (object stores have no exclusive create)."""
+    if is_uri(folder):
+        yield None
+        return
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     lock = folder / LOCK_FILE

@@ -12,10 +12,11 @@ from typing import Any
 from raylab.records import ResultRecord
 from raylab.registry import ExperimentSpec
 from raylab.runner import finished_record, load_run_config
+from raylab.storage import join
 
 # execute(spec, cfg, out_dir, remote) -> the run's record; remote: its loop runs as a Ray task
-Execute = Callable[[ExperimentSpec, Any, Path, bool], ResultRecord]
-Report = Callable[[ResultRecord, Path], None]
+Execute = Callable[[ExperimentSpec, Any, str | Path, bool], ResultRecord]
+Report = Callable[[ResultRecord, str | Path], None]
 Cancel = Callable[[], None]  # cancels the loop tasks in flight (Ctrl-C, SIGTERM)
 
 
@@ -32,7 +33,7 @@ def concurrency(requested: int | None, serial: bool, on_cluster: bool, experimen
 
 def reproduce(
     specs: Sequence[ExperimentSpec],
-    out_root: Path,
+    out_root: str | Path,
     *,
     smoke: bool,
     resume: bool,
@@ -46,28 +47,26 @@ def reproduce(
     pending, records = [], {}
     for spec in specs:
         cfg = load_run_config(spec, smoke=smoke)
-        kept = finished_record(out_root / spec.name, cfg) if resume else None
+        kept = finished_record(join(out_root, spec.name), cfg) if resume else None
         if kept is not None:
             print(f"{spec.name}: kept (--resume: its record is ok for this config)", flush=True)
-            report(kept, out_root / spec.name)
+            report(kept, join(out_root, spec.name))
             records[spec.name] = kept
         else:
             pending.append((spec, cfg))
     if at_once == 1:
         for spec, cfg in pending:
-            records[spec.name] = execute(spec, cfg, out_root / spec.name, on_cluster)
-            report(records[spec.name], out_root / spec.name)
+            records[spec.name] = execute(spec, cfg, join(out_root, spec.name), on_cluster)
+            report(records[spec.name], join(out_root, spec.name))
     elif pending:
         print(f"reproduce: {len(pending)} experiments, up to {at_once} at once", flush=True)
         with concurrent.futures.ThreadPoolExecutor(max_workers=at_once) as pool:
-            running = {
-                pool.submit(execute, spec, cfg, out_root / spec.name, True): spec for spec, cfg in pending
-            }
+            running = {pool.submit(execute, s, cfg, join(out_root, s.name), True): s for s, cfg in pending}
             try:
                 for done in concurrent.futures.as_completed(running):
                     spec = running[done]
                     records[spec.name] = done.result()
-                    report(records[spec.name], out_root / spec.name)
+                    report(records[spec.name], join(out_root, spec.name))
             except KeyboardInterrupt:  # the running loops record where they stopped
                 for future in running:
                     future.cancel()

@@ -30,6 +30,7 @@ from raylab.records import (
 )
 from raylab.registry import ExperimentSpec
 from raylab.seeding import seed_everything
+from raylab.storage import is_uri, readable, staged
 
 log = logging.getLogger("raylab")
 TRACEBACK_FILE = "traceback.txt"
@@ -92,7 +93,8 @@ def run_experiment(
     checkpointer: Checkpointer | None = None,
     cache: str | Path | None = None,
 ) -> ResultRecord:
-    """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens.
+    """Run `spec`'s entry on `cfg`, writing `out_dir/result.json` whatever happens (`out_dir` may be
+    a storage URI: see `raylab.storage`).
 
     A failing loop gives a record with status "failed" and the error (full traceback in
     traceback.txt), Ctrl-C one with status "interrupted" and SIGTERM (`raylab jobs stop`, `ray job stop`,
@@ -101,6 +103,18 @@ def run_experiment(
     experiment's registered CPUs, restored afterwards (`limit_threads`). `cache`: the user's shared
     cache store (`--cache`), else caches stay in the run folder.
     """
+    if is_uri(out_dir):  # written locally on this node, uploaded when the run ends
+        with staged(out_dir) as stage:
+            return run_experiment(
+                spec,
+                cfg,
+                stage,
+                mapper=mapper,
+                sinks=sinks,
+                run_id=run_id,
+                checkpointer=checkpointer,
+                cache=cache,
+            )
     run_id = run_id or new_run_id(cfg)
     ctx = RunContext.create(
         spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, checkpointer=checkpointer
@@ -173,9 +187,12 @@ def run_size(spec: ExperimentSpec, cfg: Any) -> str:
     return "custom"
 
 
-def finished_record(out_dir: Path, cfg: Any) -> ResultRecord | None:
+def finished_record(out_dir: str | Path, cfg: Any) -> ResultRecord | None:
     """The run's record when it finished ok with this exact config (same hash); else None (run it).
     `raylab reproduce --resume` and a restored Tune trial keep such a run instead of repeating it."""
+    if is_uri(out_dir):
+        with readable(out_dir) as local:
+            return finished_record(local, cfg)
     if not (Path(out_dir) / RESULT_FILE).exists():
         return None
     try:

@@ -16,7 +16,8 @@ from raylab import RaylabError
 from raylab.records import INVARIANT, RESULT_FILE, TIME_NAMESPACE, Claim, ResultRecord, read_record
 from raylab.registry import PAPERS, REGISTRY
 from raylab.reporting import deviations
-from raylab.reporting.html import write_html
+from raylab.reporting.html import HTML_FILE, write_html
+from raylab.storage import is_uri, join, readable, upload_files
 
 REPORT_FILE = "REPORT.md"
 SIZE_DEPENDENT = "not met here (size-dependent)"
@@ -276,6 +277,17 @@ def _readme_link(method: str, report_dir: Path) -> str:
         return ""
     link = os.path.relpath(readme, report_dir)
     return f"[README]({link})" + (f", [deviations]({link}#{section})" if section else "")
+
+
+def build_report_at(root: str | Path, title: str = "raylab report") -> str | Path:
+    """`build_report` for a folder or a storage URI (read into a local copy; REPORT.md and index.html
+    uploaded back beside the records)."""
+    if not is_uri(root):
+        return build_report(root, title=title)
+    with readable(root) as local:
+        report = build_report(local, title=title)
+        upload_files([report, report.with_name(HTML_FILE)], str(root))
+    return join(root, REPORT_FILE)
 
 
 def build_report(root: str | Path, out: str | Path | None = None, title: str = "raylab report") -> Path:

@@ -22,6 +22,7 @@ from ray.train.torch import TorchTrainer
 from raylab import RaylabError
 from raylab.context import read_state, restore_state
 from raylab.data_parallel import EpochSink, TrainLoop
+from raylab.storage import is_uri
 
 log = logging.getLogger("raylab")
 STATE_FILE = "state.pkl"
@@ -99,7 +100,9 @@ def fit(
             resources_per_worker=resources,
             placement_strategy=strategy,
         ),
-        run_config=RunConfig(name=name, storage_path=str(Path(storage).resolve())),
+        run_config=RunConfig(
+            name=name, storage_path=str(storage) if is_uri(str(storage)) else str(Path(storage).resolve())
+        ),
     )
     result = trainer.fit()
     if result.checkpoint is None:

@@ -32,7 +32,8 @@ from raylab.registry import ExperimentSpec
 from raylab.runner import finished_record, run_experiment
 from raylab.runtime.metrics import DashboardMetrics
 from raylab.runtime.placement import cluster_resources, fit_to_cluster
-from raylab.runtime.tune_summary import SummaryAsTrialsEnd, run_folder, summarise
+from raylab.runtime.tune_summary import RUN_SUBDIR, SummaryAsTrialsEnd, run_folder, summarise
+from raylab.storage import is_uri, join, staged
 from raylab.tracking import tracker_sinks
 
 log = logging.getLogger(__name__)
@@ -183,17 +184,30 @@ def _trial(
     trackers: tuple[str, ...],
     cache: str | None,
     metric: str,
+    sweep_uri: str | None = None,
 ) -> None:
     """One Tune trial: the base config + this trial's values, run with metrics streamed to Tune;
     `cache`: the user's `--cache` store, shared by every trial (else each keeps its own). Its last
-    report carries every metric of its record; a sweep `metric` found in none of them fails it."""
+    report carries every metric of its record; a sweep `metric` found in none of them fails it.
+    A sweep on a storage URI (`sweep_uri`) stages the trial's run folder here and uploads it."""
     cls = spec.load_config_cls()
     cfg = from_dict(cls, apply_values(base_data, values, cls, "sweep"), "sweep trial")
     context = tune.get_context()
     storage = context.get_storage()
+    if sweep_uri:
+        with staged(join(sweep_uri, "tune", storage.trial_dir_name, RUN_SUBDIR)) as out_dir:
+            _run_trial(spec, cfg, out_dir, trackers, cache, metric)
+        return
     out_dir = run_folder(
         Path(storage.experiment_fs_path), context.get_trial_id(), Path(storage.trial_fs_path)
     )
+    _run_trial(spec, cfg, out_dir, trackers, cache, metric)
+
+
+def _run_trial(
+    spec: ExperimentSpec, cfg: Any, out_dir: Path, trackers: tuple[str, ...], cache: str | None, metric: str
+) -> None:
+    """The trial's run in `out_dir`, its metrics streamed to Tune, its last report the record's."""
     checkpointer = TuneCheckpointer(out_dir)
     done = finished_record(out_dir, cfg)
     if done is not None:  # a restored sweep whose driver died after this trial's record was written
@@ -256,7 +270,7 @@ def run_sweep(
     `--log` sinks each trial's run mirrors its metrics to; `cache` is the `--cache` store. `resume`:
     continue the sweep saved in out_dir (its driver was killed): finished trials are kept, unfinished
     and errored ones restart from their last checkpoint."""
-    out_dir = Path(out_dir).resolve()
+    out_dir = out_dir if is_uri(out_dir) else Path(out_dir).resolve()
     check_space(sweep, base_cfg)
     trainable = tune.with_resources(
         tune.with_parameters(
@@ -266,11 +280,12 @@ def run_sweep(
             trackers=tuple(trackers),
             cache=str(Path(cache).resolve()) if cache else None,
             metric=sweep.metric,
+            sweep_uri=str(out_dir) if is_uri(out_dir) else None,
         ),
         sweep.resources_per_trial or fit_to_cluster(spec.resources, cluster_resources()),
     )
     if resume:
-        saved = out_dir / "tune"
+        saved = join(out_dir, "tune")
         if not tune.Tuner.can_restore(str(saved)):
             raise ConfigError(f"--resume {out_dir}: no Tune sweep to continue there (no {saved})")
         tuner = tune.Tuner.restore(str(saved), trainable, resume_unfinished=True, resume_errored=True)

@@ -14,6 +14,7 @@ from raylab.config import ConfigError, apply_values, to_dict
 from raylab.records import write_json_atomic
 from raylab.registry import ExperimentSpec
 from raylab.reporting.sweep import plot_sweep
+from raylab.storage import is_uri, join, staged
 
 if TYPE_CHECKING:
     from ray.tune import ResultGrid
@@ -38,9 +39,9 @@ class SummaryAsTrialsEnd(tune.Callback):
     """Rewrites `tune_summary.json` (status "running") whenever a trial ends, so the results of a long
     sweep can be read, and reported, before it finishes; `run_sweep` writes the final one."""
 
-    def __init__(self, spec: ExperimentSpec, sweep: SweepSpec, out_dir: Path):
+    def __init__(self, spec: ExperimentSpec, sweep: SweepSpec, out_dir: str | Path):
         self.head = {"experiment": spec.name, "metric": sweep.metric, "mode": sweep.mode, "status": "running"}
-        self.path = out_dir / SUMMARY_FILE
+        self.out_dir = out_dir
 
     def on_trial_complete(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
         self._write(trials)
@@ -58,7 +59,8 @@ class SummaryAsTrialsEnd(tune.Callback):
             }
             for t in trials
         ]
-        write_json_atomic(self.path, {**self.head, "trials": rows})
+        with staged(self.out_dir, fetch=False) as folder:
+            write_json_atomic(folder / SUMMARY_FILE, {**self.head, "trials": rows})
 
 
 def error_line(error: BaseException) -> str:
@@ -68,8 +70,18 @@ def error_line(error: BaseException) -> str:
     return next((line for line in reversed(lines) if line), type(error).__name__)
 
 
+def _record_location(result: Any, out_dir: str | Path) -> str:
+    """Where a trial's run folder is: beside Tune's trial folder, or, for a sweep on a storage URI,
+    under the same trial name there."""
+    if is_uri(out_dir):
+        return str(join(out_dir, "tune", Path(result.path).name, RUN_SUBDIR))
+    return str(
+        run_folder(Path(result.path).parent, (result.metrics or {}).get("trial_id", ""), Path(result.path))
+    )
+
+
 def summarise(
-    results: ResultGrid, spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: Path
+    results: ResultGrid, spec: ExperimentSpec, base_cfg: Any, sweep: SweepSpec, out_dir: str | Path
 ) -> dict[str, Any]:
     """`tune_summary.json` (every trial, the best one), `sweep.png` and `best_config.yaml`."""
     trials = [
@@ -79,9 +91,7 @@ def summarise(
             "iterations": (r.metrics or {}).get("training_iteration"),
             "summary": {key: (r.metrics or {}).get(key) for key in sweep.summary_metrics},
             "error": error_line(r.error) if r.error else None,
-            "record": str(
-                run_folder(Path(r.path).parent, (r.metrics or {}).get("trial_id", ""), Path(r.path))
-            ),
+            "record": _record_location(r, out_dir),
         }
         # ResultGrid iterates through __getitem__ (the sequence protocol), which mypy does not model
         for r in results  # type: ignore[attr-defined]
@@ -106,8 +116,9 @@ def summarise(
         "num_errors": sum(t["error"] is not None for t in trials),
         "trials": trials,
     }
-    plot = plot_sweep(trials, sweep.metric, out_dir / "sweep.png")
-    summary["plot"] = str(plot) if plot else None
-    write_json_atomic(out_dir / SUMMARY_FILE, summary)
-    (out_dir / "best_config.yaml").write_text(yaml.safe_dump(best_cfg, sort_keys=False))
+    with staged(out_dir, fetch=False) as folder:
+        plot = plot_sweep(trials, sweep.metric, folder / "sweep.png")
+        summary["plot"] = str(join(out_dir, "sweep.png")) if plot else None
+        write_json_atomic(folder / SUMMARY_FILE, summary)
+        (folder / "best_config.yaml").write_text(yaml.safe_dump(best_cfg, sort_keys=False))
     return summary

@@ -43,6 +43,21 @@ def test_smoke_sweep_writes_records_and_the_best_config(ray_cluster, tmp_path):
         assert len(tune_rows) == trial["iterations"] and json.loads(tune_rows[-1])["claims_passed"] == 1.0
 
 
+def test_a_sweep_on_a_storage_uri_writes_its_summary_and_trial_records_there(ray_cluster, tmp_path):
+    """file:// goes through the same pyarrow filesystem layer as s3:// or gs://."""
+    spec = get_spec("specgd/trajectory")
+    sweep = load_sweep(configs_dir() / "specgd/sweeps/lr.yaml", smoke=True)
+    summary = run_sweep(spec, load_run_config(spec, smoke=True), sweep, f"file://{tmp_path}/sweep")
+    assert summary["num_trials"] == 2 and summary["num_errors"] == 0
+    saved = json.loads((tmp_path / "sweep" / "tune_summary.json").read_text())
+    assert (
+        saved["best_values"] == summary["best_values"] and (tmp_path / "sweep" / "best_config.yaml").exists()
+    )
+    for trial in summary["trials"]:
+        assert trial["record"].startswith(f"file://{tmp_path}/sweep/tune/")
+        assert read_record(trial["record"].removeprefix("file://")).status == "ok"
+
+
 def test_an_optuna_sweep_runs_its_trials_inside_the_space(ray_cluster, tmp_path):
     pytest.importorskip("optuna")
     spec = get_spec("specgd/trajectory")
