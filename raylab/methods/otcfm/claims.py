@@ -65,13 +65,15 @@ def hyperbolicity_table(cfg: HyperbolicityConfig) -> tuple[ClaimRow, ...]:
     return claim_table(
         C("B2.normal_rate", "circle/slope_error", "<=", 0.02,
           "uniform circle: |slope + 1| <= 0.02, slope of log median normal distance on s in "
-          f"[{cfg.fit_from:g}, {cfg.fit_to:g}]"),
+          f"[{cfg.fit_from:g}, {cfg.fit_to:g}] (RK4 on the closed-form field)", INVARIANT),
         C("B2.angle_drift", "circle/angle_drift", "<", 1e-8,
-          "uniform circle: angles stay constant, largest drift < 1e-8 rad"),
+          "uniform circle: angles stay constant, largest drift < 1e-8 rad (a radial field)", INVARIANT),
         C("B5.normal_rate", "von_mises/slope_error", "<=", 0.05,
-          "von Mises atoms: |slope + 1| <= 0.05, slope of log median normal distance on s in [1, 5]"),
+          "von Mises atoms: |slope + 1| <= 0.05, slope of log median normal distance on s in [1, 5] "
+          "(exact straight paths)", INVARIANT),
         C("B5.normal_ratio", "von_mises/normal_ratio_error", "<=", 0.10,
-          "von Mises atoms: median normal-distance ratio s=3 -> 6 within 10% of exp(-3)"),
+          "von Mises atoms: median normal-distance ratio s=3 -> 6 within 10% of exp(-3) (exact "
+          "straight paths)", INVARIANT),
         C("B5.tangential_neutral", "von_mises/tangential_ratio_error", "<=", 0.15,
           "von Mises atoms: pairs 5-20 spacings apart at s=3 keep their separation to s=6, "
           "|median ratio - 1| <= 0.15"),

@@ -142,3 +142,28 @@ def test_gap_claim_fails_for_a_naive_radial_field(monkeypatch):
         return next(c for c in found if c.id == "B6.gap_not_attracted")
 
     assert gap_claim(honest).passed and not gap_claim(pulled).passed
+
+
+def test_the_exact_rate_one_contraction_checks_are_invariants_and_the_assignment_checks_claims():
+    """On the closed-form field (RK4) and the exact straight paths the normal rate is 1 by
+    construction: those checks are recorded as invariants; what depends on the fitted duals'
+    assignment (tangential neutrality, drift, KS) and the gap stay claims."""
+    metrics = {
+        "circle/slope": -1.0,
+        "circle/angle_drift": 0.0,
+        "von_mises/slope": -1.0,
+        "von_mises/normal_ratio": np.exp(-3),
+        "von_mises/tangential_ratio": 1.0,
+        "von_mises/drift_p99_from_s3": 0.0,
+        "von_mises/ks": 0.0,
+        "gap/min_distance": 1.0,
+    }
+    kinds = {c.id: c.kind for c in hyperbolicity_claims(HyperbolicityConfig(), metrics)}
+    exact = {"B2.normal_rate", "B2.angle_drift", "B5.normal_rate", "B5.normal_ratio"}
+    assert {i for i, kind in kinds.items() if kind == "invariant"} == exact
+    assert {i for i, kind in kinds.items() if kind == "claim"} == {
+        "B5.tangential_neutral",
+        "B5.drift",
+        "B5.ks",
+        "B6.gap_not_attracted",
+    }
