@@ -1,5 +1,5 @@
 """Chaos run: a smoke reproduction of three kinds of distributed work -- an actor-pool fan-out
-(autodp/fact_qa), a task fan-out (specgd/misalignment) and a Tune sweep (specgd/trajectory, three
+(tsp_mdf/policy), a task fan-out (specgd/misalignment) and a Tune sweep (specgd/trajectory, three
 trials) -- first undisturbed, then while a node killer SIGKILLs a random worker node every 20-30 s
 and starts a replacement. Checks that every record ends "ok" and is whole, that the results equal the
 undisturbed run's (same seeds), and that no process of the cluster remains once it is stopped; prints
@@ -35,7 +35,9 @@ from raylab.records import read_record  # noqa: E402
 from raylab.runtime.local_nodes import LocalCluster  # noqa: E402
 from raylab.runtime.parallel import LOST_ACTOR  # noqa: E402
 
-EXPERIMENTS = "autodp/fact_qa,specgd/misalignment"  # actors, tasks
+# actors, tasks. (autodp's actor pool would do too, but a loop rerun after its node is lost finds the
+# cache its first attempt wrote and, rightly, leaves its cold-cache claims unjudged: not the same record)
+EXPERIMENTS = "tsp_mdf/policy,specgd/misalignment"
 SWEEP = """\
 metric: train/error
 mode: min
@@ -175,7 +177,7 @@ def chaos(args: argparse.Namespace) -> dict:
     finally:
         leftover = cluster.stop() if cluster else []
     calm, disturbed = outcome(out / "undisturbed"), outcome(out / "disturbed")
-    expected = {"autodp/fact_qa", "specgd/misalignment", "tune"}
+    expected = {"tsp_mdf/policy", "specgd/misalignment", "tune"}
     report = {
         "nodes_killed": killer.killed,
         "kill_times_s": killer.kill_times,
@@ -188,6 +190,9 @@ def chaos(args: argparse.Namespace) -> dict:
         and all(r["status"] == "ok" for r in disturbed["results"].values()),
         "none_half_written": not disturbed["broken"] and not calm["broken"],
         "equal_to_undisturbed": disturbed["results"] == calm["results"],
+        "differing": sorted(
+            name for name in calm["results"] if calm["results"][name] != disturbed["results"].get(name)
+        ),
         "leftover_processes": leftover,
         "out": str(out),
     }

@@ -32,6 +32,7 @@ from raylab.runner import (
     new_run_id,
     run_experiment,
     sigterm_as_interrupt,
+    sigterm_received,
 )
 from raylab.storage import is_uri, join
 from raylab.tracking import tracker_sinks
@@ -151,30 +152,16 @@ def _execute(
         return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id, cache=args.cache)
     from raylab.runtime.placement import run_as_task, run_placed
 
+    target = out_dir if is_uri(out_dir) else Path(out_dir).resolve()
+    options = {"mapper": mapper, "sinks": sinks, "run_id": run_id, "cache": args.cache}
+    name = f"{spec.name}-run"
     if not placed:
+        cpus = spec.resources.get("cpu", 1)
         return run_as_task(
-            run_experiment,
-            spec,
-            cfg,
-            out_dir if is_uri(out_dir) else Path(out_dir).resolve(),
-            num_cpus=spec.resources.get("cpu", 1),
-            name=f"{spec.name}-run",
-            mapper=mapper,
-            sinks=sinks,
-            run_id=run_id,
-            cache=args.cache,
+            run_experiment, spec, cfg, target, num_cpus=cpus, name=name, folder=target, **options
         )
     return run_placed(
-        run_experiment,
-        spec,
-        cfg,
-        out_dir if is_uri(out_dir) else Path(out_dir).resolve(),
-        resources=spec.resources,
-        name=f"{spec.name}-run",
-        mapper=mapper,
-        sinks=sinks,
-        run_id=run_id,
-        cache=args.cache,
+        run_experiment, spec, cfg, target, resources=spec.resources, name=name, folder=target, **options
     )
 
 
@@ -330,10 +317,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     def execute(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, remote: bool) -> ResultRecord:
         return _execute(args, spec, cfg, out_dir, remote=remote)
 
-    def cancel() -> None:
-        from raylab.runtime.placement import cancel_loops
+    def cancel(exc: BaseException) -> None:
+        from raylab.runtime.placement import cancel_loops, stop_reason
 
-        cancel_loops()
+        cancel_loops(stop_reason(exc))
 
     with hold_folder(out_root), _session(args) as where, sigterm_as_interrupt():
         records = reproduce(
@@ -423,10 +410,10 @@ def main(argv: list[str] | None = None) -> int:
     except RaylabError as exc:
         print(f"raylab: error: {exc}", file=sys.stderr)
         return 2
-    except Terminated:
-        print("raylab: terminated (SIGTERM); the run's record says where it stopped", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated) or sigterm_received():
+            print("raylab: terminated (SIGTERM); the run's record says where it stopped", file=sys.stderr)
+            return 143
         print("raylab: interrupted", file=sys.stderr)
         return 130
 

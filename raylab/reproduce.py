@@ -17,7 +17,7 @@ from raylab.storage import join
 # execute(spec, cfg, out_dir, remote) -> the run's record; remote: its loop runs as a Ray task
 Execute = Callable[[ExperimentSpec, Any, str | Path, bool], ResultRecord]
 Report = Callable[[ResultRecord, str | Path], None]
-Cancel = Callable[[], None]  # cancels the loop tasks in flight (Ctrl-C, SIGTERM)
+Cancel = Callable[[BaseException], None]  # cancels the loop tasks in flight on Ctrl-C / SIGTERM
 
 
 def concurrency(requested: int | None, serial: bool, on_cluster: bool, experiments: int) -> int:
@@ -67,9 +67,9 @@ def reproduce(
                     spec = running[done]
                     records[spec.name] = done.result()
                     report(records[spec.name], join(out_root, spec.name))
-            except KeyboardInterrupt:  # the running loops record where they stopped
+            except KeyboardInterrupt as exc:  # the running loops record where they stopped
                 for future in running:
                     future.cancel()
-                cancel()
+                cancel(exc)
                 raise
     return [records[spec.name] for spec in specs]

@@ -34,11 +34,21 @@ from raylab.storage import is_uri, readable, staged
 
 log = logging.getLogger("raylab")
 TRACEBACK_FILE = "traceback.txt"
+STOP_REASON_FILE = ".stop_reason"
 SOURCE = Path(__file__).resolve().parent  # the code whose git commit each record carries
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM (`ray job stop`, Kubernetes, batch schedulers) during a run: handled like Ctrl-C."""
+
+
+_sigterm = threading.Event()
+
+
+def sigterm_received() -> bool:
+    """Whether the interrupt being handled came from SIGTERM: Ray's `get` / `wait` re-raise any
+    interrupt as a plain KeyboardInterrupt, so the type alone cannot tell."""
+    return _sigterm.is_set()
 
 
 @contextlib.contextmanager
@@ -51,7 +61,10 @@ def sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: FrameType | None) -> NoReturn:
+        _sigterm.set()  # Ray's blocking calls turn any interrupt into a plain KeyboardInterrupt
         raise Terminated("SIGTERM")
+
+    _sigterm.clear()
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -116,6 +129,7 @@ def run_experiment(
                 cache=cache,
             )
     run_id = run_id or new_run_id(cfg)
+    Path(out_dir, STOP_REASON_FILE).unlink(missing_ok=True)  # left by a cancel before this run began
     ctx = RunContext.create(
         spec.name, cfg.seed, out_dir, mapper=mapper, sinks=sinks, checkpointer=checkpointer
     )
@@ -128,9 +142,15 @@ def run_experiment(
         with limit_threads(spec.threads), sigterm_as_interrupt():
             record = spec.load_entry()(cfg, ctx)
     except KeyboardInterrupt as exc:
-        status = "stopped" if isinstance(exc, Terminated) else "interrupted"
+        reason = _take_stop_reason(Path(out_dir))  # a driver that cancelled this loop says why
+        stopped = isinstance(exc, Terminated) or reason is not None
         _finish(
-            _failed_record(spec, ctx, status, f"{type(exc).__name__}: {exc}".rstrip(": ")),
+            _failed_record(
+                spec,
+                ctx,
+                "stopped" if stopped else "interrupted",
+                reason or f"{type(exc).__name__}: {exc}".rstrip(": "),
+            ),
             start,
             out_dir,
             size,
@@ -171,6 +191,25 @@ def _finish(record: ResultRecord, start: float, out_dir: str | Path, size: str) 
         ended = f"; the run itself ended {record.status}" + (f" ({record.error})" if record.error else "")
         raise WriteFailed(f"{exc} (a record already there is unchanged){ended}") from exc
     return record
+
+
+def write_stop_reason(out_dir: str | Path, reason: str) -> None:
+    """Before a driver cancels a loop that runs as a Ray task (which Ray interrupts with a plain
+    KeyboardInterrupt), it leaves the reason (e.g. "Terminated: SIGTERM") in the run folder, so the
+    loop records "stopped" as it would have in the driver. Not for storage URIs (staged elsewhere)."""
+    if not is_uri(out_dir):
+        with contextlib.suppress(OSError):
+            Path(out_dir, STOP_REASON_FILE).write_text(reason)
+
+
+def _take_stop_reason(out_dir: Path) -> str | None:
+    path = out_dir / STOP_REASON_FILE
+    try:
+        reason = path.read_text().strip()
+    except OSError:
+        return None
+    path.unlink(missing_ok=True)
+    return reason or None
 
 
 def run_size(spec: ExperimentSpec, cfg: Any) -> str:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import ray
@@ -15,6 +16,7 @@ from ray.util.placement_group import PlacementGroup, placement_group, remove_pla
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from raylab import RaylabError
+from raylab.runner import Terminated, sigterm_received, write_stop_reason
 
 STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
 log = logging.getLogger("raylab")
@@ -134,12 +136,14 @@ def run_placed(
     resources: Mapping[str, float],
     name: str,
     timeout_s: float = 600,
+    folder: str | Path | None = None,
     **kwargs: Any,
 ) -> R:
     """Run `fn(*args, **kwargs)` as a Ray task inside a bundle reserved for `resources`, and return
     its result. This is how a run whose loop needs a GPU gets onto a GPU node when the driver has
     none. Tasks the loop fans out are not captured by the bundle: they ask the cluster for their
-    own resources (a captured 1-GPU item inside a 1-GPU bundle would wait for ever)."""
+    own resources (a captured 1-GPU item inside a 1-GPU bundle would wait for ever). `folder`: the
+    loop's run folder, where a cancel leaves its reason (`await_loop`)."""
     bundle = run_bundle(resources)
     with reserved([bundle], "PACK", timeout_s=timeout_s, name=name) as group:
         task = ray.remote(fn).options(
@@ -149,42 +153,58 @@ def run_placed(
             max_retries=0,
             **in_bundle(group, 0, capture_child_tasks=False),
         )
-        result: R = await_loop(task.remote(*args, **kwargs))  # fn's own result
+        result: R = await_loop(task.remote(*args, **kwargs), folder)  # fn's own result
         return result
 
 
-def run_as_task(fn: Callable[..., R], *args: Any, num_cpus: float, name: str, **kwargs: Any) -> R:
+def run_as_task(
+    fn: Callable[..., R],
+    *args: Any,
+    num_cpus: float,
+    name: str,
+    folder: str | Path | None = None,
+    **kwargs: Any,
+) -> R:
     """Run `fn(*args, **kwargs)` as a plain Ray task holding `num_cpus` CPUs, on whichever node has
     them: how an experiment's loop leaves the driver on a cluster. The tasks it fans out ask for their
     own CPUs (Ray lends a task blocked on them its CPUs, so nested fan-outs cannot deadlock). A task
     lost with its node is run again (`max_retries`); an error inside `fn` is not retried."""
     task = ray.remote(fn).options(name=name, num_cpus=num_cpus, max_retries=LOOP_RETRIES)
-    result: R = await_loop(task.remote(*args, **kwargs))
+    result: R = await_loop(task.remote(*args, **kwargs), folder)
     return result
 
 
 LOOP_RETRIES = 3
-_in_flight: set[ObjectRef[Any]] = set()
+_in_flight: dict[ObjectRef[Any], str | Path | None] = {}  # loop task -> its run folder
 
 
-def await_loop(ref: ObjectRef[Any]) -> Any:
+def await_loop(ref: ObjectRef[Any], folder: str | Path | None = None) -> Any:
     """The loop task's result. Ctrl-C (or SIGTERM) here cancels the task, so that the loop records
-    where it stopped (status "interrupted"), waits up to 30 s for that record, and re-raises."""
-    _in_flight.add(ref)
+    where it stopped, waits up to 30 s for that record, and re-raises."""
+    _in_flight[ref] = folder
     try:
         return ray.get(ref)
-    except KeyboardInterrupt:
-        cancel_loops()
+    except KeyboardInterrupt as exc:
+        cancel_loops(stop_reason(exc))
         raise
     finally:
-        _in_flight.discard(ref)
+        _in_flight.pop(ref, None)
 
 
-def cancel_loops(wait_s: float = 30) -> None:
-    """Cancel every loop task this process is waiting on (another thread's too) and give them
-    `wait_s` to write their records."""
+def stop_reason(exc: BaseException) -> str | None:
+    """What a loop cancelled because of `exc` records: "Terminated: SIGTERM" for a SIGTERM (status
+    "stopped"), nothing for Ctrl-C (status "interrupted")."""
+    return "Terminated: SIGTERM" if isinstance(exc, Terminated) or sigterm_received() else None
+
+
+def cancel_loops(reason: str | None = None, wait_s: float = 30) -> None:
+    """Cancel every loop task this process is waiting on (another thread's too), leaving `reason`
+    in their run folders first, and give them `wait_s` to write their records."""
     refs = list(_in_flight)
     for ref in refs:
+        folder = _in_flight.get(ref)
+        if reason and folder is not None:
+            write_stop_reason(folder, reason)
         ray.cancel(ref)
     if refs:
         ray.wait(refs, num_returns=len(refs), timeout=wait_s)

@@ -12,7 +12,7 @@ from ray.util.state import list_nodes, list_tasks
 
 from raylab.records import read_record
 from raylab.runtime import jobs
-from raylab.runtime.local_nodes import LocalCluster
+from raylab.runtime.local_nodes import LocalCluster, wait_for
 
 pytestmark = pytest.mark.ray
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,8 +54,12 @@ def test_a_runs_loop_is_a_task_on_the_worker_node(headless_cluster, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert read_record(tmp_path).status == "ok"
     head = {n.node_id for n in list_nodes(address=headless_cluster.url) if n.is_head_node}
-    (loop,) = list_tasks(address=headless_cluster.url, filters=[("name", "=", "specgd/finite_sample-run")])
-    assert loop.node_id not in head and loop.state == "FINISHED"
+    finished = [("name", "=", "specgd/finite_sample-run"), ("state", "=", "FINISHED")]
+    # task events reach the dashboard within a few seconds of the task's end
+    (loop,) = wait_for(
+        lambda: list_tasks(address=headless_cluster.url, filters=finished), 60, "the loop's task"
+    )
+    assert loop.node_id not in head
 
 
 def test_a_reproduction_runs_its_experiments_at_once_with_the_sequential_numbers(headless_cluster, tmp_path):

@@ -12,6 +12,9 @@ from raylab.methods.s2o.models import ARCHS
 # A variant is its objective, then optional "_s2o" and "_sam": at, at_s2o, trades_sam, trades_s2o_sam...
 VARIANT = re.compile(r"(at|trades)(_s2o)?(_sam)?")
 ATTACKS = ("pgd", "cw", "autoattack")
+# "standard": AutoAttack's standard set with its released step counts; "reduced": torchattacks 3.5.1's
+# AutoAttack(version="standard"), whose APGD / APGD-T / FAB run 10 steps (the CPU experiments' numbers)
+AUTOATTACK_SETS = ("standard", "reduced")
 
 
 @dataclasses.dataclass
@@ -33,10 +36,11 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    """The classifier; inputs in [0, 1], normalisation inside the model."""
+    """The classifier; inputs in [0, 1], optionally normalised per channel inside the model."""
 
     arch: str = "mlp"  # mlp | cnn | preact_resnet18 | wrn34_10
     hidden: int = 256  # units per hidden layer (mlp, cnn's dense layer)
+    normalize: bool = True  # per-channel (x - mean) / std as the first layer (the CIFAR code has none)
 
     def __post_init__(self):
         if self.arch not in ARCHS:
@@ -51,7 +55,7 @@ class TrainConfig:
     epochs: int = 6  # passes over the training set
     batch_size: int = 128  # images per SGD step
     lr: float = 0.05  # initial SGD step size (official CIFAR: 0.1)
-    lr_milestones: list[int] = dataclasses.field(default_factory=list)  # epochs where lr is multiplied by 0.1
+    lr_milestones: list[int] = dataclasses.field(default_factory=list)  # epochs (from 1) from which lr x 0.1
     momentum: float = 0.9  # SGD momentum
     weight_decay: float = 5e-4  # SGD weight decay (L2)
     eps: float = 0.1  # l_inf radius of the training attack, in [0, 1] pixel units (CIFAR: 8/255)
@@ -97,11 +101,22 @@ class EvalConfig:
     eps_grid: list[float] = dataclasses.field(default_factory=lambda: [0.0, 0.05, 0.1, 0.2])  # PGD sanity
     curve_points: int = 200  # test images for the per-epoch clean / PGD-20 curve
     batch_size: int = 250  # images per attack batch
+    autoattack: str = "reduced"  # standard (released step counts) | reduced (torchattacks' 10-step set)
+    # the models after epochs first..last (from 1) are scored by PGD-20 on the attacked images and the
+    # best one is evaluated beside the final model
+    best_window: list[int] = dataclasses.field(default_factory=list)  # [first, last]; [] = final only
 
     def __post_init__(self):
         unknown = sorted(set(self.attacks) - set(ATTACKS))
         if unknown:
             raise ValueError(f"eval.attacks: unknown {unknown} (known: {', '.join(ATTACKS)})")
+        if self.autoattack not in AUTOATTACK_SETS:
+            raise ValueError(f"eval.autoattack must be standard or reduced, not '{self.autoattack}'")
+        window = self.best_window
+        if window and (len(window) != 2 or not 1 <= window[0] <= window[1]):
+            raise ValueError(
+                f"eval.best_window must be [] or [first, last], 1 <= first <= last, not {window}"
+            )
         if "pgd" not in self.attacks:
             raise ValueError("eval.attacks must include pgd (the claims and the curves use it)")
         if any(e < 0 for e in self.eps_grid) or sorted(self.eps_grid) != self.eps_grid:
@@ -139,3 +154,7 @@ class S2OConfig:
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, not '{self.device}'")
         require_positive(replicates=self.replicates)
+        if self.eval.best_window and self.eval.best_window[1] > self.train.epochs:
+            raise ValueError(
+                f"eval.best_window {self.eval.best_window} ends after the last epoch ({self.train.epochs})"
+            )

@@ -46,8 +46,16 @@ EXPERIMENTS = [
     ),
     _s2o(
         "cifar10_at",
-        "AT+S2O, PreActResNet-18, CIFAR-10 from a local folder, the official 200-epoch protocol, one GPU, "
+        "AT+S2O, PreActResNet-18, CIFAR-10 from a local folder, the official 200-epoch protocol (best of "
+        "epochs 100-109 and the final model, 10,000 test images, AutoAttack standard), one GPU, "
         "checkpointed per epoch; AT / TRADES / SAM beside it: the variants sweep, one GPU per trial",
         gpu=True,
+    ),
+    _s2o(
+        "cifar10_trades_wrn",
+        "TRADES+S2O (beta 6), WRN-34-10, CIFAR-10 from a local folder, the official 200-epoch protocol "
+        "(best of epochs 100-109 and the final model, 10,000 test images, AutoAttack standard), one GPU",
+        gpu=True,
+        pair="trades",
     ),
 ]

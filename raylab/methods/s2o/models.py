@@ -1,4 +1,5 @@
-"""Models that take inputs in [0, 1] and normalise inside (attacks see the raw pixel box).
+"""Models that take inputs in [0, 1] (attacks see the raw pixel box), optionally normalising per channel
+as their first layer (the official CIFAR models do not normalise).
 
 MLP and a two-convolution CNN for CPU runs; PreActResNet-18 (He et al. 2016) and WRN-34-10
 (Zagoruyko & Komodakis 2016) as in the official S2O / TRADES code for GPU runs. Every model exposes
@@ -7,6 +8,7 @@ its last linear layer as `.head` (the layer S2O's weight statistics are about).
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 import torch
@@ -101,8 +103,23 @@ class PreActResNet18(nn.Module):
         return self.head(F.adaptive_avg_pool2d(out, 1).flatten(1))
 
 
+def he_fan_out_init(net: nn.Module) -> None:
+    """The official WideResNet's initialisation: conv weights N(0, 2 / (k * k * out_channels)),
+    BatchNorm weight 1 and bias 0, linear bias 0 (linear weights keep torch's default)."""
+    for module in net.modules():
+        if isinstance(module, nn.Conv2d):
+            fan_out = module.kernel_size[0] * module.kernel_size[1] * module.out_channels
+            nn.init.normal_(module.weight, 0.0, math.sqrt(2.0 / fan_out))
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear):
+            nn.init.zeros_(module.bias)
+
+
 class WideResNet(nn.Module):
-    """WRN-depth-widen with pre-activation basic blocks (TRADES' WRN-34-10: depth 34, widen 10)."""
+    """WRN-depth-widen with pre-activation basic blocks (TRADES' WRN-34-10: depth 34, widen 10),
+    initialised as the official code (`he_fan_out_init`)."""
 
     def __init__(self, depth: int = 34, widen: int = 10, channels: int = 3, classes: int = 10):
         super().__init__()
@@ -117,6 +134,7 @@ class WideResNet(nn.Module):
         self.layers = nn.Sequential(*layers)
         self.bn = nn.BatchNorm2d(cin)
         self.head = nn.Linear(cin, classes)
+        he_fan_out_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn(self.layers(self.stem(x))))
@@ -124,9 +142,9 @@ class WideResNet(nn.Module):
 
 
 class Classifier(nn.Module):
-    """Normalize -> network; `.head` is the network's last linear layer."""
+    """Normalize (or identity) -> network; `.head` is the network's last linear layer."""
 
-    def __init__(self, normalize: Normalize, net: nn.Module):
+    def __init__(self, normalize: nn.Module, net: nn.Module):
         super().__init__()
         self.normalize, self.net = normalize, net
 
@@ -140,9 +158,16 @@ class Classifier(nn.Module):
 
 
 def build_model(
-    arch: str, shape: tuple[int, ...], classes: int, hidden: int, mean: tuple, std: tuple
+    arch: str,
+    shape: tuple[int, ...],
+    classes: int,
+    hidden: int,
+    mean: tuple,
+    std: tuple,
+    normalize: bool = True,
 ) -> Classifier:
-    """The architecture `arch` for images of `shape` (channels, height, width) in [0, 1]."""
+    """The architecture `arch` for images of `shape` (channels, height, width) in [0, 1]; with
+    `normalize`, (x - mean) / std per channel first, else the network sees x itself."""
     channels, side, _ = shape
     nets = {
         "mlp": lambda: MLP(channels * side * side, hidden, classes),
@@ -152,4 +177,4 @@ def build_model(
     }
     if arch not in nets:
         raise ValueError(f"model.arch must be one of {', '.join(ARCHS)}, not '{arch}'")
-    return Classifier(Normalize(mean, std), nets[arch]())
+    return Classifier(Normalize(mean, std) if normalize else nn.Identity(), nets[arch]())

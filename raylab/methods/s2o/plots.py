@@ -31,12 +31,13 @@ def plot_curves(curves: dict[str, list[list[dict]]], path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def results_table(finals: dict[str, list[dict]], dataset: str) -> str:
-    """Markdown: mean +- sd over replicates per variant; the paper's numbers beside ours on CIFAR-10."""
+def results_table(finals: dict[str, list[dict]], dataset: str, paper: bool = True) -> str:
+    """Markdown: mean +- sd over replicates per variant; the paper's numbers beside ours on CIFAR-10
+    (unless `paper` is False)."""
     shown = [
         (key, label) for key, label in COLUMNS if all(key in f for rows in finals.values() for f in rows)
     ]
-    paper = dataset == "cifar10"
+    paper = paper and dataset == "cifar10"
     header = (
         ["variant", "replicates"]
         + [label for _, label in shown]

@@ -97,14 +97,16 @@ def train_epoch(model, optimizer, cell: Cell, cfg: S2OConfig, data: ImageData, g
 
 
 def learning_rate(cfg: S2OConfig, epoch: int) -> float:
-    """Step decay: lr x 0.1 at each milestone epoch passed (official: x0.1 at 100, x0.01 at 150)."""
-    return cfg.train.lr * 0.1 ** sum(epoch >= m for m in cfg.train.lr_milestones)
+    """Step decay for the 0-based `epoch`: x 0.1 per milestone m with epoch + 1 >= m (milestones count
+    epochs from 1, as the official loop: [100, 150] trains epochs 100-149 at 0.1 lr, 150-200 at 0.01)."""
+    return cfg.train.lr * 0.1 ** sum(epoch + 1 >= m for m in cfg.train.lr_milestones)
 
 
 def build(cell: Cell, cfg: S2OConfig, data: ImageData, device: torch.device):
     """Model (initialised from the replicate's seed) and its SGD optimizer."""
     torch.manual_seed(derive_seed(cell.seed, "init"))
-    model = build_model(cfg.model.arch, data.shape, data.classes, cfg.model.hidden, data.mean, data.std)
+    m = cfg.model
+    model = build_model(m.arch, data.shape, data.classes, m.hidden, data.mean, data.std, m.normalize)
     model = model.to(device)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=cfg.train.lr, momentum=cfg.train.momentum, weight_decay=cfg.train.weight_decay
@@ -122,6 +124,22 @@ def curve_point(model: Classifier, cfg: S2OConfig, data: ImageData, cell: Cell, 
         "clean": attacks.robust_accuracy(None, model, x, y, e.batch_size),
         "pgd20": attacks.robust_accuracy(pgd, model, x, y, e.batch_size),
     }
+
+
+def in_best_window(cfg: S2OConfig, epoch: int) -> bool:
+    """Whether the model after the 0-based `epoch` is a candidate for the best checkpoint."""
+    window = cfg.eval.best_window
+    return bool(window) and window[0] <= epoch + 1 <= window[1]
+
+
+def selection_score(model: Classifier, cfg: S2OConfig, data: ImageData, cell: Cell, device) -> float:
+    """PGD-20 accuracy on the first `eval.points` test images with the final evaluation's attack and
+    seed: the best checkpoint's reported PGD-20 is the score it was chosen by."""
+    e = cfg.eval
+    x, y = data.x_test[: e.points].to(device), data.y_test[: e.points].to(device)
+    torch.manual_seed(derive_seed(cell.seed, "eval", "pgd"))
+    attack = attacks.evaluation_attack("pgd", model, e.eps, e.step, e.steps, data.classes, 0)
+    return attacks.robust_accuracy(attack, model, x, y, e.batch_size)
 
 
 def evaluate(model: Classifier, cfg: S2OConfig, data: ImageData, cell: Cell, device) -> dict:
@@ -142,7 +160,7 @@ def evaluate(model: Classifier, cfg: S2OConfig, data: ImageData, cell: Cell, dev
     for name in e.attacks:
         torch.manual_seed(derive_seed(cell.seed, "eval", name))
         attack = attacks.evaluation_attack(
-            name, model, e.eps, e.step, e.steps, data.classes, derive_seed(cell.seed, name)
+            name, model, e.eps, e.step, e.steps, data.classes, derive_seed(cell.seed, name), e.autoattack
         )
         out[{"pgd": "pgd20", "cw": "cw20", "autoattack": "aa"}[name]] = attacks.robust_accuracy(
             attack, model, x, y, e.batch_size
