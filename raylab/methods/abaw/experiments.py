@@ -34,7 +34,7 @@ EXPERIMENTS = [
     _abaw(
         "synthetic",
         "modality dropout vs none vs audio-only, focal vs CE, soft voting, impulses "
-        "(B5-B8; synthetic set in the Aff-Wild2 layout, 2 seeds)",
+        "(B5-B8; synthetic set in the Aff-Wild2 layout, 4 seeds)",
         entry="ablation",
     ),
     _abaw(
