@@ -146,7 +146,7 @@ def _execute(
         from raylab.runtime.metrics import DashboardMetrics
 
         sinks.append(DashboardMetrics(spec.name, run_id or Path(out_dir).name))
-    print(f"{spec.name}: run folder {out_dir}", flush=True)
+    print(f"{spec.name}: run folder {out_dir}\n", end="", flush=True)  # one write: runs may print at once
     placed = bool(spec.resources.get("gpu")) and not spec.dispatches
     if args.serial or not (placed or remote):
         return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id, cache=args.cache)

@@ -202,15 +202,13 @@ def test_sigterm_under_a_concurrent_reproduction_leaves_a_record_for_every_runni
         [*cmd, "--out", str(tmp_path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        seen = []
-        for line in proc.stdout:  # both loops have been handed to Ray
-            seen.append(line)
-            if sum("run folder" in earlier for earlier in seen) == 2:
-                break
-        time.sleep(8)  # both are running
-        assert proc.poll() is None, "".join(seen)
+        deadline = time.time() + 180
+        while time.time() < deadline and not all((tmp_path / name).is_dir() for name in only):
+            time.sleep(0.2)  # each loop task has started: it made its run folder
+        time.sleep(5)  # both are inside their loops
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else proc.returncode
         proc.send_signal(signal.SIGTERM)
-        out = "".join(seen) + proc.communicate(timeout=120)[0]
+        out = proc.communicate(timeout=120)[0]
     finally:
         if proc.poll() is None:
             proc.kill()
