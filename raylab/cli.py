@@ -48,6 +48,12 @@ def _location(out: str | Path) -> str | Path:
     return str(out) if is_uri(str(out)) else Path(out)
 
 
+def _canonical(out: str | Path) -> str:
+    """--out as one string to compare: a URI as given, a path resolved."""
+    location = _location(out)
+    return str(location) if is_uri(location) else str(Path(location).resolve())
+
+
 def _summary(record: ResultRecord, out_dir: str | Path) -> str:
     from raylab.reporting.report import NOT_JUDGED, SIZE_DEPENDENT, claim_status
 
@@ -181,7 +187,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from raylab.runtime.tune import load_sweep, run_sweep
 
     sweep = load_sweep(args.sweep, smoke=args.smoke, num_samples=args.num_samples)
-    if args.resume and args.out and str(_location(args.out)) != str(_location(args.resume)):
+    if args.resume and args.out and _canonical(args.out) != _canonical(args.resume):
         raise RaylabError("--resume DIR continues the sweep in DIR: leave out --out or pass the same folder")
     out_dir = _location(args.resume or args.out or Path("runs") / spec.name / f"tune-{new_run_id(cfg)}")
     with hold_folder(out_dir), ray_session(args.address, dashboard=args.dashboard):

@@ -157,6 +157,10 @@ def run_placed(
         return result
 
 
+LOOP_RETRIES = 3
+_in_flight: dict[ObjectRef[Any], str | Path | None] = {}  # loop task -> its run folder
+
+
 def run_as_task(
     fn: Callable[..., R],
     *args: Any,
@@ -172,10 +176,6 @@ def run_as_task(
     task = ray.remote(fn).options(name=name, num_cpus=num_cpus, max_retries=LOOP_RETRIES)
     result: R = await_loop(task.remote(*args, **kwargs), folder)
     return result
-
-
-LOOP_RETRIES = 3
-_in_flight: dict[ObjectRef[Any], str | Path | None] = {}  # loop task -> its run folder
 
 
 def await_loop(ref: ObjectRef[Any], folder: str | Path | None = None) -> Any:

@@ -118,6 +118,18 @@ def test_exact_coupling_is_the_optimal_permutation(rng):
     assert sorted(sigma) == list(range(6))
 
 
+# normal_hyperbolicity's metrics of a flow with the exact rates (the gap left to each test)
+IDEAL_FLOW = {
+    "circle/slope": -1.0,
+    "circle/angle_drift": 0.0,
+    "von_mises/slope": -1.0,
+    "von_mises/normal_ratio": np.exp(-3),
+    "von_mises/tangential_ratio": 1.0,
+    "von_mises/drift_p99_from_s3": 0.0,
+    "von_mises/ks": 0.0,
+}
+
+
 def test_gap_claim_fails_for_a_naive_radial_field(monkeypatch):
     """B6 guards against a field that pulls gap points onto the circle: swap in x/|x| everywhere."""
     import raylab.methods.otcfm.hyperbolicity as hyper
@@ -127,18 +139,9 @@ def test_gap_claim_fails_for_a_naive_radial_field(monkeypatch):
     naive = lambda x, t: x / np.linalg.norm(x, axis=-1, keepdims=True)  # noqa: E731
     monkeypatch.setattr(hyper, "sphere_endpoint", naive)
     pulled = gap_flow(cfg, np.random.default_rng(0))
-    base = {
-        "circle/slope": -1.0,
-        "circle/angle_drift": 0.0,
-        "von_mises/slope": -1.0,
-        "von_mises/normal_ratio": np.exp(-3),
-        "von_mises/tangential_ratio": 1.0,
-        "von_mises/drift_p99_from_s3": 0.0,
-        "von_mises/ks": 0.0,
-    }
 
     def gap_claim(gap):
-        found = hyperbolicity_claims(cfg, {**base, "gap/min_distance": gap["min_distance"]})
+        found = hyperbolicity_claims(cfg, {**IDEAL_FLOW, "gap/min_distance": gap["min_distance"]})
         return next(c for c in found if c.id == "B6.gap_not_attracted")
 
     assert gap_claim(honest).passed and not gap_claim(pulled).passed
@@ -148,16 +151,7 @@ def test_the_exact_rate_one_contraction_checks_are_invariants_and_the_assignment
     """On the closed-form field (RK4) and the exact straight paths the normal rate is 1 by
     construction: those checks are recorded as invariants; what depends on the fitted duals'
     assignment (tangential neutrality, drift, KS) and the gap stay claims."""
-    metrics = {
-        "circle/slope": -1.0,
-        "circle/angle_drift": 0.0,
-        "von_mises/slope": -1.0,
-        "von_mises/normal_ratio": np.exp(-3),
-        "von_mises/tangential_ratio": 1.0,
-        "von_mises/drift_p99_from_s3": 0.0,
-        "von_mises/ks": 0.0,
-        "gap/min_distance": 1.0,
-    }
+    metrics = {**IDEAL_FLOW, "gap/min_distance": 1.0}
     kinds = {c.id: c.kind for c in hyperbolicity_claims(HyperbolicityConfig(), metrics)}
     exact = {"B2.normal_rate", "B2.angle_drift", "B5.normal_rate", "B5.normal_ratio"}
     assert {i for i, kind in kinds.items() if kind == "invariant"} == exact
