@@ -14,7 +14,7 @@ import pickle
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
@@ -23,11 +23,15 @@ from raylab import RaylabError
 from raylab.data_parallel import TrainLoop, run_local
 from raylab.progress import ConsoleProgress
 from raylab.records import METRICS_FILE, Claim, ResultRecord, append_jsonl, writing
+from raylab.replicates import replicate_batches
 
 log = logging.getLogger("raylab")
 
 MetricSink = Callable[[dict[str, Any], "int | None"], None]
 DATA_ENV = "RAYLAB_DATA"
+
+
+T = TypeVar("T")
 
 
 def default_data_roots() -> tuple[Path, ...]:
@@ -112,6 +116,10 @@ class Mapper(Protocol):
         self, fn: Callable[..., Any], items: Sequence[Any], *, name: str, shared: Any = None
     ) -> list[Any]: ...
 
+    def slots(self) -> int:
+        """How many items run at once."""
+        ...
+
     # what `RunContext.data_parallel` passes: the serial path uses the local options (device,
     # checkpointer), Ray Train the rest; each mapper takes the others as **options and ignores them
     def data_parallel(
@@ -145,6 +153,9 @@ class SerialMapper:
                 results.append(call_item(fn, item, i, name, shared, self.threads))
                 advance()
         return results
+
+    def slots(self) -> int:
+        return 1
 
     def data_parallel(
         self,
@@ -284,6 +295,11 @@ class RunContext:
     ) -> list[Any]:
         """Fan `fn` out over `items` (Ray tasks or serially); results come back in item order."""
         return self.mapper.map(fn, items, name=name, shared=shared)
+
+    def replicate_batches(self, runs: Sequence[T]) -> list[tuple[T, ...]]:
+        """`runs` cut into one replicate batch (a vectorised model, one `map` item) per item the mapper
+        runs at once: one batch on the serial path, one per CPU on a cluster (`raylab.replicates`)."""
+        return replicate_batches(runs, self.mapper.slots())
 
     def data_parallel(
         self, loop: TrainLoop, config: Any, *, workers: int, device: Any, placement: str = "auto"

@@ -116,6 +116,12 @@ class RayMapper:
             return self._collect(refs, name, items)
         return self._map_actors(fn, items, name, shared_ref)
 
+    def slots(self) -> int:
+        """How many items run at once: the actor pool's size, else the cluster's CPUs per item."""
+        if self.backend == "actors" and self.num_actors:
+            return self.num_actors
+        return max(1, int(ray.cluster_resources().get("CPU", 1) // max(self.num_cpus, 1e-9)))
+
     def _pool(self, name: str) -> list[Any]:
         """The mapper's actors, created on its first actor map (named after that map)."""
         if self._actors is None:

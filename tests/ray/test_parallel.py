@@ -128,3 +128,20 @@ def test_actors_take_the_next_item_when_free_not_round_robin(ray_cluster):
     assert [item for item, _ in out] == list(range(12))  # ordered as the items
     slow_pid = out[0][1]
     assert sum(pid == slow_pid for _, pid in out) <= 2
+
+
+def test_replicate_batches_fill_the_cluster_and_give_the_serial_numbers(ray_cluster):
+    """One replicate batch per CPU on Ray, one on the serial path: the same numbers either way."""
+    from raylab.methods.par.bandit import BanditRun, train_bandit
+    from raylab.methods.par.config import BanditConfig
+    from raylab.replicates import replicate_batches
+
+    cfg = BanditConfig(replicates=1, steps=40, hidden=8, dataset_size=300, batch=16, losses=["mse", "kl"])
+    runs = [BanditRun(cfg, loss, 7, par) for loss in cfg.losses for par in (False, True)]
+    mapper = RayMapper(progress=False)
+    assert mapper.slots() == 2  # the shared cluster's CPUs
+    (serial,) = SerialMapper(progress=False).map(train_bandit, [tuple(runs)], name="bandit")
+    groups = mapper.map(train_bandit, replicate_batches(runs, mapper.slots()), name="bandit")
+    assert [len(group) for group in groups] == [2, 2]
+    for a, b in zip(serial, [run for group in groups for run in group], strict=True):
+        np.testing.assert_allclose(a["action"], b["action"], rtol=1e-5, atol=1e-5)

@@ -46,7 +46,7 @@ def top_fraction_mean(data: dict, batch: int, keep: float, draws: int, seed: int
 
 @dataclasses.dataclass(frozen=True)
 class BanditRun:
-    """One work item: one BC loss, with or without PAR, on one replicate's data and seed."""
+    """One run: one BC loss, with or without PAR, on one replicate's data and seed."""
 
     cfg: BanditConfig
     loss: str
@@ -54,38 +54,43 @@ class BanditRun:
     par: bool
 
 
-def train_bandit(item: BanditRun) -> dict:
-    """One run -> final action and reward."""
-    cfg = item.cfg
-    seed = derive_seed(item.replicate_seed, "bandit-run", item.loss, item.par)
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    data = bandit_data(cfg.dataset_size, item.replicate_seed)
-    replacer = cfg.par.build(cfg.steps) if item.par else None
+def train_bandit(runs: tuple[BanditRun, ...]) -> list[dict]:
+    """Runs of one config trained as one vectorised TD3+BC (each exactly as alone) -> each run's final
+    action and reward."""
+    cfg = runs[0].cfg
+    seeds = [derive_seed(run.replicate_seed, "bandit-run", run.loss, run.par) for run in runs]
+    generators = [torch.Generator().manual_seed(seed) for seed in seeds]
+    data = {seed: bandit_data(cfg.dataset_size, seed) for seed in {run.replicate_seed for run in runs}}
+    replacers = [cfg.par.build(cfg.steps) if run.par else None for run in runs]
     learner_cfg = TD3BCConfig(
-        hidden=cfg.hidden,
-        alpha=cfg.alpha,
-        actor_loss=item.loss,
-        policy_noise=cfg.policy_noise,
-        noise_clip=cfg.noise_clip,
+        hidden=cfg.hidden, alpha=cfg.alpha, policy_noise=cfg.policy_noise, noise_clip=cfg.noise_clip
     )
-    learner = TD3BC(2, 2, MAX_ACTION, learner_cfg, replacer, generator)
-    gate_steps = actor_steps = 0
+    learner = TD3BC(
+        2, 2, MAX_ACTION, learner_cfg, seeds, generators, replacers, actor_losses=[run.loss for run in runs]
+    )
+    gate_steps, actor_steps = np.zeros(len(runs)), np.zeros(len(runs))
     for step in range(cfg.steps):
-        rows = torch.randint(cfg.dataset_size, (cfg.batch,), generator=generator)
-        metrics = learner.update({k: v[rows] for k, v in data.items()}, step)
-        if replacer is not None and step >= replacer.t_start and "actor_loss" in metrics:
-            actor_steps += 1
-            gate_steps += metrics["gate_open"]
+        rows = [torch.randint(cfg.dataset_size, (cfg.batch,), generator=g) for g in generators]
+        own = [data[run.replicate_seed] for run in runs]
+        batch = {key: torch.stack([d[key][r] for d, r in zip(own, rows, strict=True)]) for key in own[0]}
+        for i, (replacer, metrics) in enumerate(zip(replacers, learner.update(batch, step), strict=True)):
+            if replacer is not None and step >= replacer.t_start and "actor_loss" in metrics:
+                actor_steps[i] += 1
+                gate_steps[i] += metrics["gate_open"]
     with torch.no_grad():
-        action = learner.actor(torch.zeros(1, 2))[0].numpy()
-    return {
-        "loss": item.loss,
-        "seed": item.replicate_seed,
-        "par": item.par,
-        "action": action.tolist(),
-        "reward": float(-(action**2).sum()),
-        "norm": float(np.linalg.norm(action)),
-        "gate_open_frac": gate_steps / actor_steps if actor_steps else 0.0,
-        "p_final": replacer.ratio(cfg.steps - 1) if replacer else 0.0,
-    }
+        actions = learner.act(torch.zeros(len(runs), 1, 2))[:, 0].numpy()
+    return [
+        {
+            "loss": run.loss,
+            "seed": run.replicate_seed,
+            "par": run.par,
+            "action": action.tolist(),
+            "reward": float(-(action**2).sum()),
+            "norm": float(np.linalg.norm(action)),
+            "gate_open_frac": gates / steps if steps else 0.0,
+            "p_final": replacer.ratio(cfg.steps - 1) if replacer else 0.0,
+        }
+        for run, action, gates, steps, replacer in zip(
+            runs, actions, gate_steps, actor_steps, replacers, strict=True
+        )
+    ]

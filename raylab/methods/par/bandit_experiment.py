@@ -1,6 +1,6 @@
-"""`par/bandit`: every (BC loss, seed) with and without PAR, fanned out; claims (our acceptance
-checks 6-7) and a figure like the paper's (oracle Q, data, optimum, learned actions; MSE / KL / MLE, with and
-without PAR)."""
+"""`par/bandit`: every (BC loss, seed) with and without PAR, fanned out as replicate batches;
+claims (our acceptance checks 6-7) and a figure like the paper's (oracle Q, data, optimum, learned
+actions; MSE / KL / MLE, with and without PAR)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ def run(cfg: BanditConfig, ctx: RunContext) -> ResultRecord:
     items = [
         BanditRun(cfg, loss, seed, par) for loss in cfg.losses for par in (False, True) for seed in seeds
     ]
-    runs = ctx.map(train_bandit, items, name="par-bandit")
+    runs = [
+        run
+        for group in ctx.map(train_bandit, ctx.replicate_batches(items), name="par-bandit")
+        for run in group
+    ]
     by = {
         (item.loss, item.par, seeds.index(item.replicate_seed)): r
         for item, r in zip(items, runs, strict=True)

@@ -114,6 +114,14 @@ class BanditConfig:
         default_factory=lambda: PARSettings(True, 0.05, 0.0, 0.8)
     )
 
+    def __post_init__(self):
+        if min(self.replicates, self.steps, self.batch) < 1 or not self.losses:
+            raise ValueError("bandit: replicates, steps and batch must be >= 1, losses non-empty")
+        if unknown := set(self.losses) - set(ACTOR_LOSSES):
+            raise ValueError(
+                f"bandit: unknown losses {sorted(unknown)}; choose from {', '.join(ACTOR_LOSSES)}"
+            )
+
 
 @dataclasses.dataclass
 class DatasetConfig:

@@ -14,6 +14,32 @@ def mlp(inputs: int, outputs: int, hidden: int, layers: int = 2) -> nn.Sequentia
     return nn.Sequential(*body, nn.Linear(sizes[-1], outputs))
 
 
+class StackedMLP(nn.Module):
+    """M independent MLPs of one shape as one module: layer l holds weights [M, in, out] and biases
+    [M, 1, out], and x [M, B, in] -> [M, B, out] is one `baddbmm` per layer. Built from M `mlp`s, so
+    member m starts exactly where `mlp` m (seeded alone) would."""
+
+    def __init__(self, members: list[nn.Sequential]):
+        super().__init__()
+        layers = [[layer for layer in member if isinstance(layer, nn.Linear)] for member in members]
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.stack([m[i].weight.detach().T for m in layers]).contiguous())
+            for i in range(len(layers[0]))
+        )
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.stack([m[i].bias.detach()[None] for m in layers]))
+            for i in range(len(layers[0]))
+        )
+
+    def forward(self, x: torch.Tensor, members: slice | torch.Tensor = slice(None)) -> torch.Tensor:
+        """x [M', B, in] through the M' `members` (a slice or indices; all M by default)."""
+        last = len(self.weights) - 1
+        for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(bias[members], x, weight[members])
+            x = torch.relu(x) if i < last else x
+        return x
+
+
 class Actor(nn.Module):
     def __init__(self, obs_dim: int, act_dim: int, max_action: float, hidden: int = 256):
         super().__init__()

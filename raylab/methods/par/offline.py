@@ -1,5 +1,7 @@
-"""Offline RL run: TD3+BC or IQL, with or without PAR, on one dataset (CORL-style single loop).
+"""Offline RL runs: TD3+BC or IQL, with or without PAR, on one dataset (CORL-style single loop).
 
+`train_replicates` trains runs that differ only in seed, PAR switch and TD3+BC alpha as one
+vectorised TD3+BC (replicate r of the batch trains exactly as it would alone); IQL trains one run.
 Reported return = the FINAL policy's normalised return (mean of the last `final_evals` evaluations),
 the figure every claim uses. Beside it, the official code's figures: the running
 average of the last 10 evaluations (`eval/norm_return_last10`) and the best over training
@@ -11,7 +13,8 @@ and the final ratio p; both are 0 with PAR off. Resumable from the run's checkpo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,34 +29,83 @@ from raylab.methods.par.td3bc import TD3BC
 from raylab.records import ResultRecord
 from raylab.seeding import derive_seed
 
+Stats = tuple[np.ndarray, np.ndarray]  # the state mean and std a policy sees its states through
+
 
 def evaluate(
-    actor: torch.nn.Module, data: OfflineDataset, mean: np.ndarray, std: np.ndarray, episodes: int, seed: int
+    act: Callable[[torch.Tensor], torch.Tensor],
+    data: OfflineDataset,
+    stats: Sequence[Stats],
+    episodes: int,
+    seeds: Sequence[int],
 ) -> np.ndarray:
-    """Undiscounted returns of the deterministic actor on the dataset's environment."""
+    """Undiscounted returns [R, episodes] of R deterministic policies, `act` [R, 1, obs] -> [R, 1, act],
+    on the dataset's environment: replicate r's episode e starts from derive_seed(seeds[r], "eval", e),
+    and the R environments step in lockstep until each episode ends."""
     import gymnasium as gym
 
-    env = gym.make(data.env_id)
-    returns = []
+    envs = [gym.make(data.env_id) for _ in seeds]
+    returns = np.zeros((len(envs), episodes))
     for episode in range(episodes):
-        obs, _ = env.reset(seed=derive_seed(seed, "eval", episode) % 2**31)
-        total, done = 0.0, False
-        while not done:
+        obs = [env.reset(seed=derive_seed(s, "eval", episode) % 2**31)[0] for env, s in zip(envs, seeds)]
+        running = np.ones(len(envs), dtype=bool)
+        while running.any():
+            states = np.stack([(o - mean) / std for o, (mean, std) in zip(obs, stats, strict=True)])
             with torch.no_grad():
-                action = actor(torch.as_tensor((obs - mean) / std, dtype=torch.float32)[None])[0].numpy()
-            obs, reward, terminated, truncated, _ = env.step(action)
-            total, done = total + float(reward), terminated or truncated
-        returns.append(total)
-    env.close()
-    return np.array(returns)
+                actions = act(torch.as_tensor(states, dtype=torch.float32)[:, None])[:, 0].numpy()
+            for r in np.flatnonzero(running):
+                obs[r], reward, terminated, truncated, _ = envs[r].step(actions[r])
+                returns[r, episode] += float(reward)
+                running[r] = not (terminated or truncated)
+    for env in envs:
+        env.close()
+    return returns
 
 
-def make_learner(cfg: OfflineConfig, data: OfflineDataset, generator: torch.Generator):
+class OneReplicate:
+    """IQL behind the replicate-batch interface of `TD3BC` (batches [1, B, ...]; one run)."""
+
+    def __init__(self, learner: IQL, generator: torch.Generator):
+        self.learner, self.generator, self.replacers = learner, generator, [learner.replacer]
+
+    def update(self, batch: dict, step: int) -> list[dict]:
+        return [self.learner.update({key: value[0] for key, value in batch.items()}, step)]
+
+    def act(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.learner.actor(obs[0])[None]
+
+    def state_dict(self) -> dict:
+        return self.learner.state_dict() | {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state.pop("generator"))
+        self.learner.load_state_dict(state)
+
+
+def make_learner(cfgs: Sequence[OfflineConfig], data: OfflineDataset, generators: list[torch.Generator]):
     obs_dim, act_dim = data.transitions.observations.shape[1], data.transitions.actions.shape[1]
-    replacer = cfg.par.build(cfg.steps)
-    if cfg.algo == "td3bc":
-        return TD3BC(obs_dim, act_dim, data.max_action, cfg.td3bc, replacer, generator)
-    return IQL(obs_dim, act_dim, data.max_action, cfg.iql, replacer, generator, total_steps=cfg.steps)
+    first, seeds = cfgs[0], [derive_seed(cfg.seed, "init") for cfg in cfgs]
+    replacers = [cfg.par.build(cfg.steps) for cfg in cfgs]
+    if first.algo == "td3bc":
+        alphas = [cfg.td3bc.alpha for cfg in cfgs]
+        return TD3BC(obs_dim, act_dim, data.max_action, first.td3bc, seeds, generators, replacers, alphas)
+    if len(cfgs) > 1:
+        raise ValueError(f"IQL trains one run at a time, not {len(cfgs)}")
+    torch.manual_seed(seeds[0])
+    iql = IQL(
+        obs_dim, act_dim, data.max_action, first.iql, replacers[0], generators[0], total_steps=first.steps
+    )
+    return OneReplicate(iql, generators[0])
+
+
+def shared_settings(cfg: OfflineConfig) -> OfflineConfig:
+    """What runs of one replicate batch share: everything but the seed, PAR's switch and alpha."""
+    return dataclasses.replace(
+        cfg,
+        seed=0,
+        par=dataclasses.replace(cfg.par, enabled=False),
+        td3bc=dataclasses.replace(cfg.td3bc, alpha=0.0),
+    )
 
 
 def train_offline(
@@ -61,67 +113,105 @@ def train_offline(
 ) -> tuple[dict[str, float], list[float]]:
     """Train one learner on one dataset; returns the final metrics and the normalised return of every
     evaluation. Resumes from `checkpointer`'s latest checkpoint and saves new ones, when given."""
+    return train_replicates([cfg], report, checkpointer)[0]
+
+
+def train_replicates(
+    cfgs: Sequence[OfflineConfig],
+    report: Callable[[dict, int | None], None] | None = None,
+    checkpointer=None,
+) -> list[tuple[dict[str, float], list[float]]]:
+    """Train `cfgs` (differing only in `shared_settings`) as one replicate batch, each on its own
+    data, batches and evaluation episodes: `train_offline` of each. `report` gets the first run's
+    evaluations."""
+    cfg = cfgs[0]
+    if any(shared_settings(other) != shared_settings(cfg) for other in cfgs):
+        raise ValueError("a replicate batch's runs may differ only in seed, par.enabled and td3bc.alpha")
     report = report or (lambda metrics, step: None)
-    data = load_dataset(cfg.dataset.id, cfg.dataset.episodes, derive_seed(cfg.seed, "dataset"))
-    mean, std = data.transitions.state_stats()
-    if not cfg.normalize_states:  # the official PAR code's raw states
-        mean, std = np.zeros_like(mean), np.ones_like(std)
-    tensors = data.transitions.to_torch(mean, std)
-    torch.manual_seed(derive_seed(cfg.seed, "init"))
-    generator = torch.Generator().manual_seed(derive_seed(cfg.seed, "batches"))
-    learner = make_learner(cfg, data, generator)
-    progress: dict[str, Any] = {"step": 0, "evals": [], "gate_open": 0, "actor_steps": 0}
+    datasets = [load_dataset(c.dataset.id, c.dataset.episodes, derive_seed(c.seed, "dataset")) for c in cfgs]
+    stats = [state_stats(data, cfg.normalize_states) for data in datasets]
+    tensors = [data.transitions.to_torch(*stat) for data, stat in zip(datasets, stats, strict=True)]
+    generators = [torch.Generator().manual_seed(derive_seed(c.seed, "batches")) for c in cfgs]
+    learner = make_learner(cfgs, datasets[0], generators)
+    runs = len(cfgs)
+    progress: dict[str, Any] = {
+        "step": 0,
+        "evals": [[] for _ in cfgs],
+        "gate_open": [0] * runs,
+        "actor_steps": [0] * runs,
+    }
     latest = checkpointer.load_latest() if checkpointer else None
     if latest:
         learner.load_state_dict(latest[1]["learner"])
-        generator.set_state(latest[1]["generator"])
         progress = latest[1]["progress"]
-    replacer = learner.replacer
     for step in range(progress["step"], cfg.steps):
-        rows = torch.randint(len(data.transitions), (cfg.batch,), generator=generator)
-        metrics = learner.update({k: v[rows] for k, v in tensors.items()}, step)
-        if replacer is not None and step >= replacer.t_start and "gate_open" in metrics:
-            progress["actor_steps"] += 1
-            progress["gate_open"] += int(metrics["gate_open"])
+        rows = [
+            torch.randint(len(data.transitions), (cfg.batch,), generator=g)
+            for data, g in zip(datasets, generators)
+        ]
+        batch = {
+            key: torch.stack([t[key][r] for t, r in zip(tensors, rows, strict=True)]) for key in tensors[0]
+        }
+        metrics = learner.update(batch, step)
+        count_gate(progress, learner.replacers, metrics, step)
         if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            returns = evaluate(
-                learner.actor, data, mean, std, cfg.eval_episodes, derive_seed(cfg.seed, step + 1)
-            )
-            progress["evals"].append(float(data.normalised(returns).mean()))
+            seeds = [derive_seed(c.seed, step + 1) for c in cfgs]
+            returns = evaluate(learner.act, datasets[0], stats, cfg.eval_episodes, seeds)
+            for r, data in enumerate(datasets):
+                progress["evals"][r].append(float(data.normalised(returns[r]).mean()))
+            replacer = learner.replacers[0]
             report(
                 {
-                    "eval/norm_return": progress["evals"][-1],
-                    "eval/return": float(returns.mean()),
-                    "train/critic_loss": metrics["critic_loss"],
-                    "train/gate_open_frac": _gate_frac(progress),
+                    "eval/norm_return": progress["evals"][0][-1],
+                    "eval/return": float(returns[0].mean()),
+                    "train/critic_loss": metrics[0]["critic_loss"],
+                    "train/gate_open_frac": _gate_frac(progress, 0),
                     "train/p": replacer.ratio(step) if replacer else 0.0,
                 },
                 step + 1,
             )
         progress["step"] = step + 1
         if checkpointer and progress["step"] % cfg.checkpoint_every == 0 and progress["step"] < cfg.steps:
-            checkpointer.save(
-                {"learner": learner.state_dict(), "generator": generator.get_state(), "progress": progress},
-                progress["step"],
-            )
-    final = float(np.mean(progress["evals"][-cfg.final_evals :]))
-    last10 = float(np.mean(progress["evals"][-10:]))
+            checkpointer.save({"learner": learner.state_dict(), "progress": progress}, progress["step"])
+    return [
+        (final_metrics(c, data, learner.replacers[r], progress, r), progress["evals"][r])
+        for r, (c, data) in enumerate(zip(cfgs, datasets, strict=True))
+    ]
+
+
+def state_stats(data: OfflineDataset, normalize: bool) -> Stats:
+    """The dataset's state mean and std (CORL), or 0 and 1: the official PAR code's raw states."""
+    mean, std = data.transitions.state_stats()
+    return (mean, std) if normalize else (np.zeros_like(mean), np.ones_like(std))
+
+
+def count_gate(progress: dict, replacers: list, metrics: list[dict], step: int) -> None:
+    """Count each PAR run's actor steps after T_start and those on which its gate was open."""
+    for r, (replacer, replicate) in enumerate(zip(replacers, metrics, strict=True)):
+        if replacer is not None and step >= replacer.t_start and "gate_open" in replicate:
+            progress["actor_steps"][r] += 1
+            progress["gate_open"][r] += int(replicate["gate_open"])
+
+
+def final_metrics(
+    cfg: OfflineConfig, data: OfflineDataset, replacer, progress: dict, r: int
+) -> dict[str, float]:
+    evals = progress["evals"][r]
     behaviour = (
         float(data.normalised(data.behaviour_returns).mean())
         if data.behaviour_returns is not None
         else float("nan")
     )
-    result = {
-        "eval/norm_return": final,
-        "eval/norm_return_last10": last10,
-        "eval/norm_return_best": float(np.max(progress["evals"])),
+    return {
+        "eval/norm_return": float(np.mean(evals[-cfg.final_evals :])),
+        "eval/norm_return_last10": float(np.mean(evals[-10:])),
+        "eval/norm_return_best": float(np.max(evals)),
         "eval/behaviour_norm_return": behaviour,
-        "train/gate_open_frac": _gate_frac(progress),
-        "train/actor_steps_after_start": float(progress["actor_steps"]),
+        "train/gate_open_frac": _gate_frac(progress, r),
+        "train/actor_steps_after_start": float(progress["actor_steps"][r]),
         "train/p_final": replacer.ratio(cfg.steps - 1) if replacer else 0.0,
         "data/transitions": float(len(data.transitions)),
     }
-    return result, progress["evals"]
 
 
 def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
@@ -131,5 +221,6 @@ def run(cfg: OfflineConfig, ctx: RunContext) -> ResultRecord:
     return ctx.result(result, offline_claims(cfg, result))
 
 
-def _gate_frac(progress: dict) -> float:
-    return progress["gate_open"] / progress["actor_steps"] if progress["actor_steps"] else 0.0
+def _gate_frac(progress: dict, r: int) -> float:
+    steps = progress["actor_steps"][r]
+    return progress["gate_open"][r] / steps if steps else 0.0

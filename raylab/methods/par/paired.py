@@ -2,8 +2,9 @@
 comparison the paper makes (arXiv 2602.07441: PAR improves BC-regularised actor-critic on hard data
 and does not hurt on easy data) is a claim of one run, checked on paired differences.
 
-Every (alpha, replicate, arm) is one fan-out item (Ray tasks under `raylab run`); both arms of a
-replicate share its data, initialisation, batches and evaluation episodes.
+Every (alpha, replicate, arm) is one run; the runs train as replicate batches, one vectorised TD3+BC
+per fan-out item (Ray tasks under `raylab run`). Both arms of a replicate share its data,
+initialisation, batches and evaluation episodes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from raylab.context import RunContext
 from raylab.methods.par.claims import paired_claims
 from raylab.methods.par.config import OfflineConfig, PairedConfig
 from raylab.methods.par.data import require_minari
-from raylab.methods.par.offline import train_offline
+from raylab.methods.par.offline import train_replicates
 from raylab.records import ResultRecord
 from raylab.reporting.plots import new_figure, save_figure
 from raylab.seeding import derive_seed
@@ -26,7 +27,7 @@ ARMS = ("base", "par")
 
 @dataclasses.dataclass(frozen=True)
 class Arm:
-    """One work item: one arm at one alpha on one replicate."""
+    """One run: one arm at one alpha on one replicate."""
 
     cfg: OfflineConfig
     arm: str
@@ -47,9 +48,9 @@ def arms(cfg: PairedConfig) -> list[Arm]:
     return items
 
 
-def train_arm(item: Arm) -> dict:
-    result, evals = train_offline(item.cfg)
-    return {**result, "evals": evals}
+def train_arms(group: tuple[Arm, ...]) -> list[dict]:
+    """One replicate batch of arms, trained as one vectorised model (each arm exactly as alone)."""
+    return [{**result, "evals": evals} for result, evals in train_replicates([item.cfg for item in group])]
 
 
 def run(cfg: PairedConfig, ctx: RunContext) -> ResultRecord:
@@ -57,7 +58,8 @@ def run(cfg: PairedConfig, ctx: RunContext) -> ResultRecord:
     if source == "minari":  # a missing dataset is reported once, before any fan-out
         require_minari(name)
     items = arms(cfg)
-    runs = ctx.map(train_arm, items, name="par-paired")
+    groups = ctx.map(train_arms, ctx.replicate_batches(items), name="par-paired")
+    runs = [run for group in groups for run in group]
     by = {(i.alpha, i.replicate, i.arm): r for i, r in zip(items, runs, strict=True)}
     metrics = {**per_run_metrics(by), **paired_metrics(cfg, by)}
     plot_curves(cfg, by, ctx.artifact("paired.png"))

@@ -63,11 +63,11 @@ def test_smoothing_noise_is_in_action_units_whatever_max_action():
 
     from raylab.methods.par.td3bc import TD3BC
 
-    learner = TD3BC(3, 2, 10.0, TD3BCConfig(gamma=1.0), generator=torch.Generator().manual_seed(0))
-    learner.actor_target = lambda obs: torch.zeros(len(obs), 2)
-    learner.critic_target = lambda obs, act: (act[:, :1], act[:, :1])
+    learner = TD3BC(3, 2, 10.0, TD3BCConfig(gamma=1.0), [0], [torch.Generator().manual_seed(0)])
+    learner.actor_target = lambda obs: torch.zeros(*obs.shape[:2], 2)  # tanh(0) = 0: no action
+    learner.critic_target = lambda x: x[..., 3:4]  # Q'(s, a) = a_0, Q1' and Q2' alike
     n = 20_000
-    y = learner.bellman_target(torch.zeros(n, 1), torch.zeros(n, 3), torch.zeros(n, 1))
+    y = learner.bellman_target(torch.zeros(1, n), torch.zeros(1, n, 3), torch.zeros(1, n))
     assert y.abs().max() <= 0.5 + 1e-6
     assert abs(float(y.std()) - 0.2 * 0.98872) <= 0.004
 
@@ -91,12 +91,12 @@ def test_states_are_standardised_only_when_asked(monkeypatch):
     seen = {}
     original = offline.make_learner
 
-    def spy(cfg, data, generator):
-        learner = original(cfg, data, generator)
+    def spy(cfgs, data, generators):
+        learner = original(cfgs, data, generators)
         update = learner.update
 
         def recording_update(batch, step):
-            seen.setdefault(cfg.normalize_states, batch["observations"])
+            seen.setdefault(cfgs[0].normalize_states, batch["observations"][0])
             return update(batch, step)
 
         learner.update = recording_update

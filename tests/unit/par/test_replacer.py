@@ -83,34 +83,27 @@ def test_the_critic_gradient_is_the_same_with_par_on_and_off():
     """Same networks, same batch, same noise: PAR (gate open, pool full) changes only the actor step."""
     states, actions = batch(16)
     data = {
-        "observations": states,
-        "actions": actions,
-        "rewards": torch.randn(16),
-        "next_observations": states.flip(0),
-        "terminals": torch.zeros(16),
+        "observations": states[None],
+        "actions": actions[None],
+        "rewards": torch.randn(1, 16),
+        "next_observations": states.flip(0)[None],
+        "terminals": torch.zeros(1, 16),
     }
-    torch.manual_seed(0)
-    with_par = TD3BC(
-        3,
-        2,
-        1.0,
-        TD3BCConfig(hidden=16),
-        ProximalActionReplacer(0, 8, 0.5, 0.5, gate="off"),
-        torch.Generator().manual_seed(1),
-    )
+    replacer = ProximalActionReplacer(0, 8, 0.5, 0.5, gate="off")
+    with_par = TD3BC(3, 2, 1.0, TD3BCConfig(hidden=16), [0], [torch.Generator().manual_seed(1)], [replacer])
     for step in range(4):
         with_par.update(data, step)
-    without = TD3BC(3, 2, 1.0, TD3BCConfig(hidden=16), None, torch.Generator())
-    without.load_state_dict({k: v for k, v in with_par.state_dict().items() if k != "replacer"})
+    without = TD3BC(3, 2, 1.0, TD3BCConfig(hidden=16), [0], [torch.Generator()])
+    without.load_state_dict({k: v for k, v in with_par.state_dict().items() if k != "replacers"})
     grads = {}
     for name, learner in (("on", with_par), ("off", without)):
-        learner.generator.manual_seed(7)
+        learner.generators[0].manual_seed(7)
         learner.critic_opt.step = lambda learner=learner, name=name: grads.setdefault(
             name, [p.grad.clone() for p in learner.critic.parameters()]
         )
-        metrics = learner.update(data, 4)
+        (metrics,) = learner.update(data, 4)
     # step 4 updates the actor (policy_freq 2), so the replacer has filled its pool by then
-    assert math.isfinite(metrics["actor_loss"]) and len(with_par.replacer.pool_states) > 0
+    assert math.isfinite(metrics["actor_loss"]) and len(replacer.pool_states) > 0
     assert len(grads["on"]) == len(grads["off"]) > 0
     for x, y in zip(grads["on"], grads["off"], strict=True):
         torch.testing.assert_close(x, y, rtol=0, atol=0)
