@@ -352,9 +352,15 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from raylab.reporting.report import build_report
+    if args.readmes:
+        from raylab.reporting.readme_tables import METHODS_DIR, update_readmes
 
-    print(f"report: {build_report(args.dir, args.out)}")
+        changed = update_readmes(args.dir, METHODS_DIR)
+        print("\n".join(f"updated: {p}" for p in changed) or "every README's results tables are up to date")
+    else:
+        from raylab.reporting.report import build_report
+
+        print(f"report: {build_report(args.dir, args.out)}")
     if args.check:
         from raylab.reporting.evidence import check
 

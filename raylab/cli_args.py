@@ -150,6 +150,11 @@ def _verb_args(name: str, p: argparse.ArgumentParser) -> None:
             help="fail unless DIR holds a full-size record of today's config for every reproduction-set "
             "experiment, failing exactly its open claims (committed results, e.g. docs/results)",
         )
+        p.add_argument(
+            "--readmes",
+            action="store_true",
+            help="instead of REPORT.md, rewrite each method README's results tables from the records in DIR",
+        )
     elif name == "jobs":
         p.add_argument("action", choices=["list", "logs", "stop"], help="what to do")
         p.add_argument("job_id", nargs="?", help="the job (submission id) for logs / stop")
