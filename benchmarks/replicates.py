@@ -6,7 +6,9 @@ vectorised model against the same R replicates trained one after another, in one
 
 Loops: PAR's TD3+BC (half the replicates with PAR, gate off) at the bandit's shape (2-D state and
 action, hidden 32 and 256) and Pendulum's (3-D state, 1-D action, hidden 256), batch 256.
-Both columns count replicate-updates per second (R x steps / seconds); ratio = batched / one by one.
+Both columns count replicate-updates per second (R x steps / seconds), the best of `--repeats`
+measurements (this box's speed drifts by tens of percent within a minute); "one by one" is a
+one-replicate model, what R runs one after another achieve; ratio = batched / one by one.
 """
 
 from __future__ import annotations
@@ -67,14 +69,15 @@ def main() -> None:
     )
     parser.add_argument("--replicates", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--steps", type=int, default=40, help="timed updates per measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="measurements per figure (the best counts)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, 1 thread, batch {BATCH}; replicate-updates per second")
     print(f"{'loop':<26}{'R':>4}{'batched':>10}{'one by one':>12}{'ratio':>8}")
     with limit_threads(1):
         for name, shape in LOOPS.items():
-            alone = td3bc_rate(shape, 1, args.steps)
+            alone = max(td3bc_rate(shape, 1, args.steps) for _ in range(args.repeats))
             for r in args.replicates:
-                batched = td3bc_rate(shape, r, args.steps)
+                batched = max(td3bc_rate(shape, r, args.steps) for _ in range(args.repeats))
                 print(f"{name:<26}{r:>4}{batched:>10.0f}{alone:>12.0f}{batched / alone:>8.2f}")
 
 

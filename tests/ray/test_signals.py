@@ -186,7 +186,7 @@ def test_sigterm_under_a_concurrent_reproduction_leaves_a_record_for_every_runni
     they were stopped (as a loop in the driver would), and the command exits 143."""
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
     env.pop("RAY_ADDRESS", None)
-    only = ["par/bandit", "tsp_mdf/tsp500"]  # each loop runs for 40 s or more at smoke size
+    only = ["par/bandit", "tsp_mdf/tsp500"]  # each loop runs for 25 s or more at smoke size
     cmd = [
         sys.executable,
         "-m",
