@@ -135,7 +135,7 @@ def run_experiment(
     )
     ctx.run_id, ctx.config, ctx.config_hash = run_id, to_dict(cfg), config_hash(cfg)
     ctx.shared_cache = Path(cache) if cache else None
-    size = run_size(spec, cfg)
+    size, code = run_size(spec, cfg), code_version(SOURCE)  # the code that starts, not the one at the end
     seed_everything(cfg.seed)
     start = time.perf_counter()
     try:
@@ -154,6 +154,7 @@ def run_experiment(
             start,
             out_dir,
             size,
+            code,
         )
         raise
     except Exception as exc:  # noqa: BLE001 - the record carries it; the caller decides what follows
@@ -163,7 +164,7 @@ def run_experiment(
         record = _failed_record(spec, ctx, "failed", f"{type(exc).__name__}: {exc}")
     finally:
         ctx.reporter.close()
-    return _finish(record, start, out_dir, size)
+    return _finish(record, start, out_dir, size, code)
 
 
 def _failed_record(spec: ExperimentSpec, ctx: RunContext, status: str, error: str) -> ResultRecord:
@@ -181,10 +182,12 @@ def _failed_record(spec: ExperimentSpec, ctx: RunContext, status: str, error: st
     )
 
 
-def _finish(record: ResultRecord, start: float, out_dir: str | Path, size: str) -> ResultRecord:
+def _finish(
+    record: ResultRecord, start: float, out_dir: str | Path, size: str, code: dict[str, Any]
+) -> ResultRecord:
     record.wall_s = round(time.perf_counter() - start, 3)
     record.versions = package_versions()
-    record.size, record.code, record.machine = size, code_version(SOURCE), machine_info()
+    record.size, record.code, record.machine = size, code, machine_info()
     try:
         write_record(record, out_dir)
     except WriteFailed as exc:  # the previous record, if any, is still whole: say so, and what ended

@@ -41,3 +41,16 @@ def test_a_spec_without_a_registered_config_runs_as_custom_size(tmp_path):
 
     probe = dataclasses.replace(get_spec("specgd/misalignment"), config_cls="", name="probe/x")
     assert run_size(probe, load_run_config(get_spec("specgd/misalignment"))) == "custom"
+
+
+def test_a_record_names_the_code_that_started_the_run(tmp_path, monkeypatch):
+    """A commit made while a run trains (the tree changes under it) must not be the one it records."""
+    from raylab import runner
+
+    versions = iter([{"commit": "at-start", "dirty": False}, {"commit": "at-end", "dirty": True}])
+    monkeypatch.setattr(runner, "code_version", lambda source: next(versions))
+    spec = get_spec("specgd/finite_sample")
+    record = run_experiment(
+        spec, load_run_config(spec, smoke=True), tmp_path, mapper=SerialMapper(progress=False)
+    )
+    assert record.status == "ok" and record.code == {"commit": "at-start", "dirty": False}
