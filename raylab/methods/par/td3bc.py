@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from raylab.methods.par.config import TD3BCConfig
+from raylab.methods.par.config import ACTOR_LOSSES, TD3BCConfig
 from raylab.methods.par.nets import StackedMLP, frozen_copy, mlp, polyak
 from raylab.methods.par.replacer import ProximalActionReplacer
 
@@ -51,6 +51,10 @@ class TD3BC:
         losses = list(actor_losses) if actor_losses is not None else [cfg.actor_loss] * self.replicates
         if {len(self.replacers), len(self.alpha), len(losses)} != {self.replicates}:
             raise ValueError(f"TD3BC: replacers, alphas and actor_losses need {self.replicates} entries")
+        if unknown := set(losses) - set(ACTOR_LOSSES):
+            raise ValueError(
+                f"TD3BC: unknown actor losses {sorted(unknown)}; choose from {', '.join(ACTOR_LOSSES)}"
+            )
         # replicates of each actor loss: a slice when all share it (no gather), else their indices
         self.loss_groups: dict[str, slice | torch.Tensor] = {
             loss: torch.tensor([r for r, own in enumerate(losses) if own == loss])

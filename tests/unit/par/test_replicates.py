@@ -100,6 +100,11 @@ def test_a_replicate_batch_refuses_runs_that_differ_in_more_than_seed_par_and_al
         train_replicates([base, dataclasses.replace(base, steps=20)])
 
 
+def test_a_replicate_batch_refuses_an_unknown_actor_loss():
+    with pytest.raises(ValueError, match=r"unknown actor losses \['l1'\]"):
+        learner([(1, "l1", False, 1.0)])
+
+
 def test_bandit_runs_in_one_batch_equal_their_runs_alone():
     cfg = BanditConfig(replicates=1, steps=60, hidden=8, dataset_size=300, batch=16)
     runs = [BanditRun(cfg, loss, 7, par) for loss in cfg.losses for par in (False, True)]
