@@ -55,8 +55,8 @@ class BanditRun:
 
 
 def train_bandit(runs: tuple[BanditRun, ...]) -> list[dict]:
-    """Runs of one config trained as one vectorised TD3+BC (each exactly as alone) -> each run's final
-    action and reward."""
+    """Runs of one config trained as one vectorised TD3+BC (each as it would train alone, to float32
+    rounding) -> each run's final action and reward."""
     cfg = runs[0].cfg
     seeds = [derive_seed(run.replicate_seed, "bandit-run", run.loss, run.par) for run in runs]
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]

@@ -128,7 +128,10 @@ def train_replicates(
     if any(shared_settings(other) != shared_settings(cfg) for other in cfgs):
         raise ValueError("a replicate batch's runs may differ only in seed, par.enabled and td3bc.alpha")
     report = report or (lambda metrics, step: None)
-    datasets = [load_dataset(c.dataset.id, c.dataset.episodes, derive_seed(c.seed, "dataset")) for c in cfgs]
+    by_seed = {  # both arms of a paired replicate share its seed, hence its data: load it once
+        c.seed: load_dataset(c.dataset.id, c.dataset.episodes, derive_seed(c.seed, "dataset")) for c in cfgs
+    }
+    datasets = [by_seed[c.seed] for c in cfgs]
     stats = [state_stats(data, cfg.normalize_states) for data in datasets]
     tensors = [data.transitions.to_torch(*stat) for data, stat in zip(datasets, stats, strict=True)]
     generators = [torch.Generator().manual_seed(derive_seed(c.seed, "batches")) for c in cfgs]

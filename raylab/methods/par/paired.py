@@ -49,7 +49,8 @@ def arms(cfg: PairedConfig) -> list[Arm]:
 
 
 def train_arms(group: tuple[Arm, ...]) -> list[dict]:
-    """One replicate batch of arms, trained as one vectorised model (each arm exactly as alone)."""
+    """One replicate batch of arms, trained as one vectorised model (each arm as it would train alone,
+    to float32 rounding)."""
     return [{**result, "evals": evals} for result, evals in train_replicates([item.cfg for item in group])]
 
 
