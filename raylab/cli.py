@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from raylab import RaylabError
 from raylab.cli_args import build_parser, completion_script
@@ -36,6 +36,9 @@ from raylab.runner import (
 )
 from raylab.storage import is_uri, join
 from raylab.tracking import tracker_sinks
+
+if TYPE_CHECKING:
+    from raylab.runtime.parallel import RayMapper
 
 
 def _config(args: argparse.Namespace) -> tuple[ExperimentSpec, Any]:
@@ -81,12 +84,28 @@ def _summary(record: ResultRecord, out_dir: str | Path) -> str:
     return text + f"\n  record: {join(out_dir, RESULT_FILE)}"
 
 
-def _mapper(args: argparse.Namespace, spec: ExperimentSpec) -> Mapper:
+Pools = dict[tuple[tuple[str, Any], ...], "RayMapper"]  # mapper options -> its warm actor pool
+
+
+def _mapper(
+    args: argparse.Namespace, spec: ExperimentSpec, pools: Pools | None = None, share: bool = False
+) -> Mapper:
+    """The run's mapper. `pools` (a reproduction's): with `share` (the loop runs in this process), a
+    run takes the actor pool that the previous run with the same options left warm. Any other pool is
+    closed first: idle actors hold CPUs that this run's tasks would wait for."""
     if args.serial:
         return SerialMapper()
     from raylab.runtime.parallel import RayMapper
 
-    return RayMapper(**spec.mapper_options)
+    options = spec.mapper_options
+    key = tuple(sorted(options.items())) if share and options.get("backend") == "actors" else None
+    for other in [k for k in pools or {} if k != key]:
+        pools.pop(other).close()  # type: ignore[union-attr]  # (no keys to close when pools is None)
+    if pools is None or key is None:
+        return RayMapper(**options)
+    if key not in pools:
+        pools[key] = RayMapper(**options)
+    return pools[key]
 
 
 def _session(args: argparse.Namespace) -> AbstractContextManager[object]:
@@ -128,13 +147,14 @@ def _execute(
     out_dir: str | Path,
     run_id: str | None = None,
     remote: bool = False,
+    pools: Pools | None = None,
 ) -> ResultRecord:
     """Run the loop here, or as a Ray task: one that needs a GPU placed in a bundle of its registered
     resources (the driver's node may have no GPU; a loop that dispatches its work, `spec.dispatches`,
     runs here and its workers / items take the GPUs), and, with `remote` (on a cluster, or several
     experiments at once), every other loop as a task holding its CPUs, so the driver needs one CPU.
     The record lands in out_dir on the node that ran it: on a multi-node cluster pass an --out on
-    shared storage."""
+    shared storage. `pools`: actor pools shared by the loops that run here (see `_mapper`)."""
     if not args.serial:  # a GPU experiment on a cluster without GPUs runs on CPUs (same code)
         from raylab.runtime.placement import cluster_resources, fit_to_cluster
 
@@ -146,15 +166,16 @@ def _execute(
         if args.log
         else []
     )
+    placed = bool(spec.resources.get("gpu")) and not spec.dispatches
+    here = args.serial or not (placed or remote)
     sinks: list[MetricSink]
-    mapper, sinks = _mapper(args, spec), [ConsoleProgress(spec.name), *trackers]
+    mapper, sinks = _mapper(args, spec, pools, share=here), [ConsoleProgress(spec.name), *trackers]
     if not args.serial:  # live metrics in the dashboard / Prometheus (raylab/runtime/metrics.py)
         from raylab.runtime.metrics import DashboardMetrics
 
         sinks.append(DashboardMetrics(spec.name, run_id or Path(out_dir).name))
     print(f"{spec.name}: run folder {out_dir}\n", end="", flush=True)  # one write: runs may print at once
-    placed = bool(spec.resources.get("gpu")) and not spec.dispatches
-    if args.serial or not (placed or remote):
+    if here:
         return run_experiment(spec, cfg, out_dir, mapper=mapper, sinks=sinks, run_id=run_id, cache=args.cache)
     from raylab.runtime.placement import run_as_task, run_placed
 
@@ -320,8 +341,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     specs = _reproduce_specs(args.only)
     out_root = _location(args.out or ("reproduce_out/smoke" if args.smoke else "reproduce_out/full"))
 
+    pools: Pools = {}  # actor pools of the loops that run in this process, warm across experiments
+
     def execute(spec: ExperimentSpec, cfg: Any, out_dir: str | Path, remote: bool) -> ResultRecord:
-        return _execute(args, spec, cfg, out_dir, remote=remote)
+        return _execute(args, spec, cfg, out_dir, remote=remote, pools=pools)
 
     def cancel(exc: BaseException) -> None:
         from raylab.runtime.placement import cancel_loops, stop_reason
@@ -340,6 +363,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             report=lambda record, folder: print(_summary(record, folder), flush=True),
             cancel=cancel,
         )
+        for pool in pools.values():
+            pool.close()
     report = build_report_at(out_root, title=f"raylab reproduction ({'smoke' if args.smoke else 'full'})")
     print(f"report: {report}")
     needs_data = {r.experiment: user_data_command(r) for r in records if user_data_command(r)}

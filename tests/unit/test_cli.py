@@ -181,3 +181,31 @@ def test_reproduce_lists_a_run_that_needs_the_users_data_apart_and_still_succeed
     assert record["status"] == "failed" and record["error"].startswith("DataMissing:")
     assert record["size"] == "smoke" and record["machine"]["cpus"] >= 1
     assert "needs your data: abaw/affwild2." in (tmp_path / "REPORT.md").read_text()
+
+
+def test_a_reproduction_shares_a_warm_actor_pool_only_between_consecutive_runs_that_can_use_it(monkeypatch):
+    """Runs in this process with the same actor-pool options take one pool; a run that would use tasks
+    (or another pool, or runs elsewhere) closes it first, since its idle actors hold the CPUs."""
+    import argparse
+
+    import raylab.runtime.parallel as parallel
+    from raylab.cli import _mapper
+    from raylab.registry import get_spec
+
+    class FakeMapper:
+        def __init__(self, **options):
+            self.options, self.closed = options, False
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(parallel, "RayMapper", FakeMapper)
+    args, pools = argparse.Namespace(serial=False), {}
+    sampler = _mapper(args, get_spec("tsp_mdf/tsplib"), pools, share=True)
+    assert _mapper(args, get_spec("tsp_mdf/policy"), pools, share=True) is sampler and not sampler.closed
+    tasks = _mapper(args, get_spec("specgd/misalignment"), pools, share=True)
+    assert sampler.closed and pools == {} and tasks.options.get("backend", "tasks") == "tasks"
+    fresh = _mapper(args, get_spec("tsp_mdf/tsplib"), pools, share=True)
+    assert fresh is not sampler
+    elsewhere = _mapper(args, get_spec("tsp_mdf/policy"), pools, share=False)  # its loop runs as a task
+    assert fresh.closed and elsewhere is not fresh and pools == {}

@@ -4,6 +4,7 @@ neural representation (SIREN) fitted through the same forward model."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Literal, cast
 
@@ -49,6 +50,9 @@ class Siren(torch.nn.Module):
         return self.out(x)[:, 0]
 
 
+PLATEAU_DB = 0.01  # a SIREN step "gains" when data consistency rises by at least this much
+
+
 def fit_inr(
     lowres: torch.Tensor,
     matrix: torch.Tensor,
@@ -59,17 +63,23 @@ def fit_inr(
     width: int,
     seed: int,
     truth: torch.Tensor | None = None,
+    patience: int = 0,
+    max_seconds: float = math.inf,
 ) -> dict:
     """Fit a SIREN to the low-resolution slices through the slice matrix (full-batch Adam).
-    Returns the high-resolution volume, the seconds taken and (with `truth`) the PSNR after each
-    iteration with its elapsed time, for time-to-equal-PSNR comparisons."""
+    It stops after `iterations` steps, once `max_seconds` have passed, or (`patience` > 0) at its
+    plateau: `patience` steps without a PLATEAU_DB gain in data consistency; `stop` says which.
+    Returns the high-resolution volume, the seconds and steps taken and (with `truth`) the PSNR after
+    each step with its elapsed time, for time-to-equal-PSNR comparisons."""
     torch.manual_seed(seed)
     net = Siren(width).to(lowres.dtype)
     axes = [torch.linspace(-1, 1, n, dtype=lowres.dtype) for n in hr_shape]
     coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    curve, start = [], time.perf_counter()
+    curve, start, stop = [], time.perf_counter(), "iterations"
+    best_db, steps_without_gain, steps = -math.inf, 0, 0
     for _ in range(iterations):
+        steps += 1
         volume = net(coords).reshape(hr_shape)
         loss = torch.mean((degrade(volume, matrix) - lowres) ** 2)
         optimizer.zero_grad()
@@ -77,10 +87,21 @@ def fit_inr(
         optimizer.step()
         if truth is not None:
             curve.append((time.perf_counter() - start, psnr(volume.detach(), truth)))
+        consistency_db = -10 * math.log10(max(loss.item(), 1e-30))
+        if consistency_db >= best_db + PLATEAU_DB:
+            best_db, steps_without_gain = consistency_db, 0
+        else:
+            steps_without_gain += 1
+        if patience and steps_without_gain >= patience:
+            stop = "plateau"
+            break
+        if time.perf_counter() - start >= max_seconds:
+            stop = "time"
+            break
     seconds = time.perf_counter() - start
     with torch.no_grad():
         volume = net(coords).reshape(hr_shape)
-    return {"volume": volume, "seconds": seconds, "curve": curve}
+    return {"volume": volume, "seconds": seconds, "steps": steps, "stop": stop, "curve": curve}
 
 
 def seconds_to_reach(curve: list[tuple[float, float]], target_db: float) -> float | None:

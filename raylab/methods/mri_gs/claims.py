@@ -69,9 +69,9 @@ def simulate_table(scale: int) -> tuple[ClaimRow, ...]:
     # fmt: off
     return claim_table(
         C(f"A5.vs_trilinear@x{scale}", "psnr_over_trilinear", ">=", over_trilinear,
-          f"PSNR - trilinear >= {over_trilinear} dB"),
+          f"PSNR on the brain mask - trilinear's >= {over_trilinear} dB"),
         C(f"A5.vs_cubic@x{scale}", "psnr_over_cubic", ">=", over_cubic,
-          f"PSNR - cubic B-spline >= {over_cubic} dB"),
+          f"PSNR on the brain mask - cubic B-spline's >= {over_cubic} dB"),
         C(f"A5.ssim_vs_cubic@x{scale}", "ssim_over_cubic", ">=", 0.0,
           "SSIM on the brain mask - cubic's >= 0"),
         C("A5.data_consistency", "dc_psnr/ours", ">=", DATA_CONSISTENCY_DB,
@@ -144,11 +144,12 @@ def renderer_invariants(gaussians, cfg, lowres_shape) -> list[Claim]:
 
 
 def simulate_claims(metrics: dict, scale: int) -> list[Claim]:
-    """A5: PSNR margins over trilinear and cubic B-spline, SSIM on the mask, data consistency."""
-    ours = metrics["psnr/ours"]
+    """A5: PSNR and SSIM margins on the brain mask over trilinear and cubic B-spline (the whole-crop
+    PSNR, background included, stays a metric), data consistency."""
+    ours = metrics["psnr_mask/ours"]
     found = {
-        "psnr_over_trilinear": ours - metrics["psnr/trilinear"],
-        "psnr_over_cubic": ours - metrics["psnr/cubic"],
+        "psnr_over_trilinear": ours - metrics["psnr_mask/trilinear"],
+        "psnr_over_cubic": ours - metrics["psnr_mask/cubic"],
         "ssim_over_cubic": metrics["ssim_mask/ours"] - metrics["ssim_mask/cubic"],
         "dc_psnr/ours": metrics["dc_psnr/ours"],
     }

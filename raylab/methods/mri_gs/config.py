@@ -97,7 +97,9 @@ class BaselineConfig:
     """Baselines fitted on the same input in the same run."""
 
     inr: bool = True  # fit the SIREN baseline (time to equal PSNR)
-    inr_iterations: int = 300  # SIREN full-batch Adam steps
+    inr_iterations: int = 300  # SIREN full-batch Adam steps, at most
+    inr_patience: int = 0  # ... stop at its plateau: this many steps without a 0.01 dB gain (0 = never)
+    inr_time_factor: float = 0.0  # ... stop after this many times the Gaussian fit's seconds (0 = never)
     inr_lr: float = 1e-3  # SIREN Adam step size (at width 64 better than 1e-4: README)
     inr_width: int = 64  # SIREN hidden units (3 sine layers; 128 costs 4x per step: README)
 
@@ -105,6 +107,8 @@ class BaselineConfig:
         require_positive(
             **{"baselines.inr_iterations": self.inr_iterations, "baselines.inr_width": self.inr_width}
         )
+        if self.inr_patience < 0 or self.inr_time_factor < 0:
+            raise ValueError("baselines.inr_patience and baselines.inr_time_factor must be >= 0")
 
 
 @dataclasses.dataclass
@@ -118,6 +122,7 @@ class MriConfig:
     scale: int = 2  # super-resolution factor along the thick axis (integer >= 2)
     axis: int = -1  # thick array axis 0 / 1 / 2; -1: the axis with the largest voxel size (ties: the last)
     profile: str = "box"  # slice profile of the forward model: box | gaussian (FWHM = scale)
+    degradation: str = ""  # simulate: the profile that makes the scan ("" = `profile`, the fitted model)
     shortcut: bool = False  # gaussian profile: render the slices from widened Gaussians (no convolution)
     crop_centre: list[int] = dataclasses.field(default_factory=list)  # crop centre, input voxel indices
     crop_size: list[int] = dataclasses.field(default_factory=list)  # crop size, input voxels ([] = whole)
@@ -139,6 +144,11 @@ class MriConfig:
             raise ValueError(f"scale must be an integer >= 2, not {self.scale}")
         if self.axis not in (-1, 0, 1, 2):
             raise ValueError(f"axis must be -1, 0, 1 or 2, not {self.axis}")
+        if self.degradation and (self.degradation not in PROFILES or self.mode != "simulate"):
+            raise ValueError(
+                f"degradation must be one of {', '.join(PROFILES)} in simulate mode, not "
+                f"'{self.degradation}' in {self.mode} mode"
+            )
         if self.shortcut and self.profile != "gaussian":
             raise ValueError("shortcut needs profile: gaussian (it widens Gaussians by the Gaussian profile)")
         if self.crop_size and len(self.crop_size) != 3 or self.crop_centre and len(self.crop_centre) != 3:

@@ -49,7 +49,8 @@ def thick_axis(cfg: MriConfig, zooms: np.ndarray) -> int:
 
 def prepare(cfg: MriConfig, source: str, device: torch.device, roots: Sequence[Path] = ()) -> Case:
     """Load, crop and scale the input (a path, or a built-in volume looked up under the data `roots`);
-    in simulate mode also degrade it to make the scan."""
+    in simulate mode also degrade it to make the scan (with `cfg.degradation`, a profile other than the
+    fitted one)."""
     volume = nifti.load(data.resolve(source, roots), None if cfg.volume < 0 else cfg.volume)
     axis, f = thick_axis(cfg, volume.zooms), cfg.scale
     cropped, start = data.crop(volume.data, cfg.crop_centre, cfg.crop_size)
@@ -63,7 +64,8 @@ def prepare(cfg: MriConfig, source: str, device: torch.device, roots: Sequence[P
     if scaled.shape[2] < 2 * f:
         raise ValueError(f"scale {f} leaves fewer than 2 slices of the {scaled.shape[2]} along axis {axis}")
     truth = scaled[..., : scaled.shape[2] // f * f]
-    lowres = degrade(truth, slice_matrix(truth.shape[2], f, cfg.profile, truth.dtype, device))
+    scan_profile = cfg.degradation or cfg.profile
+    lowres = degrade(truth, slice_matrix(truth.shape[2], f, scan_profile, truth.dtype, device))
     return Case(name, lowres, truth, axis, affine, value_range, volume.dtype, volume.zooms)
 
 
@@ -83,19 +85,27 @@ def scores(case: Case, volumes: dict[str, np.ndarray], mask: np.ndarray) -> dict
     return metrics
 
 
-def inr_baseline(case: Case, cfg: MriConfig, gs_history: list[dict], matrix) -> tuple[np.ndarray, dict]:
-    """SIREN through the same forward model; with ground truth, the seconds the Gaussians need to reach
+def inr_baseline(case: Case, cfg: MriConfig, fitted: dict, matrix) -> tuple[np.ndarray, dict]:
+    """SIREN through the same forward model, until its plateau, its step cap or its time budget (a
+    multiple of the Gaussian fit's seconds); with ground truth, the seconds the Gaussians need to reach
     the SIREN's final PSNR."""
-    b = cfg.baselines
+    b, gs_seconds = cfg.baselines, fitted["seconds"]
     inr = baselines.fit_inr(
         case.lowres, matrix, Problem(case.lowres, cfg.scale).hr_shape, iterations=b.inr_iterations,
         lr=b.inr_lr, width=b.inr_width, seed=derive_seed(cfg.seed, "inr", case.name), truth=case.truth,
+        patience=b.inr_patience, max_seconds=b.inr_time_factor * gs_seconds or float("inf"),
     )  # fmt: skip
     volume = inr["volume"]
-    metrics = {"time/inr_s": inr["seconds"], "dc_psnr/inr": psnr(degrade(volume, matrix), case.lowres)}
+    metrics = {
+        "time/inr_s": inr["seconds"],
+        "time/inr_over_gs_fit": inr["seconds"] / max(gs_seconds, 1e-9),
+        "inr/steps": inr["steps"],
+        "inr/plateaued": float(inr["stop"] == "plateau"),
+        "dc_psnr/inr": psnr(degrade(volume, matrix), case.lowres),
+    }
     if case.truth is None:
         return volume.double().cpu().numpy(), metrics
-    gs_curve = [(row["seconds"], row["hr_psnr"]) for row in gs_history if "hr_psnr" in row]
+    gs_curve = [(row["seconds"], row["hr_psnr"]) for row in fitted["history"] if "hr_psnr" in row]
     inr_final = inr["curve"][-1][1]
     metrics["inr/final_psnr"] = inr_final
     gs_to_inr = baselines.seconds_to_reach(gs_curve, inr_final)
@@ -121,7 +131,7 @@ def super_resolve(case: Case, cfg: MriConfig, report=None) -> tuple[dict, dict[s
     }
     volumes = {"ours": ours.double().cpu().numpy()} | interpolations(case, cfg.scale)
     if cfg.baselines.inr:
-        volumes["inr"], inr_metrics = inr_baseline(case, cfg, history, matrix)
+        volumes["inr"], inr_metrics = inr_baseline(case, cfg, fitted, matrix)
         metrics |= inr_metrics
     if case.truth is not None:
         mask = data.brain_mask(case.truth.double().cpu().numpy(), cfg.mask_threshold)

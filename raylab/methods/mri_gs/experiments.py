@@ -29,6 +29,10 @@ EXPERIMENTS = [
         "MNI152 T1 64^3 crop degraded x2 along z: Gaussians vs trilinear / cubic B-spline / SIREN, PSNR / "
         "SSIM on the brain mask, renderer invariants (A1-A5)",
     ),
+    _mri(
+        "mni152_x2_mismatch",
+        "mni152_x2 with a Gaussian slice profile in and the box model fitted: A5 without the inverse crime",
+    ),
     _mri("mni152_x4", "the same at x4 (A5)"),
     _mri("colin27_x4", "Colin27 single-subject T1 64^3 crop at x4 (A5 on one real subject)"),
     _mri(

@@ -44,7 +44,8 @@ def slices(case, volumes: dict[str, np.ndarray], path: Path) -> Path:
 def results_table(metrics: dict, cfg) -> str:
     """Markdown: PSNR (crop), PSNR and SSIM on the brain mask per method; fit time and size."""
     rows = [
-        f"Scale x{cfg.scale} along the thick axis, {cfg.profile} slice profile; PSNR in dB (data range 1).",
+        f"Scale x{cfg.scale} along the thick axis, {cfg.degradation or cfg.profile} slice profile in, "
+        f"{cfg.profile} fitted; PSNR in dB (data range 1).",
         "",
         "| method | PSNR | PSNR (mask) | SSIM (mask) |",
         "|---|---|---|---|",
@@ -63,8 +64,10 @@ def results_table(metrics: dict, cfg) -> str:
     ]
     if "time/inr_s" in metrics:
         reach = metrics.get("time/gs_to_inr_psnr_s")
+        ended = "its plateau" if metrics["inr/plateaued"] else "not plateaued"
         rows.append(
-            f"SIREN: {metrics['inr/final_psnr']:.2f} dB after {metrics['time/inr_s']:.1f} s; "
+            f"SIREN: {metrics['inr/final_psnr']:.2f} dB after {metrics['inr/steps']} steps in "
+            f"{metrics['time/inr_s']:.1f} s ({ended}); "
             + (
                 f"ours reached that PSNR after {reach:.1f} s."
                 if reach is not None

@@ -10,9 +10,14 @@ from raylab.methods.mri_gs.experiment import Case
 from raylab.methods.mri_gs.fit import Problem, fit
 
 
-def scores(ours: float, ssim_ours: float = 0.95, dc: float = 55.0) -> dict:
-    return {"psnr/ours": ours, "psnr/trilinear": 30.0, "psnr/cubic": 32.0, "ssim_mask/ours": ssim_ours,
-            "ssim_mask/cubic": 0.94, "dc_psnr/ours": dc}  # fmt: skip
+def scores(ours: float, ssim_ours: float = 0.95, dc: float = 55.0, whole_crop: float = 0.0) -> dict:
+    """Mask PSNRs with ours at `ours`; the whole-crop PSNRs differ from them by `whole_crop` dB for ours."""
+    mask = {"ours": ours, "trilinear": 30.0, "cubic": 32.0}
+    return (
+        {f"psnr_mask/{k}": v for k, v in mask.items()}
+        | {f"psnr/{k}": v + (whole_crop if k == "ours" else 0.0) for k, v in mask.items()}
+        | {"ssim_mask/ours": ssim_ours, "ssim_mask/cubic": 0.94, "dc_psnr/ours": dc}
+    )
 
 
 def verdicts(found) -> dict:
@@ -26,6 +31,14 @@ def test_simulate_claims_pass_on_a_good_run_and_fail_where_it_is_bad():
     assert verdicts(claims.simulate_claims(scores(33.0, ssim_ours=0.93), 2))["A5.ssim_vs_cubic"] is False
     assert verdicts(claims.simulate_claims(scores(33.0, dc=35.0), 2))["A5.data_consistency"] is False
     assert all(verdicts(claims.simulate_claims(scores(32.3), 4)).values())  # x4 margins: +1.0 / +0.2
+
+
+def test_psnr_margins_are_judged_on_the_brain_mask_not_the_whole_crop():
+    """A gain that lives in the background (whole crop +4.5 / +2.5 dB over trilinear / cubic, mask +1.5 /
+    -0.5 dB) fails; a mask gain with a whole-crop loss passes."""
+    found = verdicts(claims.simulate_claims(scores(31.5, whole_crop=3.0), 2))
+    assert found["A5.vs_cubic"] is False and found["A5.vs_trilinear"] is False
+    assert all(verdicts(claims.simulate_claims(scores(33.0, whole_crop=-2.0), 2)).values())
 
 
 def test_restore_zoom_check_fails_on_a_wrong_affine(tmp_path):
