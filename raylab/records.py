@@ -23,6 +23,7 @@ from raylab import RaylabError
 SCHEMA_VERSION = 1
 RESULT_FILE = "result.json"
 METRICS_FILE = "metrics.jsonl"
+RESULTS_DIR = "docs/results"  # the repository's committed full-size records
 # Metric names: "/"-separated segments, the first a lower-case namespace (train/, eval/, data/, time/,
 # a heuristic or loss name, ...), the rest of [A-Za-z0-9_.+=-]. `time/` holds wall-clock figures only:
 # they are the one namespace allowed to differ between runs with the same seed.
@@ -289,7 +290,8 @@ def append_jsonl(path: str | Path, row: dict[str, Any]) -> None:
 
 def code_version(source: str | Path) -> dict[str, Any]:
     """The git commit of the checkout holding `source` and whether its tree has uncommitted changes
-    (untracked files count); {"commit": "unknown", "dirty": None} outside a git checkout (a wheel)."""
+    (untracked files count) outside RESULTS_DIR, whose records a reproduction writes as it goes;
+    {"commit": "unknown", "dirty": None} outside a git checkout (a wheel)."""
 
     def git(*args: str) -> str:
         done = subprocess.run(
@@ -298,7 +300,8 @@ def code_version(source: str | Path) -> dict[str, Any]:
         return done.stdout.strip()
 
     try:
-        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+        changes = git("status", "--porcelain", "--", ":(top)", f":(top,exclude){RESULTS_DIR}")
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(changes)}
     except (OSError, subprocess.SubprocessError):
         return {"commit": "unknown", "dirty": None}
 

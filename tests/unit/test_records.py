@@ -189,3 +189,30 @@ def test_a_record_carries_its_size_code_and_machine_through_json(tmp_path):
     assert back.size == "full" and back.code == rec.code and back.machine["cpus"] == os.cpu_count()
     assert len(back.code["commit"]) == 40 and isinstance(back.code["dirty"], bool)  # this checkout
     assert code_version(tmp_path) == {"commit": "unknown", "dirty": None}  # not a git checkout
+
+
+def test_code_is_dirty_when_a_file_outside_the_results_folder_changes(tmp_path):
+    """A reproduction writes its records into the committed results folder as it goes: those changes
+    leave the next run's code clean; any other change, tracked or untracked, makes it dirty."""
+    from raylab.records import RESULTS_DIR, code_version
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "src.py").write_text("x = 1\n")
+    (tmp_path / RESULTS_DIR / "m" / "e").mkdir(parents=True)
+    (tmp_path / RESULTS_DIR / "m" / "e" / "result.json").write_text("{}\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    package = tmp_path / RESULTS_DIR  # any folder of the checkout: the whole tree is judged
+    assert code_version(package)["dirty"] is False
+    (tmp_path / RESULTS_DIR / "m" / "e" / "result.json").write_text('{"a": 1}\n')
+    (tmp_path / RESULTS_DIR / "m" / "new").mkdir()
+    (tmp_path / RESULTS_DIR / "m" / "new" / "result.json").write_text("{}\n")
+    assert code_version(package)["dirty"] is False
+    (tmp_path / "notes.txt").write_text("untracked\n")
+    assert code_version(package)["dirty"] is True
+    (tmp_path / "notes.txt").unlink()
+    (tmp_path / "src.py").write_text("x = 2\n")
+    assert code_version(package)["dirty"] is True
