@@ -47,7 +47,7 @@ scheduler: {type: fifo}
 resources_per_trial: {cpu: 1}
 max_failures: 3
 """
-TRIAL_SETTINGS = ["--set", "steps=12000", "--set", "report_every=400"]  # ~10 s a trial
+TRIAL_SETTINGS = ["--set", "steps=6000", "--set", "report_every=200"]  # ~5 s a trial
 
 
 class NodeKiller(threading.Thread):
