@@ -98,10 +98,12 @@ def _mapper(
     from raylab.runtime.parallel import RayMapper
 
     options = spec.mapper_options
+    if pools is None:
+        return RayMapper(**options)
     key = tuple(sorted(options.items())) if share and options.get("backend") == "actors" else None
-    for other in [k for k in pools or {} if k != key]:
-        pools.pop(other).close()  # type: ignore[union-attr]  # (no keys to close when pools is None)
-    if pools is None or key is None:
+    for other in [k for k in pools if k != key]:
+        pools.pop(other).close()
+    if key is None:
         return RayMapper(**options)
     if key not in pools:
         pools[key] = RayMapper(**options)
