@@ -1,11 +1,12 @@
 """Chaos run: a smoke reproduction of three kinds of distributed work -- an actor-pool fan-out
 (tsp_mdf/policy), a task fan-out (specgd/misalignment) and a Tune sweep (specgd/trajectory, three
-trials) -- first undisturbed, then while a node killer SIGKILLs a random worker node every 20-30 s
-and starts a replacement. Checks that every record ends "ok" and is whole, that the results equal the
-undisturbed run's (same seeds), and that no process of the cluster remains once it is stopped; prints
-how many nodes were killed and how many task attempts Ray retried.
+trials) -- first undisturbed, then while a node killer SIGKILLs a random worker node (the first 5-10 s
+in, then every 20-30 s) and starts a replacement. Checks that every record ends "ok" and is whole, that
+the results equal the undisturbed run's (same seeds), and that no process of the cluster remains once
+it is stopped; prints how many nodes were killed and how many task attempts Ray retried.
 
     python benchmarks/chaos.py                  # a head (0 CPUs) and two 1-CPU worker nodes here
+    python benchmarks/chaos.py --part tune      # only the sweep (or --part reproduce: only the fan-outs)
     python benchmarks/chaos.py --address HOST:PORT --dashboard http://HOST:8265 --out /shared/chaos \\
         --kill-command "ray kill-random-node cluster.yaml --yes"   # your cluster; its autoscaler replaces
 
@@ -51,17 +52,26 @@ TRIAL_SETTINGS = ["--set", "steps=6000", "--set", "report_every=200"]  # ~5 s a 
 
 
 class NodeKiller(threading.Thread):
-    """Calls `kill()` every `interval` seconds (uniform) until stopped; counts the kills."""
+    """Calls `kill()` after `first` seconds, then every `interval` seconds (each uniform) until
+    stopped; counts the kills."""
 
-    def __init__(self, kill: Callable[[], None], interval: tuple[float, float], seed: int = 0):
+    def __init__(
+        self,
+        kill: Callable[[], None],
+        first: tuple[float, float],
+        interval: tuple[float, float],
+        seed: int = 0,
+    ):
         super().__init__(daemon=True)
-        self.kill, self.interval, self.random = kill, interval, random.Random(seed)
+        self.kill, self.first, self.interval = kill, first, interval
+        self.random = random.Random(seed)
         self.stopped, self.killed, self.failures = threading.Event(), 0, []
         self.kill_times: list[float] = []  # seconds after the killer started
 
     def run(self) -> None:
-        start = time.monotonic()
-        while not self.stopped.wait(self.random.uniform(*self.interval)):
+        start, wait = time.monotonic(), self.random.uniform(*self.first)
+        while not self.stopped.wait(wait):
+            wait = self.random.uniform(*self.interval)
             try:
                 self.kill()
                 self.killed += 1
@@ -85,22 +95,29 @@ def raylab(*args: str, address: str) -> str:
     return done.stdout
 
 
-def run_all(address: str, out: Path) -> int:
-    """The reproduction of two experiments, then the sweep, against the cluster at `address`; how
-    many worker actors the fan-outs lost (and replaced)."""
-    log = raylab(
-        "reproduce", "--smoke", "--only", EXPERIMENTS, "--out", str(out / "reproduce"), address=address
-    )
-    sweep = out / "sweep.yaml"
-    sweep.write_text(SWEEP)
-    log += raylab(
-        "tune", "specgd/trajectory", "--sweep", str(sweep), *TRIAL_SETTINGS, "--out", str(out / "tune"),
-        address=address,
-    )  # fmt: skip
+PARTS = ("reproduce", "tune")
+
+
+def run_all(address: str, out: Path, parts: tuple[str, ...]) -> int:
+    """The reproduction of two experiments, then the sweep (those of them in `parts`), against the
+    cluster at `address`; how many worker actors the fan-outs lost (and replaced)."""
+    log = ""
+    if "reproduce" in parts:
+        log += raylab(
+            "reproduce", "--smoke", "--only", EXPERIMENTS, "--out", str(out / "reproduce"),
+            address=address,
+        )  # fmt: skip
+    if "tune" in parts:
+        sweep = out / "sweep.yaml"
+        sweep.write_text(SWEEP)
+        log += raylab(
+            "tune", "specgd/trajectory", "--sweep", str(sweep), *TRIAL_SETTINGS,
+            "--out", str(out / "tune"), address=address,
+        )  # fmt: skip
     return log.count(LOST_ACTOR)
 
 
-def outcome(out: Path) -> dict:
+def outcome(out: Path, parts: tuple[str, ...]) -> dict:
     """What a pass left: each record's status and numbers (wall-clock `time/` metrics aside), the
     sweep's trials, and every record or summary that is not whole."""
     results, broken = {}, []
@@ -115,6 +132,8 @@ def outcome(out: Path) -> dict:
             "metrics": {k: v for k, v in record.metrics.items() if not k.startswith("time/")},
             "claims": [(c.id, c.value, c.passed) for c in record.claims],
         }
+    if "tune" not in parts:
+        return {"results": results, "broken": broken}
     try:
         summary = json.loads((out / "tune" / "tune_summary.json").read_text())
         results["tune"] = {
@@ -151,6 +170,7 @@ def local_killer(cluster: LocalCluster, rng: random.Random) -> Callable[[], None
 
 def chaos(args: argparse.Namespace) -> dict:
     out = Path(args.out or tempfile.mkdtemp(prefix="raylab-chaos-"))
+    parts = PARTS if args.part == "all" else (args.part,)
     cluster = None
     if args.address:
         address, dashboard = args.address, args.dashboard
@@ -164,21 +184,26 @@ def chaos(args: argparse.Namespace) -> dict:
         kill = local_killer(cluster, random.Random(args.seed))
     try:
         start = time.monotonic()
-        run_all(address, out / "undisturbed")
+        run_all(address, out / "undisturbed", parts)
         calm_s = time.monotonic() - start
-        killer = NodeKiller(kill, (args.min_interval, args.max_interval), seed=args.seed)
+        killer = NodeKiller(
+            kill, (args.first_min, args.first_max), (args.min_interval, args.max_interval), seed=args.seed
+        )
         killer.start()
         start = time.monotonic()
-        actors_lost = run_all(address, out / "disturbed")
+        actors_lost = run_all(address, out / "disturbed", parts)
         chaos_s = time.monotonic() - start
         killer.stopped.set()
         killer.join()
         retried = retried_attempts(dashboard) if dashboard else None
     finally:
         leftover = cluster.stop() if cluster else []
-    calm, disturbed = outcome(out / "undisturbed"), outcome(out / "disturbed")
-    expected = {"tsp_mdf/policy", "specgd/misalignment", "tune"}
+    calm, disturbed = outcome(out / "undisturbed", parts), outcome(out / "disturbed", parts)
+    expected = {"tune"} if "tune" in parts else set()
+    if "reproduce" in parts:
+        expected |= set(EXPERIMENTS.split(","))
     report = {
+        "parts": list(parts),
         "nodes_killed": killer.killed,
         "kill_times_s": killer.kill_times,
         "kill_failures": killer.failures,
@@ -210,6 +235,9 @@ def main() -> int:
     parser.add_argument("--dashboard", help="its dashboard URL, to count retried tasks")
     parser.add_argument("--kill-command", help="with --address: the command that kills a random worker node")
     parser.add_argument("--out", help="results folder (shared storage on a multi-node cluster)")
+    parser.add_argument("--part", choices=("all", *PARTS), default="all", help="which work to disturb")
+    parser.add_argument("--first-min", type=float, default=5.0, help="the first kill, seconds in")
+    parser.add_argument("--first-max", type=float, default=10.0)
     parser.add_argument("--min-interval", type=float, default=20.0)
     parser.add_argument("--max-interval", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0, help="the killer's choice of node and times")
