@@ -102,6 +102,7 @@ def run_all(address: str, out: Path, parts: tuple[str, ...]) -> int:
     """The reproduction of two experiments, then the sweep (those of them in `parts`), against the
     cluster at `address`; how many worker actors the fan-outs lost (and replaced)."""
     log = ""
+    out.mkdir(parents=True, exist_ok=True)
     if "reproduce" in parts:
         log += raylab(
             "reproduce", "--smoke", "--only", EXPERIMENTS, "--out", str(out / "reproduce"),

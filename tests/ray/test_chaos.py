@@ -24,6 +24,7 @@ def test_a_reproduction_survives_a_node_killer(part, tmp_path):
         text=True,
         timeout=600,
     )  # fmt: skip
+    assert report_file.exists(), done.stdout[-4000:] + done.stderr[-4000:]
     report = json.loads(report_file.read_text())
     print(json.dumps({k: v for k, v in report.items() if k != "out"}))
     assert report["parts"] == [part]

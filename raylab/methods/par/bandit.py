@@ -60,7 +60,8 @@ def train_bandit(runs: tuple[BanditRun, ...]) -> list[dict]:
     cfg = runs[0].cfg
     seeds = [derive_seed(run.replicate_seed, "bandit-run", run.loss, run.par) for run in runs]
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-    data = {seed: bandit_data(cfg.dataset_size, seed) for seed in {run.replicate_seed for run in runs}}
+    seeds_of = [run.replicate_seed for run in runs]
+    data = {seed: bandit_data(cfg.dataset_size, seed) for seed in set(seeds_of)}
     replacers = [cfg.par.build(cfg.steps) if run.par else None for run in runs]
     learner_cfg = TD3BCConfig(
         hidden=cfg.hidden, alpha=cfg.alpha, policy_noise=cfg.policy_noise, noise_clip=cfg.noise_clip
@@ -68,11 +69,12 @@ def train_bandit(runs: tuple[BanditRun, ...]) -> list[dict]:
     learner = TD3BC(
         2, 2, MAX_ACTION, learner_cfg, seeds, generators, replacers, actor_losses=[run.loss for run in runs]
     )
+    own = {key: torch.stack([data[run.replicate_seed][key] for run in runs]) for key in data[seeds_of[0]]}
+    members = torch.arange(len(runs))[:, None]
     gate_steps, actor_steps = np.zeros(len(runs)), np.zeros(len(runs))
     for step in range(cfg.steps):
-        rows = [torch.randint(cfg.dataset_size, (cfg.batch,), generator=g) for g in generators]
-        own = [data[run.replicate_seed] for run in runs]
-        batch = {key: torch.stack([d[key][r] for d, r in zip(own, rows, strict=True)]) for key in own[0]}
+        rows = torch.stack([torch.randint(cfg.dataset_size, (cfg.batch,), generator=g) for g in generators])
+        batch = {key: values[members, rows] for key, values in own.items()}  # [R, B, ...]: run r's rows
         for i, (replacer, metrics) in enumerate(zip(replacers, learner.update(batch, step), strict=True)):
             if replacer is not None and step >= replacer.t_start and "actor_loss" in metrics:
                 actor_steps[i] += 1

