@@ -1,7 +1,7 @@
 """A real two-node local cluster (`ray start --head` + a worker node with 1 fake GPU) on this machine:
 `raylab submit --follow` runs a job to success, the dashboard API lists it, and placement groups
 spread across the two nodes. The nodes run with `--block` and are stopped by terminating those
-processes, so no other Ray on the machine (e.g. the session fixture's) is touched."""
+processes' groups, so no other Ray on the machine (e.g. the session fixture's) is touched."""
 
 import contextlib
 import json
@@ -19,8 +19,7 @@ from ray.job_submission import JobStatus, JobSubmissionClient
 
 from raylab.records import read_record
 from raylab.runtime import jobs
-from raylab.runtime.cluster import free_port
-from raylab.runtime.local_nodes import get_json, start_node, wait_for
+from raylab.runtime.local_nodes import LocalCluster, get_json, start_node, wait_for
 
 pytestmark = pytest.mark.ray
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,58 +27,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def two_node_cluster(tmp_path_factory):
-    logs = tmp_path_factory.mktemp("ray-nodes")
-    gcs, dashboard, client, metrics = free_port(), free_port(), free_port(), free_port()
-    head = start_node(
-        [
-            "--head",
-            "--port",
-            str(gcs),
-            "--dashboard-host",
-            "127.0.0.1",
-            "--dashboard-port",
-            str(dashboard),
-            "--num-cpus",
-            "2",
-            "--num-gpus",
-            "0",
-            "--ray-client-server-port",
-            str(client),
-        ],
-        logs / "head.log",
-        f"/tmp/rh{gcs}",
-        metrics_port=metrics,
-    )
-    procs = [head]
+    cluster = LocalCluster(tmp_path_factory.mktemp("ray-nodes"), head_cpus=2)
     try:
-        url = f"http://127.0.0.1:{dashboard}"
-        wait_for(lambda: get_json(f"{url}/api/version"), 90, f"the dashboard ({logs / 'head.log'})")
-        procs.append(
-            start_node(
-                ["--address", f"127.0.0.1:{gcs}", "--num-cpus", "1", "--num-gpus", "1"],
-                logs / "worker.log",
-                f"/tmp/rw{gcs}",
-            )
-        )
-        nodes = lambda: get_json(f"{url}/api/v0/nodes")["data"]["result"]["result"]  # noqa: E731
-        wait_for(lambda: sum(n["state"] == "ALIVE" for n in nodes()) == 2, 90, "the worker node")
+        worker = cluster.add_worker(cpus=1, gpus=1)
         yield {
-            "url": url,
-            "client": f"ray://127.0.0.1:{client}",
-            "metrics": f"http://127.0.0.1:{metrics}/metrics",
-            "gcs": f"127.0.0.1:{gcs}",
-            "worker": procs[1],
+            "url": cluster.url,
+            "client": f"ray://127.0.0.1:{cluster.client_port}",
+            "metrics": f"http://127.0.0.1:{cluster.metrics_port}/metrics",
+            "gcs": cluster.address,
+            "worker": worker,
         }
     finally:
-        for proc in reversed(procs):
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in reversed(procs):
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        for temp_dir in (f"/tmp/rh{gcs}", f"/tmp/rw{gcs}"):
-            shutil.rmtree(temp_dir, ignore_errors=True)
+        cluster.stop()
 
 
 def test_submit_follow_runs_the_job_and_the_dashboard_lists_it(two_node_cluster, tmp_path):
