@@ -31,15 +31,12 @@ class StackedMLP(nn.Module):
             for i in range(len(layers[0]))
         )
 
-    def forward(self, x: torch.Tensor, members: slice | torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, members: slice | torch.Tensor = slice(None)) -> torch.Tensor:
         """x [M', B, in] through the M' `members` (a slice or indices; all M by default)."""
-        layers = list(zip(self.weights, self.biases, strict=True))
-        for i, (weight, bias) in enumerate(layers):
-            if members is None:
-                x = torch.baddbmm(bias, x, weight)
-            else:
-                x = torch.baddbmm(bias[members], x, weight[members])
-            x = torch.relu(x) if i < len(layers) - 1 else x
+        last = len(self.weights) - 1
+        for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(bias[members], x, weight[members])
+            x = torch.relu(x) if i < last else x
         return x
 
 
