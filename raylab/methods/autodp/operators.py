@@ -101,8 +101,9 @@ def document_minhash_deduplicator(rows, params, env):
     kept = []
     for i, signature in enumerate(signatures):
         keys = [(b, signature[b * width : (b + 1) * width].tobytes()) for b in range(len(signature) // width)]
-        candidates = {j for key in keys for j in buckets.get(key, ())}
-        if any(np.mean(signatures[j] == signature) >= params["jaccard_threshold"] for j in candidates):
+        candidates = sorted({j for key in keys for j in buckets.get(key, ())})
+        agreement = (signatures[candidates] == signature).mean(axis=1)  # estimated Jaccard similarity
+        if (agreement >= params["jaccard_threshold"]).any():
             continue
         kept.append(rows[i])
         for key in keys:
