@@ -76,11 +76,14 @@ CLUSTER_TESTS = Path(__file__).parent / "ray"
 
 def pytest_collection_modifyitems(config, items):
     """Every test of the cluster group (tests/ray: a real Ray, seconds to a minute each) is `slow`, so
-    `pytest -m "not slow"` is the quick tier. `@pytest.mark.gpu` tests need CUDA; without it they are
-    skipped (benchmarks/gpu_suite.sh runs them on a GPU machine)."""
+    `pytest -m "not slow"` is the quick tier; slow tests run first. `@pytest.mark.gpu` tests need
+    CUDA; without it they are skipped (benchmarks/gpu_suite.sh runs them on a GPU machine)."""
     for item in items:
         if CLUSTER_TESTS in Path(item.path).parents:
             item.add_marker(pytest.mark.slow)
+    # slow tests first, each group in collection order: under xdist the last minutes are then short
+    # unit tests that both workers share, not one long test on one worker while the other is idle
+    items.sort(key=lambda item: "slow" not in item.keywords)
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if not gpu_items:
         return
