@@ -1,7 +1,7 @@
 """A real two-node local cluster (`ray start --head` + a worker node with 1 fake GPU) on this machine:
 `raylab submit --follow` runs a job to success, the dashboard API lists it, and placement groups
-spread across the two nodes. The nodes run with `--block` and are stopped by terminating those
-processes' groups, so no other Ray on the machine (e.g. the session fixture's) is touched."""
+spread across the two nodes. The nodes run with `--block` and are stopped by killing their
+process groups, so no other Ray on the machine (e.g. the session fixture's) is touched."""
 
 import contextlib
 import json

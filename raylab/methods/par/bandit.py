@@ -60,8 +60,7 @@ def train_bandit(runs: tuple[BanditRun, ...]) -> list[dict]:
     cfg = runs[0].cfg
     seeds = [derive_seed(run.replicate_seed, "bandit-run", run.loss, run.par) for run in runs]
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-    seeds_of = [run.replicate_seed for run in runs]
-    data = {seed: bandit_data(cfg.dataset_size, seed) for seed in set(seeds_of)}
+    data = {seed: bandit_data(cfg.dataset_size, seed) for seed in {run.replicate_seed for run in runs}}
     replacers = [cfg.par.build(cfg.steps) if run.par else None for run in runs]
     learner_cfg = TD3BCConfig(
         hidden=cfg.hidden, alpha=cfg.alpha, policy_noise=cfg.policy_noise, noise_clip=cfg.noise_clip
@@ -69,7 +68,8 @@ def train_bandit(runs: tuple[BanditRun, ...]) -> list[dict]:
     learner = TD3BC(
         2, 2, MAX_ACTION, learner_cfg, seeds, generators, replacers, actor_losses=[run.loss for run in runs]
     )
-    own = {key: torch.stack([data[run.replicate_seed][key] for run in runs]) for key in data[seeds_of[0]]}
+    keys = next(iter(data.values()))
+    own = {key: torch.stack([data[run.replicate_seed][key] for run in runs]) for key in keys}  # [R, N, ...]
     members = torch.arange(len(runs))[:, None]
     gate_steps, actor_steps = np.zeros(len(runs)), np.zeros(len(runs))
     for step in range(cfg.steps):
